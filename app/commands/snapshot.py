@@ -1,0 +1,108 @@
+"""``python -m app snapshot``: render one view offscreen exactly as the logged-in role sees
+it and save a PNG (for tests, README and notes)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from app.commands.errors import CommandError
+from app.commands.session_args import add_login_args, open_session
+
+VIEW_CHOICES = ["list", "timeline", "map", "staffing", "import", "audit", "rules", "users"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("snapshot", help="render a view offscreen to a PNG, as the user's role sees it")
+    add_login_args(p, db_required=False)
+    p.add_argument("--role", choices=["nurse", "cg_manager", "chief", "data_admin", "auditor"],
+                   help="demo stores only: log in as that role's demo account")
+    p.add_argument("--view", required=True, choices=VIEW_CHOICES)
+    p.add_argument("--child", help="research ID of the child to show (timeline, list)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--size", default="1400x900", help="window size WxH")
+    p.set_defaults(func=run)
+
+
+def _login(args):
+    from app.commands.demo import DEMO_PASSWORD, DEMO_USER_FOR_ROLE, demo_store_path
+    from app.store.opening import StoreError, open_store
+
+    if args.db is None:
+        args.db = demo_store_path()
+    if args.role:
+        if args.user:
+            raise CommandError("give either --role (demo stores) or --user, not both")
+        try:
+            session = open_store(args.db, DEMO_USER_FOR_ROLE[args.role], DEMO_PASSWORD)
+        except StoreError as exc:
+            raise CommandError(f"--role works only with a demo store: {exc}") from None
+        if not session.demo:
+            session.close()
+            raise CommandError("--role works only with a demo store; log in with --user instead")
+        return session
+    return open_session(args)
+
+
+def wait_until_ready(app, page, timeout_s: float = 30.0) -> bool:
+    """Process events until the page says it is ready (property ``ready`` or method)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        ready = getattr(page, "is_ready", None)
+        state = ready() if callable(ready) else page.property("ready")
+        if state is None or state:
+            break
+        time.sleep(0.02)
+    # Let layouts and late paints settle.
+    end = time.monotonic() + 0.3
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    return True
+
+
+def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900)) -> Path:
+    from app.store.database import transaction
+    from app.views.application import make_application
+    from app.views.context import AppContext
+    from app.views.main_window import MainWindow
+    from app.views.worker import ImmediateWorker
+
+    app = make_application()
+    context = AppContext(session, ImmediateWorker(), settings=None)
+    window = MainWindow(context)
+    if view not in window.view_keys:
+        raise CommandError(f"the role {session.role} may not open the view '{view}'", exit_code=3)
+    window.resize(*size)
+    window.show_view(view)
+    page = window.page(view)
+    if child:
+        context.selection.child_selected.emit(child)
+        context.selection.open_child.emit(child)
+        window.show_view(view)
+    window.show()
+    wait_until_ready(app, page)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out), "PNG"):
+        raise CommandError(f"could not write {out}")
+    with transaction(session.conn):
+        session.audit("snapshot", "view", [view], {"child": child} if child else None)
+    window.close()
+    return out
+
+
+def run(args) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        w, h = (int(x) for x in args.size.lower().split("x"))
+    except ValueError:
+        raise CommandError("--size must look like 1400x900") from None
+    session = _login(args)
+    try:
+        out = render(session, args.view, args.out, args.child, (w, h))
+    finally:
+        session.close()
+    print(f"wrote {out}")
+    return 0

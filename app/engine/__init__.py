@@ -1,0 +1,1 @@
+"""Pure engine: pandas in, pandas out. Never imports Qt (a test enforces it)."""

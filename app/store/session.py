@@ -1,0 +1,92 @@
+"""A logged-in user's handle on the store: the connection plus who is asking.
+
+Every query function takes a Session and calls ``require`` first; person-level queries
+also restrict to ``visible_districts()``. Views receive data only through those queries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.store import audit as audit_log
+from app.store import roles
+from app.store.areas import all_districts, expand
+
+
+@dataclass
+class Session:
+    conn: object
+    db_path: Path
+    user: str
+    role: str
+    areas: tuple[str, ...]
+    terminal_id: str
+    demo: bool = False
+    display_name: str = ""
+    # Held in memory only, for rewrapping key slots (new users, password changes).
+    db_key: bytes = field(default=b"", repr=False)
+    _caps: frozenset = field(default_factory=frozenset, repr=False)
+
+    def __post_init__(self):
+        self._caps = roles.capabilities(self.role)
+
+    @property
+    def role_label(self) -> str:
+        return roles.ROLE_LABELS_JA.get(self.role, self.role)
+
+    def can(self, capability: str) -> bool:
+        return capability in self._caps
+
+    def require(self, capability: str) -> None:
+        if capability not in self._caps:
+            self.audit("access_denied", detail={"capability": capability})
+            raise roles.AccessDenied(capability, self.role)
+
+    def visible_districts(self) -> list[str] | None:
+        """Districts whose children this user may see: None = all, [] = none.
+
+        Nurses see only their own area (need-to-know); a nurse with no area sees no
+        children. Other roles see the whole city unless an area was set for them.
+        """
+        if self.areas:
+            return expand(list(self.areas))
+        if self.role == roles.NURSE:
+            return []
+        return None
+
+    def district_filter_sql(self, column: str = "district") -> tuple[str, list]:
+        """A SQL condition (and its parameters) restricting ``column`` to visible districts."""
+        districts = self.visible_districts()
+        if districts is None:
+            return "1=1", []
+        if not districts:
+            return "0=1", []
+        return f"{column} IN ({','.join('?' * len(districts))})", list(districts)
+
+    def audit(self, action: str, object_type: str | None = None, object_ids=(),
+              detail: dict | None = None) -> int:
+        return audit_log.record(
+            self.conn, user=self.user, role=self.role, terminal=self.terminal_id,
+            action=action, object_type=object_type, object_ids=object_ids, detail=detail)
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:  # noqa: BLE001 - closing twice is harmless
+            pass
+
+
+def parse_areas(text: str) -> tuple[str, ...]:
+    values = json.loads(text or "[]")
+    return tuple(values)
+
+
+def validate_areas(areas: list[str]) -> list[str]:
+    """Raise ValueError for an unknown district or centre name."""
+    expand(areas)
+    return areas
+
+
+__all__ = ["Session", "parse_areas", "validate_areas", "all_districts"]

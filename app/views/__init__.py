@@ -1,0 +1,1 @@
+"""Qt widgets. One module per view; each runs alone: ``python -m app.views.<module>``."""

@@ -1,0 +1,55 @@
+"""Creating the QApplication: identity, translations (Japanese by default), theme."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from app.resource_files import resource_path
+from app.views.theme import apply_theme
+
+_translators: list[QTranslator] = []
+
+
+def install_translations(app: QCoreApplication, language: str | None = None) -> str:
+    """Load Qt's own and Mimamori's translations. Japanese unless MIMAMORI_LANG=en."""
+    language = language or os.environ.get("MIMAMORI_LANG", "ja")
+    for tr in _translators:
+        app.removeTranslator(tr)
+    _translators.clear()
+    if language == "en":
+        return language
+    QLocale.setDefault(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan))
+    qt_tr = QTranslator()
+    if qt_tr.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt_tr)
+        _translators.append(qt_tr)
+    own = QTranslator()
+    if own.load(str(resource_path("i18n", f"mimamori_{language}.qm"))):
+        app.installTranslator(own)
+        _translators.append(own)
+    return language
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        # QtWebEngine must see these before the first QApplication exists.
+        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
+        from PySide6.QtCore import Qt
+
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName("Mimamori")
+    app.setApplicationName("Mimamori")
+    app.setApplicationDisplayName("見守り")
+    install_translations(app)
+    apply_theme(app)
+    return app
+
+
+def settings() -> QSettings:
+    return QSettings("Mimamori", "Mimamori")
