@@ -34,14 +34,20 @@ def install_translations(app: QCoreApplication, language: str | None = None) -> 
     return language
 
 
+def prepare_qt() -> None:
+    """Everything that must happen before the first QApplication exists (also called by
+    the tests' conftest, whose QApplication pytest-qt creates)."""
+    # QtWebEngine reads these at start; offline terminals and containers need no GPU/sandbox.
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
+    from PySide6.QtCore import Qt
+
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
-        # QtWebEngine must see these before the first QApplication exists.
-        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
-        from PySide6.QtCore import Qt
-
-        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        prepare_qt()
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("Mimamori")
     app.setApplicationName("Mimamori")
