@@ -1,0 +1,278 @@
+"""Source rows → the long events frame of docs/DATA_MODEL.md.
+
+Each source has one small builder that turns its (already validated) rows into events with
+typed values; everything is column arithmetic, the ``attrs`` JSON is written by pandas' JSON
+writer in one call per source. Rows that name no linked person (waiting in review) still give
+events: they carry the temporary 9-ID so accepting the review item moves them to the person.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tomllib
+
+import numpy as np
+import pandas as pd
+
+from app.resource_files import resource_path
+
+EVENT_COLUMNS = ["person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
+                 "attrs", "source", "source_file", "source_line", "disclosure"]
+
+VACCINE_CODES = {"Hib": "Hib", "ヒブ": "Hib", "小児肺炎球菌": "PCV", "肺炎球菌": "PCV",
+                 "B型肝炎": "HepB", "ロタ": "Rota", "5種混合": "DPT-IPV-Hib", "五種混合": "DPT-IPV-Hib",
+                 "4種混合": "DPT-IPV", "四種混合": "DPT-IPV", "BCG": "BCG", "MR": "MR",
+                 "麻しん風しん": "MR", "水痘": "VZV", "日本脳炎": "JE"}
+MOVE_TYPES = {"出生": "birth", "転入": "move_in", "転出": "move_out", "転居": "move_within",
+              "死亡": "death", "職権記載": "registry_other"}
+
+
+@functools.lru_cache(maxsize=1)
+def disclosure_config() -> dict:
+    """Default disclosure classes (resources/config/disclosure.toml)."""
+    return tomllib.loads(resource_path("config", "disclosure.toml").read_text("utf-8"))
+
+
+def _json_column(cols: dict[str, pd.Series | np.ndarray], n: int) -> np.ndarray:
+    """One JSON object per row from the given columns (dates as ISO text, missing as null)."""
+    if not cols or n == 0:
+        return np.full(n, "{}", dtype=object)
+    frame = {}
+    for k, v in cols.items():
+        s = pd.Series(v).reset_index(drop=True)
+        if pd.api.types.is_datetime64_any_dtype(s):
+            s = s.dt.strftime("%Y-%m-%d")
+        frame[k] = s
+    text = pd.DataFrame(frame).to_json(orient="records", lines=True, force_ascii=False)
+    return np.asarray(text.splitlines(), dtype=object)
+
+
+def _col(df: pd.DataFrame, name: str, default="") -> pd.Series:
+    return df[name] if name in df.columns else pd.Series(default, index=df.index)
+
+
+def _events(df: pd.DataFrame, source: str, etype, date, *, subtype="", value_num=np.nan,
+            value_text="", attrs: dict | None = None, line=None) -> pd.DataFrame:
+    n = len(df)
+    out = pd.DataFrame({
+        "person_id": df["person_id"].to_numpy(), "household_id": df["household_id"].to_numpy(),
+        "date": pd.to_datetime(pd.Series(date).reset_index(drop=True)).to_numpy() if n else [],
+        "type": np.broadcast_to(np.asarray(etype, dtype=object), (n,)),
+        "subtype": np.broadcast_to(np.asarray(subtype, dtype=object), (n,)),
+        "value_num": np.broadcast_to(np.asarray(value_num, dtype=float), (n,)),
+        "value_text": np.broadcast_to(np.asarray(value_text, dtype=object), (n,)),
+        "attrs": _json_column(attrs or {}, n), "source": source,
+        "source_file": df["_file"].to_numpy(),
+        "source_line": (df["_line"] if line is None else line).to_numpy(dtype=np.int64),
+    })
+    return out
+
+
+def _extra_columns(df: pd.DataFrame, known: set[str]) -> dict[str, pd.Series]:
+    """Columns the canonical layout does not know: kept as raw attributes, never dropped."""
+    base = {"宛名番号", "世帯番号", "氏名", "氏名カナ", "生年月日", "性別", "_line", "_file",
+            "person_id", "household_id", "_rec"}
+    return {c: df[c] for c in df.columns if c not in base and c not in known}
+
+
+def _fmt_ym(d: pd.Series) -> pd.Series:
+    return pd.to_datetime(d).dt.strftime("%Y-%m")
+
+
+def source_events(source: str, df: pd.DataFrame, person_by_number: pd.Series) -> list[pd.DataFrame]:
+    """Events of one CSV source. ``df`` already has person_id and household_id columns."""
+    if len(df) == 0:
+        return []
+    out = []
+    if source == "jumin":
+        reason = _col(df, "異動事由")
+        typed = df[reason.isin(MOVE_TYPES.keys())]
+        known = {"異動事由", "異動日", "町名", "地区", "続柄", "国籍"}
+        out.append(_events(typed, source, reason[typed.index].map(MOVE_TYPES).to_numpy(),
+                           _col(typed, "異動日", pd.NaT).where(_col(typed, "異動日", pd.NaT).notna(),
+                                                               _col(typed, "生年月日", pd.NaT)),
+                           value_text=_col(typed, "町名").to_numpy(),
+                           attrs={"town": _col(typed, "町名"), "district": _col(typed, "地区"),
+                                  "relation": _col(typed, "続柄"),
+                                  **_extra_columns(typed, known)}))
+    elif source == "shussei":
+        mother = _col(df, "母宛名番号").map(person_by_number).fillna("")
+        known = {"出生体重", "在胎週数", "多胎", "母宛名番号"}
+        out.append(_events(df, source, "birth_record", _col(df, "生年月日", pd.NaT),
+                           value_num=_col(df, "出生体重", np.nan).to_numpy(dtype=float),
+                           attrs={"gestation_weeks": _col(df, "在胎週数", np.nan),
+                                  "multiple": _col(df, "多胎", np.nan), "mother_id": mother,
+                                  **_extra_columns(df, known)}))
+    elif source == "ninpu":
+        known = {"届出日", "届出時妊娠週数", "妊婦健診受診回数", "出産予定日"}
+        out.append(_events(df, source, "pregnancy", df["届出日"],
+                           attrs={"notified_week": _col(df, "届出時妊娠週数", np.nan),
+                                  "prenatal_checkups": _col(df, "妊婦健診受診回数", np.nan),
+                                  "due_date": _col(df, "出産予定日", pd.NaT),
+                                  **_extra_columns(df, known)}))
+    elif source in ("kenshin", "shika"):
+        attended = df["受診日"].notna()
+        # A missed checkup is dated on the last day of its 対象年月.
+        date = df["受診日"].where(attended, df["対象年月"] + pd.offsets.MonthEnd(0))
+        known = {"健診種別", "対象年月", "受診日", "身長", "体重", "判定", "所見", "むし歯本数"}
+        attrs = {"target_ym": _fmt_ym(df["対象年月"]), "judgement": _col(df, "判定"),
+                 **_extra_columns(df, known)}
+        if source == "kenshin":
+            attrs["findings"] = _col(df, "所見")
+            out.append(_events(df, source, "checkup", date, subtype=df["健診種別"].to_numpy(),
+                               value_text=np.where(attended, "attended", "missed"), attrs=attrs))
+            for col, etype in (("身長", "height"), ("体重", "weight")):
+                m = _col(df, col, np.nan).notna() & attended
+                if m.any():
+                    sub = df[m]
+                    out.append(_events(sub, source, etype, sub["受診日"],
+                                       subtype=sub["健診種別"].to_numpy(),
+                                       value_num=sub[col].to_numpy(dtype=float)))
+        else:
+            out.append(_events(df, source, "dental", date, subtype=df["健診種別"].to_numpy(),
+                               value_text=np.where(attended, "attended", "missed"),
+                               value_num=_col(df, "むし歯本数", np.nan).to_numpy(dtype=float),
+                               attrs=attrs))
+    elif source == "yobo":
+        vaccine = df["ワクチン"].map(lambda v: VACCINE_CODES.get(v, v))
+        out.append(_events(df, source, "vaccination", df["接種日"], subtype=vaccine.to_numpy(),
+                           value_num=_col(df, "回数", np.nan).to_numpy(dtype=float),
+                           attrs=_extra_columns(df, {"ワクチン", "回数", "接種日"})))
+    elif source == "epds":
+        items = [f"問{i}" for i in range(1, 11)]
+        present = [c for c in items if c in df.columns]
+        total = _col(df, "合計", np.nan)
+        if present:
+            total = total.where(total.notna(), df[present].sum(axis=1, min_count=len(present)))
+        item_lists = (df[present].astype("Int64").to_numpy().tolist() if present else [[]] * len(df))
+        child = _col(df, "児宛名番号").map(person_by_number).fillna("")
+        out.append(_events(df, source, "epds", df["実施日"], value_num=total.to_numpy(dtype=float),
+                           attrs={"items": pd.Series(item_lists, index=df.index, dtype=object)
+                                  .map(lambda v: [None if pd.isna(x) else int(x) for x in v]),
+                                  "child_id": child,
+                                  **_extra_columns(df, {*items, "合計", "児宛名番号", "実施日"})}))
+    elif source == "hogosha_kenshin":
+        out.append(_events(df, source, "guardian_checkup", df["受診日"],
+                           value_text=_col(df, "喫煙").to_numpy(),
+                           attrs={"drinking": _col(df, "飲酒"), "judgement": _col(df, "判定"),
+                                  **_extra_columns(df, {"受診日", "喫煙", "飲酒", "判定"})}))
+    elif source in ("jido_fuyo", "seiho", "yoho"):
+        start_col, end_col, etype = {"jido_fuyo": ("認定日", "喪失日", "single_parent_allowance"),
+                                     "seiho": ("開始日", "廃止日", "public_assistance"),
+                                     "yoho": ("入所日", "退所日", "nursery")}[source]
+        labels = ("enrolled", "left") if source == "yoho" else ("start", "end")
+        subtype = _col(df, "施設種別").to_numpy() if source == "yoho" else ""
+        attrs = {"facility": _col(df, "施設名")} if source == "yoho" else {}
+        known = {start_col, end_col, "施設名", "施設種別"}
+        out.append(_events(df, source, etype, df[start_col], subtype=subtype, value_text=labels[0],
+                           attrs={**attrs, **_extra_columns(df, known)}))
+        ended = _col(df, end_col, pd.NaT).notna()
+        if ended.any():
+            sub = df[ended]
+            out.append(_events(sub, source, etype, sub[end_col],
+                               subtype=subtype[ended.to_numpy()] if source == "yoho" else "",
+                               value_text=labels[1],
+                               attrs={k: v[ended] for k, v in attrs.items()}))
+    elif source == "shogai":
+        out.append(_events(df, source, "disability", df["交付日"], subtype=df["手帳種別"].to_numpy(),
+                           value_text=_col(df, "等級").to_numpy(),
+                           attrs=_extra_columns(df, {"手帳種別", "等級", "交付日"})))
+    elif source == "dv":
+        out.append(_events(df, source, "dv", df["登録日"], subtype=_col(df, "区分").to_numpy(),
+                           attrs=_extra_columns(df, {"登録日", "区分"})))
+    elif source == "soudan":
+        out.append(_events(df, source, "consultation", df["受付日時"], subtype=_col(df, "経路").to_numpy(),
+                           value_text=_col(df, "相談種別").to_numpy(),
+                           attrs={"content": _col(df, "内容"), "staff": _col(df, "担当"),
+                                  **_extra_columns(df, {"受付日時", "経路", "相談種別", "内容", "担当"})}))
+    elif source == "assessment":
+        out.append(_events(df, source, "assessment", df["評価日"], subtype=_col(df, "主因分類").to_numpy(),
+                           value_text=_col(df, "フォロー状況").to_numpy(),
+                           attrs={"district": _col(df, "担当地区"),
+                                  **_extra_columns(df, {"評価日", "主因分類", "フォロー状況", "担当地区"})}))
+    elif source == "jisou":
+        out.append(_events(df, source, "custody", df["開始日"], subtype=df["種別"].to_numpy(),
+                           attrs={"end_date": _col(df, "終了日", pd.NaT), "complaint": _col(df, "主訴"),
+                                  **_extra_columns(df, {"種別", "開始日", "終了日", "主訴"})}))
+    return out
+
+
+def receipt_events(receipts: pd.DataFrame, diagnoses: pd.DataFrame,
+                   procedures: pd.DataFrame) -> list[pd.DataFrame]:
+    """Events of .UKE receipts: receipt, diagnosis, night_visit, income_bracket.
+
+    ``receipts`` has person_id/household_id; diagnoses and procedures join it on the RE line.
+    """
+    from app.engine.ingest.uke import receipt_codes
+
+    if len(receipts) == 0:
+        return []
+    codes = receipt_codes()
+    out = [_events(receipts, "receipt", "receipt", receipts["month"],
+                   attrs={"receipt_type": receipts["receipt_type"],
+                          "special_codes": receipts["special_codes"],
+                          "insurer": receipts["insurer"]})]
+    dg = diagnoses.merge(receipts[["_file", "_line", "person_id", "household_id", "month"]],
+                         left_on=["_file", "receipt_line"], right_on=["_file", "_line"],
+                         suffixes=("", "_re"))
+    if len(dg):
+        out.append(_events(dg, "receipt", "diagnosis", dg["start_date"].where(dg["start_date"].notna(),
+                                                                            dg["month"]),
+                           subtype=dg["code"].to_numpy(), value_text=dg["name"].to_numpy(),
+                           attrs={"start_date": dg["start_date"], "outcome": dg["outcome"],
+                                  "receipt_line": dg["receipt_line"], "main": dg["main"]},
+                           line=dg["line"]))
+    night = procedures[procedures["code"].isin(codes["night_addons"].keys())]
+    nv = night.merge(receipts[["_file", "_line", "person_id", "household_id", "month"]],
+                     left_on=["_file", "receipt_line"], right_on=["_file", "_line"], suffixes=("", "_re"))
+    if len(nv):
+        day = nv["month"] + pd.to_timedelta(np.maximum(nv["first_day"].to_numpy() - 1, 0), unit="D")
+        diag_lists = (dg.groupby(["_file", "receipt_line"])[["code", "name"]]
+                      .apply(lambda g: g.to_dict("records")) if len(dg) else pd.Series(dtype=object))
+        keys = list(zip(nv["_file"], nv["receipt_line"]))
+        diag = [diag_lists.get(k, []) for k in keys]
+        out.append(_events(nv, "receipt", "night_visit", day, subtype=nv["code"].to_numpy(),
+                           value_text=nv["code"].map(codes["night_addons"]).to_numpy(),
+                           attrs={"diagnoses": pd.Series(diag, dtype=object),
+                                  "days": nv["n_days"], "receipt_line": nv["receipt_line"]},
+                           line=nv["line"]))
+    sc = receipts["special_codes"].fillna("")
+    chunks = pd.DataFrame({i: sc.str[2 * i:2 * i + 2] for i in range(5)})
+    brackets = codes["income_brackets"]
+    # The first of up to five 2-digit codes that is an income bracket.
+    valid = chunks.isin(brackets.keys()).to_numpy()
+    first = valid.argmax(axis=1)
+    picked = chunks.to_numpy()[np.arange(len(chunks)), first]
+    bracket = pd.Series(np.where(valid.any(axis=1), picked, None), index=receipts.index)
+    has = bracket.notna()
+    if has.any():
+        sub = receipts[has]
+        out.append(_events(sub, "receipt", "income_bracket", sub["month"],
+                           value_num=bracket[has].astype(float).to_numpy(),
+                           value_text=bracket[has].map(brackets).to_numpy()))
+    return out
+
+
+def assign_disclosure(events: pd.DataFrame) -> pd.Series:
+    """Default disclosure class per event from the configuration (type overrides source)."""
+    cfg = disclosure_config()
+    by_source = events["source"].map(cfg.get("sources", {}))
+    by_type = events["type"].map(cfg.get("types", {}))
+    return by_type.fillna(by_source).fillna("staff")
+
+
+def finish_events(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate builder outputs, add disclosure, order by person and date."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    ev = pd.concat(parts, ignore_index=True)
+    ev["disclosure"] = assign_disclosure(ev)
+    ev["date"] = pd.to_datetime(ev["date"]).astype("datetime64[ns]")
+    ev = ev.sort_values(["person_id", "date", "source_file", "source_line"], kind="stable")
+    return ev[EVENT_COLUMNS].reset_index(drop=True)
+
+
+def dumps_list(values: list) -> str:
+    return json.dumps(values, ensure_ascii=False)

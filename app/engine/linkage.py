@@ -1,0 +1,351 @@
+"""Linkage (名寄せ): which rows of a delivery are the same person.
+
+Passes, in the order of the report (§6.2) and then beyond it:
+
+1. **Registry persons.** Every 宛名番号 in 住民基本台帳 is a node. Numbers whose rows agree on the
+   4 items (normalised kanji name, kana, birth date, sex) and whose residence periods do *not*
+   overlap (one was moved out before the other was moved in) are one person who moved out and
+   back. If the periods overlap, two people were resident at the same time: homonyms, never
+   merged, sent to the duplicate list.
+2. **宛名番号** of any other source row → that registry person.
+3. **5 items** (4 items + 世帯番号), then **4 items**, on normalised names. A 4-item key that points
+   at several registry persons (homonyms) links nothing and goes to the duplicate list.
+4. **Receipts** carry no 宛名番号: kanji name + birth date + sex (kana too when both sides have it).
+5. **Near misses** (one field off: a kana typo, one kanji with the same reading, a birth-date
+   digit) are scored Fellegi–Sunter style (``FS_WEIGHTS``) against registry persons blocked on
+   birth date, kana or kanji. A record whose best score passes ``REVIEW_THRESHOLD`` goes to the
+   review list and stays unlinked (temporary 9-ID) until a data_admin decides; decisions are
+   keyed so that they apply again to the same record in later deliveries.
+6. Everything else becomes a person of its own (receipt-only or not-in-registry), clustered on
+   its 宛名番号 or its 4 items.
+
+Twins (same household and birth date, different names) are never merged: their names differ so
+no deterministic key joins them, and the scorer's household agreement cannot outweigh two name
+disagreements. They are listed as ``twins`` in the duplicate list for information.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from app.engine.names import (edit_distance, kana_key_series, kanji_agreement,
+                              normalise_kana_series, normalise_kanji_series)
+from app.engine.progress import Progress, ensure
+
+# log2(m/u) weights per field and agreement level (m: P(level | same person), u: P(level | not)).
+FS_WEIGHTS = {
+    "kanji": {"exact": np.log2(0.92 / 0.001), "fuzzy": np.log2(0.04 / 0.0005),
+              "different": np.log2(0.04 / 0.9985), "missing": 0.0},
+    "kana": {"exact": np.log2(0.93 / 0.002), "near": np.log2(0.05 / 0.005),
+             "different": np.log2(0.02 / 0.993), "missing": 0.0},
+    "birth": {"exact": np.log2(0.97 / 0.0004), "near": np.log2(0.025 / 0.01),
+              "different": np.log2(0.005 / 0.99)},
+    "sex": {"exact": np.log2(0.99 / 0.5), "different": np.log2(0.01 / 0.5), "missing": 0.0},
+    "household": {"exact": np.log2(0.7 / 0.0005), "different": np.log2(0.3 / 0.9995), "missing": 0.0},
+}
+REVIEW_THRESHOLD = 14.0  # one field off still clears it; a same-birth-date stranger does not
+
+MOVE_START = {"出生", "転入"}
+MOVE_END = {"転出", "死亡"}
+
+RECORD_COLUMNS = ["source", "file", "line", "resident_number", "household_number", "name_kanji",
+                  "name_kana", "birth_date", "sex"]
+
+
+@dataclass
+class LinkResult:
+    """Outcome of linking one delivery.
+
+    records: one row per person-bearing row — source, file, line, entity (cluster label), status
+      (``linked`` | ``review`` | ``new``), method, plus the normalised keys.
+    entities: entity, kind (``registry`` | ``other`` | ``review``), keys (list of link keys).
+    review: rec, entity (the record's own), candidate (entity), score, evidence (JSON), pair_key.
+    duplicates: entity_a, entity_b, kind (``homonym`` | ``ambiguous`` | ``twins``), detail.
+    """
+
+    records: pd.DataFrame
+    entities: pd.DataFrame
+    review: pd.DataFrame
+    duplicates: pd.DataFrame
+    out_and_back: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Add the comparison keys: k (kanji), kn (kana key), kana (display kana), b (birth), s (sex)."""
+    out = records.copy()
+    out["k"] = normalise_kanji_series(out["name_kanji"])
+    out["kana_norm"] = normalise_kana_series(out["name_kana"])
+    out["kn"] = kana_key_series(out["name_kana"])
+    out["b"] = pd.to_datetime(out["birth_date"]).dt.strftime("%Y-%m-%d").fillna("")
+    out["s"] = out["sex"].fillna("").astype(str)
+    out["resident_number"] = out["resident_number"].fillna("").astype(str)
+    out["household_number"] = out["household_number"].fillna("").astype(str)
+    return out
+
+
+def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """Map each registry 宛名番号 to its entity; detect out-and-back and homonyms."""
+    numbers = reg[reg["resident_number"] != ""]
+    ev = numbers["move_reason"].fillna("")
+    dates = pd.to_datetime(numbers["move_date"])
+    per_number = pd.DataFrame({
+        "rn": numbers["resident_number"],
+        "start": dates.where(ev.isin(MOVE_START)),
+        "end": dates.where(ev.isin(MOVE_END)),
+    }).groupby("rn").agg(start=("start", "min"), end=("end", "max"))
+    ident = numbers.drop_duplicates("resident_number", keep="last").set_index("resident_number")
+    per_number = per_number.join(ident[["k", "kn", "b", "s", "household_number"]])
+    per_number["key4"] = per_number["k"] + "|" + per_number["kn"] + "|" + per_number["b"] + "|" + per_number["s"]
+    entity = pd.Series("R:" + per_number.index, index=per_number.index)
+    multi = per_number[per_number.duplicated("key4", keep=False) & (per_number["k"] != "")]
+    oab, dup = [], []
+    # Only the few groups of numbers sharing all 4 items are visited here (not one per child).
+    for _, grp in multi.groupby("key4"):
+        grp = grp.sort_values("start", na_position="first")
+        rows = list(grp.itertuples())
+        for i, a in enumerate(rows):
+            for b in rows[i + 1:]:
+                a_end = a.end if pd.notna(a.end) else pd.Timestamp.max
+                b_start = b.start if pd.notna(b.start) else pd.Timestamp.min
+                b_end = b.end if pd.notna(b.end) else pd.Timestamp.max
+                a_start = a.start if pd.notna(a.start) else pd.Timestamp.min
+                if a_end <= b_start or b_end <= a_start:
+                    ea, eb = entity[a.Index], entity[b.Index]
+                    keep, drop = min(ea, eb), max(ea, eb)
+                    entity[entity == drop] = keep
+                    oab.append((keep, a.Index, b.Index))
+                else:
+                    dup.append((a.Index, b.Index, "homonym",
+                                "同じ氏名・カナ・生年月日・性別の2人が同時に住民登録されています"))
+    dups = pd.DataFrame(dup, columns=["rn_a", "rn_b", "kind", "detail"])
+    if len(dups):
+        dups["entity_a"] = dups["rn_a"].map(entity)
+        dups["entity_b"] = dups["rn_b"].map(entity)
+        dups = dups[dups["entity_a"] != dups["entity_b"]]
+    return entity, pd.DataFrame(oab, columns=["entity", "number_a", "number_b"]), \
+        dups.reindex(columns=["entity_a", "entity_b", "kind", "detail"])
+
+
+def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[pd.Series, pd.Series]:
+    """For each left row (by index): the one right entity sharing ``on`` keys, and ambiguity.
+
+    Returns (entity or NaN, ambiguous flag) indexed like ``left``.
+    """
+    r = right[on + ["entity"]].drop_duplicates()
+    counts = r.groupby(on)["entity"].agg(["first", "nunique"]).reset_index()
+    m = left[on].reset_index().merge(counts, on=on, how="left").set_index("index")
+    m = m.reindex(left.index)
+    ent = m["first"].where(m["nunique"] == 1)
+    return ent, (m["nunique"] > 1)
+
+
+def _birth_level(a: pd.Series, b: pd.Series) -> np.ndarray:
+    same = (a == b).to_numpy()
+    # "Near": same year-month, or one digit off, or month/day swapped.
+    aa, bb = a.to_numpy(dtype=str), b.to_numpy(dtype=str)
+    diff_digits = np.array([sum(x != y for x, y in zip(p, q)) if len(p) == len(q) else 9
+                            for p, q in zip(aa, bb)])
+    swapped = np.array([p[:4] == q[:4] and p[5:7] == q[8:10] and p[8:10] == q[5:7]
+                        for p, q in zip(aa, bb)])
+    near = (diff_digits == 1) | swapped | (a.str[:7] == b.str[:7]).to_numpy()
+    return np.where(same, "exact", np.where(near, "near", "different"))
+
+
+def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Fellegi–Sunter score of candidate pairs (columns k, kn, b, s, hh and the same with _c).
+
+    Adds one level column per field and ``score`` (sum of log2 m/u weights).
+    """
+    p = pairs
+    kanji = np.array([("missing" if not x or not y else kanji_agreement(x, y))
+                      for x, y in zip(p["k"], p["k_c"])], dtype=object)
+    kd = np.array([edit_distance(x, y, 2) if x and y else -1 for x, y in zip(p["kn"], p["kn_c"])])
+    kana = np.where(kd < 0, "missing", np.where(kd == 0, "exact", np.where(kd == 1, "near", "different")))
+    birth = _birth_level(p["b"], p["b_c"])
+    sex = np.where((p["s"] == "") | (p["s_c"] == ""), "missing",
+                   np.where(p["s"] == p["s_c"], "exact", "different"))
+    hh = np.where((p["hh"] == "") | (p["hh_c"] == ""), "missing",
+                  np.where(p["hh"] == p["hh_c"], "exact", "different"))
+    out = p.copy()
+    out["kanji_level"], out["kana_level"], out["birth_level"] = kanji, kana, birth
+    out["sex_level"], out["household_level"] = sex, hh
+    score = np.zeros(len(p))
+    for fld, lv in (("kanji", kanji), ("kana", kana), ("birth", birth), ("sex", sex), ("household", hh)):
+        score += pd.Series(lv).map(FS_WEIGHTS[fld]).to_numpy(dtype=float)
+    out["score"] = score
+    return out
+
+
+def _candidates(recs: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """Blocked candidate pairs: same birth date, or same kana+sex, or same kanji+sex."""
+    left = recs[["k", "kn", "b", "s", "household_number"]].rename(columns={"household_number": "hh"})
+    left = left.reset_index().rename(columns={"index": "rec"})
+    right = persons[["entity", "k", "kn", "b", "s", "household_number"]].rename(
+        columns={"k": "k_c", "kn": "kn_c", "b": "b_c", "s": "s_c", "household_number": "hh_c"})
+    parts = []
+    for lk, rk in ((["b"], ["b_c"]), (["kn", "s"], ["kn_c", "s_c"]), (["k", "s"], ["k_c", "s_c"])):
+        l_ok = left[(left[lk] != "").all(axis=1)]
+        parts.append(l_ok.merge(right, left_on=lk, right_on=rk))
+    if not parts:
+        return pd.DataFrame()
+    pairs = pd.concat(parts, ignore_index=True).drop_duplicates(["rec", "entity"])
+    return pairs
+
+
+def link(records: pd.DataFrame, pair_key: Callable[[str], str],
+         decisions: dict[str, str] | None = None, progress: Progress | None = None) -> LinkResult:
+    """Link person-bearing rows (see the module docstring).
+
+    ``records`` has RECORD_COLUMNS plus ``move_reason``/``move_date`` for registry rows;
+    ``pair_key`` turns a record identity + candidate into a stable secret key (HMAC) so that a
+    data_admin's accept/reject decision (``decisions``: key → ``accept``/``reject``) applies again.
+    """
+    progress = ensure(progress)
+    decisions = decisions or {}
+    for c in ("move_reason", "move_date"):
+        if c not in records.columns:
+            records = records.assign(**{c: None})
+    recs = normalise_records(records.reset_index(drop=True))
+    recs["entity"] = pd.Series(pd.NA, index=recs.index, dtype=object)
+    recs["method"] = ""
+    progress.step(0.1, "住民基本台帳の名寄せ")
+    is_reg = (recs["source"] == "jumin") & (recs["resident_number"] != "")
+    number_entity, oab, dups = _registry_entities(recs[is_reg])
+    # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
+    by_number = recs["resident_number"].map(number_entity)
+    recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
+    recs.loc[by_number.notna() & is_reg, "method"] = "registry"
+    recs.loc[by_number.notna() & ~is_reg, "method"] = "resident_number"
+    registry = recs[is_reg].copy()
+    dup_rows = [dups]
+    progress.step(0.3, "5項目・4項目照合")
+    # Pass 3: 5 items, then 4 items (kana may be missing on receipts: then kanji+birth+sex).
+    for method, on in (("5item", ["k", "kn", "b", "s", "household_number"]),
+                       ("4item", ["k", "kn", "b", "s"]),
+                       ("3item", ["k", "b", "s"])):
+        todo = recs["entity"].isna() & (recs["k"] != "") & (recs["b"] != "")
+        if method == "5item":
+            todo &= recs["household_number"] != ""
+        if method == "3item":
+            todo &= recs["kn"] == ""  # only when the record has no kana to compare
+        if not todo.any():
+            continue
+        ent, amb = _unique_match(recs[todo], registry, on)
+        hit = ent.notna()
+        recs.loc[hit[hit].index, "entity"] = ent[hit]
+        recs.loc[hit[hit].index, "method"] = method
+        if amb.any() and method != "5item":
+            amb_idx = amb[amb].index
+            cand = recs.loc[amb_idx, on].reset_index().merge(
+                registry[on + ["entity"]].drop_duplicates(), on=on)
+            for e_pair in cand.groupby("index")["entity"].agg(lambda s: sorted(set(s))):
+                for i in range(len(e_pair) - 1):
+                    dup_rows.append(pd.DataFrame([{
+                        "entity_a": e_pair[i], "entity_b": e_pair[i + 1], "kind": "ambiguous",
+                        "detail": "同じ4項目の住民が複数いるため、この行を1人に結び付けられません"}]))
+            recs.loc[amb_idx, "ambiguous"] = True
+    progress.step(0.5, "近い組み合わせの採点")
+    # Pass 5: near misses against registry persons.
+    rest = recs[recs["entity"].isna()]
+    review_rows = pd.DataFrame(columns=["rec", "candidate", "score", "evidence", "pair_key"])
+    if len(rest) and len(registry):
+        persons = registry.drop_duplicates(["entity", "k", "kn", "b", "s", "household_number"])
+        pairs = _candidates(rest, persons)
+        if len(pairs):
+            scored = score_pairs(pairs)
+            scored = scored[scored["score"] >= REVIEW_THRESHOLD]
+            scored = scored.sort_values(["rec", "score"], ascending=[True, False])
+            best = scored.drop_duplicates("rec")
+            ident = (rest.loc[best["rec"], "source"] + "|" + rest.loc[best["rec"], "resident_number"]
+                     + "|" + best["k"].values + "|" + best["kn"].values + "|" + best["b"].values
+                     + "|" + best["s"].values + "|" + best["hh"].values).to_numpy()
+            keys = [pair_key(f"{i}>{c}") for i, c in zip(ident, best["entity"])]
+            best = best.assign(pair_key=keys, decision=[decisions.get(k, "") for k in keys])
+            accepted = best[best["decision"] == "accept"]
+            recs.loc[accepted["rec"].to_numpy(), "entity"] = accepted["entity"].to_numpy()
+            recs.loc[accepted["rec"].to_numpy(), "method"] = "decision"
+            pending = best[best["decision"] == ""]
+            ev_cols = ["kanji_level", "kana_level", "birth_level", "sex_level", "household_level"]
+            evidence = [json.dumps(dict(zip(ev_cols, row)), ensure_ascii=False)
+                        for row in pending[ev_cols].itertuples(index=False)]
+            review_rows = pd.DataFrame({"rec": pending["rec"].to_numpy(),
+                                        "candidate": pending["entity"].to_numpy(),
+                                        "score": pending["score"].round(2).to_numpy(),
+                                        "evidence": evidence,
+                                        "pair_key": pending["pair_key"].to_numpy()})
+    progress.step(0.8, "新しい人の付番")
+    in_review = recs.index.isin(review_rows["rec"])
+    recs.loc[in_review, "entity"] = "V:" + recs.index[in_review].astype(str)
+    recs.loc[in_review, "method"] = "review"
+    # Pass 6: everybody else is a person of their own, clustered on number or 4 items.
+    rest = recs["entity"].isna()
+    own_key = np.where(recs["resident_number"] != "", "N:" + recs["resident_number"],
+                       "K:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
+    recs.loc[rest, "entity"] = pd.Series(own_key, index=recs.index)[rest]
+    recs.loc[rest, "method"] = "new"
+    recs["status"] = np.where(in_review, "review",
+                              np.where(recs["method"] == "new", "new", "linked"))
+    review_rows["entity"] = "V:" + review_rows["rec"].astype(str)
+    # Twins: same household and birth date, different names — listed, never merged.
+    reg_p = registry.drop_duplicates("entity")
+    tw = reg_p[(reg_p["household_number"] != "") & (reg_p["b"] != "")]
+    tw = tw.merge(tw, on=["household_number", "b"], suffixes=("_a", "_b"))
+    tw = tw[tw["entity_a"] < tw["entity_b"]]
+    dup_rows.append(pd.DataFrame({"entity_a": tw["entity_a"], "entity_b": tw["entity_b"],
+                                  "kind": "twins",
+                                  "detail": "同じ世帯・同じ生年月日の別人（多胎児）です。統合しません"}))
+    duplicates = pd.concat([d for d in dup_rows if len(d)], ignore_index=True) if any(
+        len(d) for d in dup_rows) else pd.DataFrame(columns=["entity_a", "entity_b", "kind", "detail"])
+    duplicates = duplicates.drop_duplicates(["entity_a", "entity_b", "kind"]).reset_index(drop=True)
+    entities = _entity_table(recs)
+    progress.step(1.0, "名寄せ完了")
+    return LinkResult(recs, entities, review_rows.reset_index(drop=True), duplicates, oab)
+
+
+def _entity_table(recs: pd.DataFrame) -> pd.DataFrame:
+    """One row per entity: kind and the link keys that identify it across deliveries."""
+    kind = np.select([recs["entity"].str.startswith("R:"), recs["entity"].str.startswith("V:")],
+                     ["registry", "review"], default="other")
+    key = np.where(recs["resident_number"] != "", "rn:" + recs["resident_number"],
+                   "nm:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
+    key = np.where(kind == "review", "rv:" + recs["source"] + "|" + pd.Series(key).to_numpy(), key)
+    df = pd.DataFrame({"entity": recs["entity"], "kind": kind, "key": key})
+    # Registry persons are known by their numbers only (a name can be shared by a homonym).
+    df = df[~((df["kind"] == "registry") & ~df["key"].str.startswith("rn:"))]
+    ents = df.groupby("entity").agg(kind=("kind", "first"), keys=("key", lambda s: sorted(set(s))))
+    return ents.reset_index()
+
+
+def assign_research_ids(entities: pd.DataFrame, known: dict[str, str], taken: set[str],
+                        rng: np.random.Generator) -> pd.Series:
+    """research_id per entity: reuse the ID any of its keys had, else draw a new unused one.
+
+    ``known`` maps a (hashed) link key → research_id from earlier deliveries. New IDs are random
+    (not sequential) so that the ID says nothing about registry order. Registry persons get
+    7 digits (first 1–8), others 8 digits (first 1–8), review records ``9`` + 7 digits.
+    """
+    out = {}
+    used = set(taken)
+    for row in entities.itertuples(index=False):  # one per person: dictionary look-ups only
+        found = sorted({known[k] for k in row.keys if k in known})
+        rid = None
+        if found:
+            if row.kind == "review":
+                rid = next((f for f in found if f.startswith("9") and len(f) == 8), None)
+            else:
+                rid = next((f for f in found if not (f.startswith("9") and len(f) == 8)), None)
+        if rid is None:
+            lo, hi = {"registry": (1_000_000, 9_000_000), "other": (10_000_000, 90_000_000),
+                      "review": (90_000_000, 100_000_000)}[row.kind]
+            while True:
+                rid = str(int(rng.integers(lo, hi)))
+                if rid not in used:
+                    break
+        used.add(rid)
+        out[row.entity] = rid
+    return pd.Series(out, name="person_id")
