@@ -53,6 +53,14 @@ def _say(message: str) -> None:
 
 def build_demo_store(path: Path, children: int = 13913, seed: int = 20240401, progress=None):
     """Create the store, its demo accounts, and (when the pipeline exists) its data."""
+    session = create_demo_store(path)
+    steps = load_demo_data(session, children, seed)
+    session.close()
+    return steps
+
+
+def create_demo_store(path: Path):
+    """An empty demo store with one account per role (the only place they exist)."""
     from app.store.accounts import add_user
     from app.store.opening import create_store
 
@@ -61,9 +69,7 @@ def build_demo_store(path: Path, children: int = 13913, seed: int = 20240401, pr
         if name != "admin":
             add_user(session, name, role, DEMO_PASSWORD, areas=areas, display_name=display)
     session.conn.execute("UPDATE users SET display_name=? WHERE name='admin'", (DEMO_ACCOUNTS["admin"][2],))
-    steps = load_demo_data(session, children, seed)
-    session.close()
-    return steps
+    return session
 
 
 def load_demo_data(session, children: int, seed: int) -> list[str]:
