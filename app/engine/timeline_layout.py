@@ -1,0 +1,349 @@
+"""Qt-free layout of one child's timeline: lanes, day coordinates, vaccine windows, growth bands.
+
+The timeline view draws what these functions compute, so they are tested without Qt.
+Coordinates: x is the number of days since 1970-01-01 (float; dates are local calendar days,
+no time zone), so the view's axis, the model and the tests agree without conversion.
+
+``TimelineData`` is the contract between the role-checked query
+(``app/store/queries/timeline.py``) and the view model: whatever is in it, the user may see.
+
+The vaccine due windows below are this module's own table (DOMAIN_FACTS.md, "Routine
+immunisation"); once ``resources/reference/vaccination_schedule.toml`` from the rules work
+lands, ``vaccine_windows`` should read it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+# Lanes from top to bottom: (key, Japanese label). Vaccination expands into one sub-lane
+# per vaccine; household mode appends one lane per household member.
+LANES: list[tuple[str, str]] = [
+    ("flags", "フラグ"),
+    ("checkup", "乳幼児健診"),
+    ("dental", "歯科健診"),
+    ("vaccination", "予防接種"),
+    ("medical", "医療（レセプト）"),
+    ("night", "夜間・休日受診"),
+    ("guardian", "母・保護者（EPDS・健診）"),
+    ("household", "世帯の出来事"),
+    ("consultation", "相談"),
+    ("assessment", "アセスメント・フォロー"),
+    ("custody", "児童相談所の記録"),
+]
+LANE_LABELS = dict(LANES)
+
+# Event type -> lane key. Types absent here (height, weight) are drawn only as series.
+TYPE_LANE: dict[str, str] = {
+    "checkup": "checkup",
+    "dental": "dental",
+    "vaccination": "vaccination",
+    "receipt": "medical",
+    "diagnosis": "medical",
+    "night_visit": "night",
+    "epds": "guardian",
+    "pregnancy": "guardian",
+    "guardian_checkup": "guardian",
+    "birth": "household",
+    "birth_record": "household",
+    "move_in": "household",
+    "move_out": "household",
+    "move_within": "household",
+    "death": "household",
+    "registry_other": "household",
+    "single_parent_allowance": "household",
+    "public_assistance": "household",
+    "income_bracket": "household",
+    "disability": "household",
+    "nursery": "household",
+    "dv": "household",
+    "consultation": "consultation",
+    "assessment": "assessment",
+    "followup": "assessment",
+    "custody": "custody",
+}
+
+# Vaccine codes (events.subtype) -> label shown on the sub-lane.
+VACCINE_LABELS: dict[str, str] = {
+    "DPT-IPV-Hib": "5種混合",
+    "DPT-IPV": "4種混合",
+    "Hib": "Hib",
+    "PCV": "小児肺炎球菌",
+    "HepB": "B型肝炎",
+    "Rota": "ロタ",
+    "BCG": "BCG",
+    "MR": "MR",
+    "VZV": "水痘",
+    "JE": "日本脳炎",
+}
+
+# Standard-schedule windows per dose in months of age: (dose, start, end). The legal window
+# is wider; "overdue" here means past the standard window, the reminder caseworkers use.
+_WINDOWS_MONTHS: dict[str, list[tuple[int, float, float]]] = {
+    "DPT-IPV-Hib": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 10, 22)],
+    "DPT-IPV": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 10, 22)],
+    "Hib": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 11, 17)],
+    "PCV": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 12, 16)],
+    "HepB": [(1, 2, 3), (2, 3, 4), (3, 7, 9)],
+    "Rota": [(1, 1.5, 3.5), (2, 2.5, 5.5)],
+    "BCG": [(1, 5, 8)],
+    "MR": [(1, 12, 24)],  # dose 2: the year before school entry, computed below
+    "VZV": [(1, 12, 15), (2, 18, 27)],
+    "JE": [(1, 36, 48), (2, 36, 48), (3, 48, 60)],
+}
+# 5種混合 replaced 4種混合 + Hib for children starting from 2024-04 (born from about 2024-02).
+_DPT5_FIRST_BIRTH = dt.date(2024, 2, 1)
+
+DISCLOSURE_CLASSES = ("discuss", "staff", "never")
+DISCLOSURE_LABELS = {"discuss": "家族と話してよい", "staff": "職員限り", "never": "開示厳禁"}
+
+SOURCE_LABELS = {
+    "jumin": "住民基本台帳", "shussei": "出生連絡票", "ninpu": "妊娠届・妊婦健診",
+    "kenshin": "乳幼児健診", "shika": "歯科健診", "yobo": "予防接種", "receipt": "国保レセプト",
+    "epds": "EPDS", "hogosha_kenshin": "保護者健診", "jido_fuyo": "児童扶養手当",
+    "seiho": "生活保護", "shogai": "障害者手帳", "yoho": "幼保所属", "dv": "DV",
+    "soudan": "相談記録", "assessment": "アセスメント", "jisou": "児童相談所",
+    "followup": "フォロー記録", "scoring": "スコアリング",
+}
+
+EVENT_COLUMNS = [
+    "event_id", "person_id", "household_id", "date", "type", "subtype", "value_num",
+    "value_text", "attrs", "source", "source_file", "source_line", "disclosure", "delivery_id",
+]
+
+
+@dataclass
+class TimelineData:
+    """Everything one child's timeline may show, already filtered for the user's role.
+
+    child: dict with person_id, pseudonym, sex, birth_date (date), resident_from/to (date or
+    None), moved_in (bool), household_id. events: the events frame (DATA_MODEL.md columns) of
+    the child and of the household members listed in ``members`` (person_id, relation, label).
+    flags / evidence: the scoring outputs for the child. sources: source -> as-of date.
+    """
+
+    child: dict
+    events: pd.DataFrame
+    members: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["person_id", "relation", "label"]))
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["person_id", "rule_id", "flagged", "reason", "threshold", "first_date", "last_date"]))
+    evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["person_id", "rule_id", "event_id", "role"]))
+    sources: dict = field(default_factory=dict)
+    as_of: dt.date | None = None
+    is_sample: bool = False
+
+
+def to_days(values) -> np.ndarray:
+    """Dates (Series, array, list of dates/strings) -> float days since 1970-01-01; NaT -> NaN."""
+    arr = np.asarray(pd.to_datetime(pd.Series(values), errors="coerce")).astype("datetime64[D]")
+    out = (arr - EPOCH).astype("int64").astype("float64")
+    out[np.isnat(arr)] = np.nan
+    return out
+
+
+def day_of(value) -> float:
+    """One date (date, Timestamp, ISO text) -> float days since 1970-01-01 (NaN if missing)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan")
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return float("nan")
+    return float((np.datetime64(ts.date(), "D") - EPOCH).astype("int64"))
+
+
+def date_of(day: float) -> dt.date:
+    """Inverse of ``day_of`` (fraction of a day dropped)."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(np.floor(day)))
+
+
+def assign_lanes(events: pd.DataFrame, child_id: str, members: pd.DataFrame | None = None,
+                 household_mode: bool = False) -> np.ndarray:
+    """Lane key for every event row (vectorised); "" = not drawn as a lane mark.
+
+    The child's own events and household-level events go to category lanes; the mother's
+    EPDS, pregnancy and guardian checkups to the guardian lane; siblings' births to the
+    household lane. In household mode every other member's events go to that member's own
+    lane ``member:<person_id>`` instead (the guardian lane keeps the mother's EPDS).
+    """
+    lane = events["type"].map(TYPE_LANE).fillna("").astype(object)
+    person = events["person_id"].astype(str)
+    etype = events["type"]
+    own = person == str(child_id)
+    shared = (etype.isin(["epds", "pregnancy", "guardian_checkup",
+                          "public_assistance", "single_parent_allowance"])
+              | ((etype == "birth") & ~own))
+    drop = ~own & ~shared
+    if household_mode and members is not None and len(members):
+        is_member = person.isin(set(members["person_id"].astype(str))) & ~own
+        to_member = is_member & (etype != "epds")
+        lane = lane.where(~to_member, "member:" + person)
+        drop = drop & ~to_member
+    # Other people's remaining events have no lane in the child view.
+    lane = lane.where(~drop, "")
+    return lane.to_numpy(dtype=object)
+
+
+def _add_months(birth: dt.date, months: float) -> dt.date:
+    whole = int(np.floor(months))
+    days = int(round((months - whole) * 30.4))
+    y, m = divmod(birth.month - 1 + whole, 12)
+    year, month = birth.year + y, m + 1
+    last = (dt.date(year + (month // 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(birth.day, last)) + dt.timedelta(days=days)
+
+
+def school_entry(birth: dt.date) -> dt.date:
+    """First April 1 on which the child is 6 (children born on April 1 enter with the year before)."""
+    year = birth.year + 6
+    entry = dt.date(year, 4, 1)
+    if (birth.month, birth.day) > (4, 1):
+        entry = dt.date(year + 1, 4, 1)
+    return entry
+
+
+def routine_vaccines(birth: dt.date) -> list[str]:
+    """Vaccine codes of the routine schedule for a child born on ``birth``, in lane order."""
+    combo = ["DPT-IPV-Hib"] if birth >= _DPT5_FIRST_BIRTH else ["DPT-IPV", "Hib"]
+    return combo + ["PCV", "HepB", "Rota", "BCG", "MR", "VZV", "JE"]
+
+
+def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
+                    resident_from: dt.date | None = None) -> pd.DataFrame:
+    """Due windows of every routine dose with their status.
+
+    doses: vaccination events of the child (subtype, value_num = dose number, date).
+    Returns vaccine, dose, start, end (float days), given (float day or NaN) and status:
+    ``done`` (given), ``due`` (window open, not given), ``future`` (not yet open),
+    ``overdue`` (window over, not given by ``as_of``), ``unknown`` (window closed before the
+    child moved in: doses given elsewhere are not in our data, so not "overdue").
+    """
+    rows = []
+    for vaccine in routine_vaccines(birth):
+        windows = list(_WINDOWS_MONTHS[vaccine])
+        for dose, start_m, end_m in windows:
+            rows.append((vaccine, dose, _add_months(birth, start_m), _add_months(birth, end_m)))
+        if vaccine == "MR":
+            entry = school_entry(birth)
+            rows.append(("MR", 2, dt.date(entry.year - 1, 4, 1), entry - dt.timedelta(days=1)))
+    frame = pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end"])
+    frame["start"] = to_days(frame["start"])
+    frame["end"] = to_days(frame["end"])
+    given = pd.DataFrame({
+        "vaccine": doses["subtype"].astype(str).to_numpy() if len(doses) else [],
+        "dose": pd.to_numeric(doses["value_num"], errors="coerce").to_numpy() if len(doses) else [],
+        "given": to_days(doses["date"]) if len(doses) else [],
+    })
+    given = given.dropna(subset=["dose"]).groupby(["vaccine", "dose"], as_index=False)["given"].min()
+    frame = frame.merge(given, on=["vaccine", "dose"], how="left")
+    today = day_of(as_of)
+    status = np.where(frame["given"].notna(), "done",
+                      np.where(frame["end"] < today, "overdue",
+                               np.where(frame["start"] <= today, "due", "future")))
+    if resident_from is not None:
+        status = np.where((status == "overdue") & (frame["end"] < day_of(resident_from)),
+                          "unknown", status)
+    frame["status"] = status
+    return frame
+
+
+def growth_bands(sex: str, birth: dt.date, measure: str) -> pd.DataFrame:
+    """Growth-reference percentiles (p3, p50, p97) of ``measure`` (height|weight) on the date axis.
+
+    Reads resources/reference/growth_r5_2023.csv (令和5年乳幼児身体発育調査). Unknown sex uses
+    the mean of both sexes so the band is still a fair guide.
+    """
+    from app.resource_files import resource_path
+
+    ref = pd.read_csv(resource_path("reference", "growth_r5_2023.csv"))
+    cols = [f"{measure}_p3", f"{measure}_p50", f"{measure}_p97"]
+    if sex in ("M", "F"):
+        table = ref[ref["sex"] == sex][["age_months", *cols]]
+    else:
+        table = ref.groupby("age_months", as_index=False)[cols].mean()
+    table = table.sort_values("age_months")
+    days = np.array([day_of(_add_months(birth, m)) for m in table["age_months"]])
+    return pd.DataFrame({"x": days, "p3": table[cols[0]].to_numpy(),
+                         "p50": table[cols[1]].to_numpy(), "p97": table[cols[2]].to_numpy()})
+
+
+def kaup_series(events: pd.DataFrame, child_id: str, birth: dt.date) -> pd.DataFrame:
+    """Kaup index (kg / m²) at every date with both a height and a weight, from 3 months of age."""
+    own = events[events["person_id"].astype(str) == str(child_id)]
+    h = own[own["type"] == "height"][["date", "value_num"]].rename(columns={"value_num": "h"})
+    w = own[own["type"] == "weight"][["date", "value_num", "event_id"]].rename(columns={"value_num": "w"})
+    both = w.merge(h, on="date").dropna()
+    both = both[both["h"] > 0]
+    x = to_days(both["date"])
+    keep = x >= day_of(_add_months(birth, 3))
+    kaup = both["w"].to_numpy() / (both["h"].to_numpy() / 100.0) ** 2
+    return pd.DataFrame({"x": x[keep], "y": kaup[keep],
+                         "event_id": both["event_id"].to_numpy()[keep]})
+
+
+def non_resident_spans(child: dict, start_day: float, end_day: float) -> list[tuple[float, float]]:
+    """Spans of [start_day, end_day] when the child did not live in the city (no data, not missed)."""
+    spans = []
+    resident_from = day_of(child.get("resident_from"))
+    resident_to = day_of(child.get("resident_to"))
+    if child.get("moved_in") and not np.isnan(resident_from) and resident_from > start_day:
+        spans.append((start_day, resident_from))
+    if not np.isnan(resident_to) and resident_to < end_day:
+        spans.append((resident_to, end_day))
+    return spans
+
+
+@dataclass
+class LaneTemplate:
+    """Which lane groups a situation shows; ``must_see`` ones cannot be hidden."""
+
+    id: str
+    name: str
+    lanes: list[str]
+    must_see: list[str]
+    roles: list[str]
+    series: str = "weight"
+    shipped: bool = True
+    owner: str | None = None
+
+    def visible(self, hidden: set[str] | frozenset = frozenset()) -> list[str]:
+        """Lane groups to draw after the user hid ``hidden`` (must-see lanes stay)."""
+        must = set(self.must_see)
+        return [k for k in self.lanes if k in must or k not in hidden]
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "lanes": list(self.lanes),
+                "must_see": list(self.must_see), "roles": list(self.roles), "series": self.series}
+
+
+def template_from_dict(data: dict, shipped: bool = True, owner: str | None = None) -> LaneTemplate:
+    """Validate one template definition (unknown lanes are an error, must_see ⊆ lanes)."""
+    known = {k for k, _ in LANES}
+    lanes = [str(k) for k in data["lanes"]]
+    must = [str(k) for k in data.get("must_see", [])]
+    unknown = [k for k in lanes + must if k not in known]
+    if unknown:
+        raise ValueError(f"テンプレート「{data.get('name', '')}」に不明なレーン: {', '.join(unknown)}")
+    lanes += [k for k in must if k not in lanes]
+    series = str(data.get("series", "weight"))
+    return LaneTemplate(id=str(data["id"]), name=str(data["name"]), lanes=lanes, must_see=must,
+                        roles=[str(r) for r in data.get("roles", [])], series=series,
+                        shipped=shipped, owner=owner)
+
+
+def shipped_templates() -> list[LaneTemplate]:
+    """Templates shipped in resources/config/timeline_templates.toml, in file order."""
+    import tomllib
+
+    from app.resource_files import resource_path
+
+    with open(resource_path("config", "timeline_templates.toml"), "rb") as fh:
+        doc = tomllib.load(fh)
+    return [template_from_dict(t) for t in doc.get("template", [])]
