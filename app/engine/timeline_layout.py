@@ -7,9 +7,9 @@ no time zone), so the view's axis, the model and the tests agree without convers
 ``TimelineData`` is the contract between the role-checked query
 (``app/store/queries/timeline.py``) and the view model: whatever is in it, the user may see.
 
-The vaccine due windows below are this module's own table (DOMAIN_FACTS.md, "Routine
-immunisation"); once ``resources/reference/vaccination_schedule.toml`` from the rules work
-lands, ``vaccine_windows`` should read it instead.
+Vaccine due windows come from the shared schedule (resources/reference/vaccination_schedule.toml
+via app.engine.reference.vaccination), so a dose drawn "遅れ" is one the vaccination rule flags;
+only the window openings are this module's own drawing aid.
 """
 
 from __future__ import annotations
@@ -69,36 +69,15 @@ TYPE_LANE: dict[str, str] = {
     "custody": "custody",
 }
 
-# Vaccine codes (events.subtype) -> label shown on the sub-lane.
-VACCINE_LABELS: dict[str, str] = {
-    "DPT-IPV-Hib": "5種混合",
-    "DPT-IPV": "4種混合",
-    "Hib": "Hib",
-    "PCV": "小児肺炎球菌",
-    "HepB": "B型肝炎",
-    "Rota": "ロタ",
-    "BCG": "BCG",
-    "MR": "MR",
-    "VZV": "水痘",
-    "JE": "日本脳炎",
+# When each dose's standard window OPENS, in months of age, per schedule vaccine id. The
+# schedule (resources/reference/vaccination_schedule.toml, read by
+# app.engine.reference.vaccination) gives only when a dose is due by; the start is this
+# module's own drawing aid. A vaccine missing here opens 3 months before it is due.
+_WINDOW_START_MONTHS: dict[str, list[float]] = {
+    "Hib": [2, 3, 4, 11], "PCV": [2, 3, 4, 12], "HepB": [2, 3, 7], "Rota": [1.5, 2.5],
+    "DPT-IPV": [2, 3, 4, 10], "BCG": [5], "MR": [12, -1], "VZV": [12, 18], "JE": [36, 36, 48],
 }
-
-# Standard-schedule windows per dose in months of age: (dose, start, end). The legal window
-# is wider; "overdue" here means past the standard window, the reminder caseworkers use.
-_WINDOWS_MONTHS: dict[str, list[tuple[int, float, float]]] = {
-    "DPT-IPV-Hib": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 10, 22)],
-    "DPT-IPV": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 10, 22)],
-    "Hib": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 11, 17)],
-    "PCV": [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 12, 16)],
-    "HepB": [(1, 2, 3), (2, 3, 4), (3, 7, 9)],
-    "Rota": [(1, 1.5, 3.5), (2, 2.5, 5.5)],
-    "BCG": [(1, 5, 8)],
-    "MR": [(1, 12, 24)],  # dose 2: the year before school entry, computed below
-    "VZV": [(1, 12, 15), (2, 18, 27)],
-    "JE": [(1, 36, 48), (2, 36, 48), (3, 48, 60)],
-}
-# 5種混合 replaced 4種混合 + Hib for children starting from 2024-04 (born from about 2024-02).
-_DPT5_FIRST_BIRTH = dt.date(2024, 2, 1)
+GRACE_MONTHS = 1  # the rules' default grace (app/engine/reference/vaccination.judge)
 
 DISCLOSURE_CLASSES = ("discuss", "staff", "never")
 DISCLOSURE_LABELS = {"discuss": "家族と話してよい", "staff": "職員限り", "never": "開示厳禁"}
@@ -209,49 +188,72 @@ def school_entry(birth: dt.date) -> dt.date:
     return entry
 
 
-def routine_vaccines(birth: dt.date) -> list[str]:
-    """Vaccine codes of the routine schedule for a child born on ``birth``, in lane order."""
-    combo = ["DPT-IPV-Hib"] if birth >= _DPT5_FIRST_BIRTH else ["DPT-IPV", "Hib"]
-    return combo + ["PCV", "HepB", "Rota", "BCG", "MR", "VZV", "JE"]
+def _month_start(birth: dt.date, months: int) -> dt.date:
+    y, m = divmod(birth.month - 1 + int(months), 12)
+    return dt.date(birth.year + y, m + 1, 1)
+
+
+def vaccine_lanes(birth: dt.date) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(schedule id, label, event subtypes that count) of the routine vaccines of this cohort."""
+    from app.engine.reference.vaccination import default_schedule
+
+    born = f"{birth.year:04d}-{birth.month:02d}"
+    return [(v.id, v.name, tuple(v.satisfied_by)) for v in default_schedule()
+            if not v.born_from or born >= v.born_from]
 
 
 def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
                     resident_from: dt.date | None = None) -> pd.DataFrame:
-    """Due windows of every routine dose with their status.
+    """Due windows of every routine dose (the shared schedule) with their status.
 
+    Ages follow the rules' month arithmetic (the exact birth day is not in the analysis
+    data): a dose due by ``d`` months is due by the end of birth month + d, and overdue from
+    the month after that plus ``GRACE_MONTHS`` — the same moment the vaccination rule flags it.
     doses: vaccination events of the child (subtype, value_num = dose number, date).
     Returns vaccine, dose, start, end (float days), given (float day or NaN) and status:
-    ``done`` (given), ``due`` (window open, not given), ``future`` (not yet open),
-    ``overdue`` (window over, not given by ``as_of``), ``unknown`` (window closed before the
-    child moved in: doses given elsewhere are not in our data, so not "overdue").
+    ``done`` (recorded), ``due`` (window open), ``future`` (not yet open), ``overdue`` (past
+    due + grace, not recorded by ``as_of``), ``unknown`` (fell due before the child moved in:
+    doses given elsewhere are not in our data, so never "overdue").
     """
-    rows = []
-    for vaccine in routine_vaccines(birth):
-        windows = list(_WINDOWS_MONTHS[vaccine])
-        for dose, start_m, end_m in windows:
-            rows.append((vaccine, dose, _add_months(birth, start_m), _add_months(birth, end_m)))
-        if vaccine == "MR":
-            entry = school_entry(birth)
-            rows.append(("MR", 2, dt.date(entry.year - 1, 4, 1), entry - dt.timedelta(days=1)))
-    frame = pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end"])
-    frame["start"] = to_days(frame["start"])
-    frame["end"] = to_days(frame["end"])
-    given = pd.DataFrame({
-        "vaccine": doses["subtype"].astype(str).to_numpy() if len(doses) else [],
-        "dose": pd.to_numeric(doses["value_num"], errors="coerce").to_numpy() if len(doses) else [],
-        "given": to_days(doses["date"]) if len(doses) else [],
-    })
-    given = given.dropna(subset=["dose"]).groupby(["vaccine", "dose"], as_index=False)["given"].min()
-    frame = frame.merge(given, on=["vaccine", "dose"], how="left")
+    from app.engine.reference.vaccination import BEFORE_SCHOOL, default_schedule
+
+    by_id = {v.id: v for v in default_schedule()}
+    entry = school_entry(birth)
+    subtype = doses["subtype"].astype(str).to_numpy() if len(doses) else np.array([], dtype=str)
+    number = pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float) if len(doses) else np.array([])
+    when = to_days(doses["date"]) if len(doses) else np.array([])
     today = day_of(as_of)
-    status = np.where(frame["given"].notna(), "done",
-                      np.where(frame["end"] < today, "overdue",
-                               np.where(frame["start"] <= today, "due", "future")))
-    if resident_from is not None:
-        status = np.where((status == "overdue") & (frame["end"] < day_of(resident_from)),
-                          "unknown", status)
-    frame["status"] = status
-    return frame
+    moved = day_of(resident_from) if resident_from is not None else np.nan
+    rows = []
+    for vid, _name, satisfied in vaccine_lanes(birth):
+        v = by_id[vid]
+        mine = np.isin(subtype, list(satisfied))
+        # Dose k counts as given by its own record, or by the k-th record in date order.
+        order = np.argsort(when[mine], kind="stable")
+        dates_sorted, numbers = when[mine][order], number[mine][order]
+        starts = _WINDOW_START_MONTHS.get(vid, [])
+        for k, due in enumerate(v.due_by_months, start=1):
+            if due == BEFORE_SCHOOL:
+                start = dt.date(entry.year - 1, 4, 1)
+                end = dt.date(entry.year, 4, 1)
+                overdue_from = _month_start(end, GRACE_MONTHS)
+            else:
+                end = _month_start(birth, int(due) + 1)
+                opens = starts[k - 1] if k - 1 < len(starts) else int(due) - 3
+                start = _month_start(birth, int(opens)) + dt.timedelta(days=int((opens % 1) * 30))
+                overdue_from = _month_start(birth, int(due) + 1 + GRACE_MONTHS)
+            hit = dates_sorted[numbers == k]
+            given = hit[0] if len(hit) else (dates_sorted[k - 1] if len(dates_sorted) >= k else np.nan)
+            if not np.isnan(given):
+                status = "done"
+            elif today >= day_of(overdue_from):
+                status = "unknown" if not np.isnan(moved) and day_of(overdue_from) <= moved else "overdue"
+            elif today >= day_of(start):
+                status = "due"
+            else:
+                status = "future"
+            rows.append((vid, k, day_of(start), day_of(end), given, status))
+    return pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end", "given", "status"])
 
 
 def growth_bands(sex: str, birth: dt.date, measure: str) -> pd.DataFrame:

@@ -1,0 +1,69 @@
+"""``python -m app export --db PATH --what {list,idmap,flags} --out FILE``.
+
+Each kind is one entry of ``EXPORTERS``: a function ``(session, args) -> ExportResult``.
+Engineers add their kind with one line here; a kind with no exporter yet exits with one
+clear line. Every export goes through ``app.store.exports`` (terminal, role, audit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.commands.errors import CommandError
+from app.commands.session_args import add_login_args, denied, open_session, read_secret
+
+KINDS = ("list", "idmap", "flags")
+
+
+def _export_idmap(session, args):
+    from app.store.exports import export_idmap
+
+    passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
+        if args.encrypt else None
+    return export_idmap(session, args.out, encrypt=args.encrypt, passphrase=passphrase)
+
+
+# kind → "module:function" or a function; resolved lazily so a missing module is a clear error.
+EXPORTERS: dict[str, object] = {
+    "idmap": _export_idmap,
+}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="export through the export gate (registered terminals only)")
+    add_login_args(p)
+    p.add_argument("--what", required=True, choices=KINDS)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--encrypt", action="store_true", help="seal in an encrypted .mmx container")
+    p.add_argument("--plaintext", action="store_true",
+                   help="write case data unencrypted (you accept the warning)")
+    p.add_argument("--passphrase-file", type=Path)
+    p.set_defaults(func=run)
+
+
+def _resolve(kind: str):
+    target = EXPORTERS.get(kind)
+    if target is None:
+        raise CommandError(f"export --what {kind}: この出力はまだ作られていません")
+    if isinstance(target, str):
+        import importlib
+
+        module, _, name = target.partition(":")
+        target = getattr(importlib.import_module(module), name)
+    return target
+
+
+def run(args) -> int:
+    from app.store.exports import ExportRefused
+    from app.store.roles import AccessDenied
+
+    exporter = _resolve(args.what)
+    session = open_session(args)
+    try:
+        result = exporter(session, args)
+    except (AccessDenied, ExportRefused) as exc:
+        raise denied(exc) from None
+    finally:
+        session.close()
+    print(f"{result.path}: {result.rows} 行" + ("（暗号化）" if result.encrypted else ""))
+    return 0

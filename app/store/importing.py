@@ -1,0 +1,269 @@
+"""Persist a delivery: read, link and write everything in ONE transaction.
+
+The delivery is read and linked completely before the transaction opens, so a fatal file
+(unreadable, missing a required column) or a cancel leaves the store exactly as it was. The
+same delivery (same files, same bytes) imported again changes nothing. A newer delivery
+replaces, per source, what the older one brought (each departmental extract is a full
+extract), keeps research IDs through the hashed link keys, and keeps data_admin decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from app.engine.ingest.csvreader import IngestError
+from app.engine.ingest.delivery import read_delivery
+from app.engine.ingest.linked import Processed, process_delivery
+from app.engine.ingest.profiles import MappingProfile
+from app.engine.progress import Progress, ensure
+from app.engine.pseudonyms import Keyer
+from app.store import meta, roles
+from app.store.audit import now_iso
+from app.store.database import transaction
+
+
+class ImportFailed(Exception):
+    """A fatal problem: nothing was written. ``file`` and ``reason`` are for the user."""
+
+    def __init__(self, file: str, reason: str):
+        super().__init__(f"{file}: {reason}")
+        self.file, self.reason = file, reason
+
+
+@dataclass
+class FileSummary:
+    file: str
+    source: str
+    as_of: str
+    rows_read: int
+    rows_imported: int
+    rows_quarantined: int
+
+
+@dataclass
+class ImportSummary:
+    delivery_id: int
+    already_imported: bool
+    files: list[FileSummary] = field(default_factory=list)
+    persons: int = 0
+    events: int = 0
+    review: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    ignored_files: list[str] = field(default_factory=list)
+
+    def reconciled(self) -> bool:
+        """read = imported + quarantined for every file."""
+        return all(f.rows_read == f.rows_imported + f.rows_quarantined for f in self.files)
+
+
+def _iso(values) -> list:
+    s = pd.to_datetime(pd.Series(values))
+    return [None if pd.isna(v) else v for v in s.dt.strftime("%Y-%m-%d")]
+
+
+def load_profiles(conn) -> dict[str, MappingProfile]:
+    """Mapping profiles kept in the store, by source."""
+    return {r[0]: MappingProfile.from_json(r[1])
+            for r in conn.execute("SELECT source, body FROM mapping_profiles")}
+
+
+def save_profile(session, profile: MappingProfile) -> None:
+    """Store (or replace) a mapping profile; data_admin only, audited."""
+    session.require(roles.IMPORT)
+    with transaction(session.conn):
+        session.conn.execute(
+            "INSERT INTO mapping_profiles(source, body, updated_by, updated_at) VALUES (?,?,?,?) "
+            "ON CONFLICT(source) DO UPDATE SET body=excluded.body, updated_by=excluded.updated_by, "
+            "updated_at=excluded.updated_at", (profile.source, profile.to_json(), session.user, now_iso()))
+        session.audit("mapping_profile_save", "mapping_profile", [profile.source])
+
+
+def _summary(conn, delivery_id: int, already: bool) -> ImportSummary:
+    row = conn.execute("SELECT summary FROM deliveries WHERE delivery_id=?", (delivery_id,)).fetchone()
+    data = json.loads(row[0]) if row else {}
+    files = [FileSummary(**f) for f in data.get("files", [])]
+    return ImportSummary(delivery_id, already, files, data.get("persons", 0), data.get("events", 0),
+                         data.get("review", 0), data.get("duplicates", 0), data.get("quarantined", 0),
+                         data.get("ignored_files", []))
+
+
+def import_delivery(session, folder: Path | str, progress: Progress | None = None,
+                    rng: np.random.Generator | None = None) -> ImportSummary:
+    """Import the delivery in ``folder`` (see the module docstring). Raises ImportFailed."""
+    session.require(roles.IMPORT)
+    progress = ensure(progress)
+    conn = session.conn
+    folder = Path(folder)
+    try:
+        delivery = read_delivery(folder, load_profiles(conn), progress.sub(0.0, 0.35))
+    except IngestError as exc:
+        with transaction(conn):
+            session.audit("import_failed", "delivery", [], {"file": exc.file, "folder": folder.name})
+        raise ImportFailed(exc.file, exc.reason) from None
+    known = conn.execute("SELECT delivery_id FROM deliveries WHERE fingerprint=?",
+                         (delivery.fingerprint,)).fetchone()
+    if known:
+        with transaction(conn):
+            session.audit("import_skipped", "delivery", [known[0]], {"reason": "same_delivery"})
+        progress.step(1.0, "同じデータは取り込み済みです")
+        return _summary(conn, known[0], True)
+    keyer = Keyer(meta.secret(conn, "pseudonym_key"))
+    known_keys = dict(conn.execute("SELECT key_hash, person_id FROM link_keys"))
+    taken = {r[0] for r in conn.execute("SELECT person_id FROM persons")}
+    taken |= {r[0] for r in conn.execute("SELECT person_id FROM link_keys")}
+    decisions = dict(conn.execute("SELECT pair_key, decision FROM linkage_decisions"))
+    processed = process_delivery(delivery, keyer, known_keys, taken, decisions, rng,
+                                 progress.sub(0.35, 0.85))
+    progress.step(0.87, "データベースに書き込んでいます")
+    with transaction(conn):
+        delivery_id = _write(session, delivery, processed)
+    progress.step(1.0, "取り込み完了")
+    return _summary(conn, delivery_id, False)
+
+
+def _write(session, delivery, p: Processed) -> int:
+    """All writes of one import (called inside the transaction)."""
+    conn = session.conn
+    files = [f.file for f in delivery.files]
+    sources = sorted({f.source for f in delivery.files})
+    imported = {f: 0 for f in files}
+    counts = p.idmap.groupby("file").size().to_dict()
+    imported.update({k: int(v) for k, v in counts.items()})
+    file_summaries = [dict(file=f.file, source=f.source, as_of=f.as_of.isoformat() if f.as_of else "",
+                           rows_read=f.rows_read, rows_imported=imported.get(f.file, 0),
+                           rows_quarantined=f.rows_quarantined) for f in delivery.files]
+    summary = {"files": file_summaries, "persons": len(p.persons), "events": len(p.events),
+               "review": len(p.review), "duplicates": len(p.duplicates),
+               "quarantined": len(delivery.quarantine), "ignored_files": delivery.ignored}
+    cur = conn.execute(
+        "INSERT INTO deliveries(fingerprint, folder_name, as_of, imported_at, imported_by, summary) "
+        "VALUES (?,?,?,?,?,?)", (delivery.fingerprint, delivery.folder.name, p.as_of.isoformat(),
+                                 now_iso(), session.user, json.dumps(summary, ensure_ascii=False)))
+    did = cur.lastrowid
+    # Persons and identities: upsert (persons of earlier deliveries not in this one stay).
+    ps = p.persons
+    conn.executemany(
+        "INSERT OR REPLACE INTO persons(person_id, kind, sex, birth_ym, household_id, district, town,"
+        " nationality, resident_from, resident_to, moved_in, mother_id, delivery_id)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        zip(ps["person_id"], ps["kind"], ps["sex"], ps["birth_ym"], ps["household_id"], ps["district"],
+            ps["town"], ps["nationality"], _iso(ps["resident_from"]), _iso(ps["resident_to"]),
+            ps["moved_in"].astype(int).tolist(), ps["mother_id"], [did] * len(ps)))
+    ids = p.identities
+    conn.executemany(
+        "INSERT OR REPLACE INTO identities(person_id, name_kanji, name_kana, birth_date, sex,"
+        " resident_numbers, household_number, town, address_note) VALUES (?,?,?,?,?,?,?,?,?)",
+        ids[["person_id", "name_kanji", "name_kana", "birth_date", "sex", "resident_numbers",
+             "household_number", "town", "address_note"]].itertuples(index=False, name=None))
+    rel = p.relations
+    if len(rel):
+        conn.executemany("DELETE FROM relations WHERE person_id=?", ((x,) for x in rel["person_id"].unique()))
+        conn.executemany(
+            "INSERT OR REPLACE INTO relations(person_id, related_id, relation, since, until) VALUES (?,?,?,?,?)",
+            zip(rel["person_id"], rel["related_id"], rel["relation"], _iso(rel["since"]), _iso(rel["until"])))
+    # Events: a newer extract of a source replaces that source's events (follow-ups stay).
+    conn.executemany("DELETE FROM events WHERE source=? AND delivery_id IS NOT NULL", ((s,) for s in sources))
+    ev = p.events
+    value_num = ev["value_num"].astype(float)
+    conn.executemany(
+        "INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, attrs,"
+        " source, source_file, source_line, disclosure, delivery_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        zip(ev["person_id"].fillna(""), ev["household_id"].fillna(""), _iso(ev["date"]), ev["type"],
+            ev["subtype"].fillna("").astype(str), [None if np.isnan(v) else v for v in value_num],
+            ev["value_text"].fillna("").astype(str), ev["attrs"], ev["source"], ev["source_file"],
+            ev["source_line"].astype(int).tolist(), ev["disclosure"], [did] * len(ev)))
+    for f in file_summaries:
+        fi = next(x for x in delivery.files if x.file == f["file"])
+        conn.execute(
+            "INSERT OR REPLACE INTO sources(source, file_name, as_of, delivery_id, department, rows_read,"
+            " rows_imported, rows_quarantined, encoding) VALUES (?,?,?,?,?,?,?,?,?)",
+            (f["source"], f["file"], f["as_of"] or None, did, fi.department, f["rows_read"],
+             f["rows_imported"], f["rows_quarantined"], fi.encoding))
+    conn.executemany("DELETE FROM quarantine WHERE file=?", ((f,) for f in files))
+    q = delivery.quarantine
+    conn.executemany("INSERT INTO quarantine(delivery_id, file, line, reason, raw) VALUES (?,?,?,?,?)",
+                     zip([did] * len(q), q["file"], q["line"].astype(int).tolist(), q["reason"], q["raw"]))
+    conn.executemany("DELETE FROM idmap WHERE file=?", ((f,) for f in files))
+    im = p.idmap
+    conn.executemany("INSERT OR REPLACE INTO idmap(file, line, research_id) VALUES (?,?,?)",
+                     zip(im["file"], im["line"].astype(int).tolist(), im["research_id"].fillna("")))
+    conn.executemany("INSERT OR REPLACE INTO link_keys(key_hash, person_id) VALUES (?,?)",
+                     p.link_keys[["key_hash", "person_id"]].itertuples(index=False, name=None))
+    conn.executemany("DELETE FROM review_items WHERE file=? AND status='pending'", ((f,) for f in files))
+    rv = p.review
+    if len(rv):
+        recs = p.link.records
+        # The record's own name and birth date, so the reviewer can compare (restricted table).
+        who = recs.set_index(["file", "line"]).loc[list(zip(rv["file"], rv["line"]))]
+        conn.executemany(
+            "INSERT OR REPLACE INTO review_items(record_id, file, line, source, candidate_id, score, evidence,"
+            " pair_key, name_kanji, name_kana, birth_date, sex, status, delivery_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'pending',?)",
+            zip(rv["record_id"], rv["file"], rv["line"].astype(int).tolist(), rv["source"], rv["candidate_id"],
+                rv["score"].astype(float).tolist(), rv["evidence"], rv["pair_key"],
+                who["name_kanji"].fillna("").astype(str), who["kana_norm"], who["b"], who["s"],
+                [did] * len(rv)))
+    conn.execute("DELETE FROM duplicates")
+    d = p.duplicates
+    conn.executemany("INSERT OR IGNORE INTO duplicates(person_a, person_b, kind, detail, delivery_id)"
+                     " VALUES (?,?,?,?,?)", zip(d["person_a"], d["person_b"], d["kind"], d["detail"],
+                                                [did] * len(d)))
+    session.audit("import", "delivery", [did], {
+        "files": len(files), "persons": len(ps), "events": len(ev), "review": len(rv),
+        "quarantined": len(q), "folder": delivery.folder.name})
+    return did
+
+
+def decide_review(session, record_id: str, accept: bool) -> str:
+    """Accept (link to the candidate) or reject (own person) one review item; returns the person.
+
+    The decision is stored by its pair key and applies again to the same record in later
+    deliveries. Everything moves in one transaction: events, idmap, the item's status.
+    """
+    session.require(roles.REVIEW_LINKAGE)
+    conn = session.conn
+    row = conn.execute("SELECT file, line, source, candidate_id, pair_key, birth_date, sex, name_kanji,"
+                       " name_kana, status FROM review_items WHERE record_id=?", (record_id,)).fetchone()
+    if row is None:
+        raise KeyError(record_id)
+    file, line, source, candidate, pair_key, birth, sex, kanji, kana, status = row
+    if status != "pending":
+        raise ValueError("この項目は既に判断済みです")
+    with transaction(conn):
+        if accept:
+            target = candidate
+        else:
+            taken = {r[0] for r in conn.execute("SELECT person_id FROM persons")}
+            rng = np.random.default_rng()
+            while True:
+                target = str(int(rng.integers(10_000_000, 90_000_000)))
+                if target not in taken:
+                    break
+            birth_ym = birth[:7] if birth else ""
+            as_of = conn.execute("SELECT max(as_of) FROM deliveries").fetchone()[0]
+            cutoff = (dt.date.fromisoformat(as_of) - dt.timedelta(days=int(365.25 * 6))).isoformat() \
+                if as_of else "0000"
+            conn.execute("INSERT INTO persons(person_id, kind, sex, birth_ym) VALUES (?,?,?,?)",
+                         (target, "child" if birth and birth >= cutoff else "adult", sex, birth_ym))
+            conn.execute("INSERT INTO identities(person_id, name_kanji, name_kana, birth_date, sex)"
+                         " VALUES (?,?,?,?,?)", (target, kanji, kana, birth, sex))
+        hh = conn.execute("SELECT household_id FROM persons WHERE person_id=?", (target,)).fetchone()
+        conn.execute("UPDATE events SET person_id=?, household_id=? WHERE person_id=?",
+                     (target, hh[0] if hh else "", record_id))
+        conn.execute("UPDATE idmap SET research_id=? WHERE file=? AND line=?", (target, file, line))
+        conn.execute("UPDATE link_keys SET person_id=? WHERE person_id=?", (target, record_id))
+        conn.execute("UPDATE review_items SET status=? WHERE record_id=?",
+                     ("accepted" if accept else "rejected", record_id))
+        conn.execute("INSERT OR REPLACE INTO linkage_decisions(pair_key, decision, record_id, candidate_id,"
+                     " decided_by, decided_at) VALUES (?,?,?,?,?,?)",
+                     (pair_key, "accept" if accept else "reject", record_id, candidate, session.user, now_iso()))
+        session.audit("linkage_decision", "review_item", [record_id, candidate],
+                      {"decision": "accept" if accept else "reject"})
+    return target
