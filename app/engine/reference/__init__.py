@@ -1,0 +1,1 @@
+"""Reference data as code-free tables: the routine vaccination schedule and growth reference."""

@@ -1,0 +1,103 @@
+"""One-line Japanese descriptions of event rows, for reasons and the evidence panel.
+
+Vectorised: one pass per event type over a frame of rows, no per-row Python in the
+common types (night-visit diagnoses are the exception: their names live in JSON attrs).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+STATE = {"attended": "受診", "missed": "未受診"}
+MOVES = {"move_in": "転入", "move_out": "転出", "move_within": "転居", "birth": "出生", "death": "死亡"}
+START_END = {"start": "開始", "end": "終了"}
+
+
+def _num(s: pd.Series) -> pd.Series:
+    text = s.round(1).astype(str).str.replace(r"\.0$", "", regex=True)
+    return text.where(s.notna(), "")
+
+
+def _diagnoses(attrs: pd.Series) -> pd.Series:
+    def names(text):
+        try:
+            d = json.loads(text) if text else {}
+        except ValueError:
+            return ""
+        return "・".join(str(x.get("name", x.get("code", ""))) for x in d.get("diagnoses", []) if isinstance(x, dict))
+    return attrs.map(names)
+
+
+def describe(ev: pd.DataFrame) -> pd.Series:
+    """``YYYY-MM-DD 内容`` for each row of an events frame (index preserved)."""
+    date = ev["date"].dt.strftime("%Y-%m-%d").fillna("日付不明")
+    t = ev["type"]
+    sub = ev["subtype"].fillna("")
+    txt = ev["value_text"].fillna("")
+    num = ev["value_num"]
+    out = pd.Series(t + " " + sub + " " + txt, index=ev.index)
+    m = t == "checkup"
+    out[m] = sub[m] + "健診 " + txt[m].replace(STATE)
+    m = t == "dental"
+    caries = (" むし歯" + _num(num[m]) + "本").where(num[m].fillna(0) > 0, "")
+    out[m] = sub[m] + "歯科健診 " + txt[m].replace(STATE) + caries
+    m = t == "vaccination"
+    out[m] = "予防接種 " + sub[m] + " " + _num(num[m]) + "回目"
+    m = t == "night_visit"
+    if m.any():
+        dx = _diagnoses(ev.loc[m, "attrs"])
+        out[m] = "夜間・休日受診(" + txt[m] + ")" + dx.map(lambda v: f" 病名: {v}" if v else "")
+    m = t == "income_bracket"
+    out[m] = "所得区分 " + txt[m]
+    m = t == "epds"
+    if m.any():
+        # item 10 (self-harm) is always shown when answered, whatever the total
+        item10 = pd.to_numeric(ev.loc[m, "attrs"].str.extract(
+            r'"items"\s*:\s*\[(?:\s*[^,\]]*,){9}\s*(-?[\d.]+)', expand=False), errors="coerce")
+        out[m] = "EPDS " + _num(num[m]) + "点" + ("(問10: " + _num(item10) + ")").where(item10 > 0, "")
+    m = t == "guardian_checkup"
+    out[m] = "保護者健診 喫煙" + txt[m]
+    m = t.isin(list(MOVES))
+    out[m] = t[m].map(MOVES)
+    m = t == "public_assistance"
+    out[m] = "生活保護 " + txt[m].replace(START_END)
+    m = t == "single_parent_allowance"
+    out[m] = "児童扶養手当 " + txt[m].replace(START_END)
+    m = t == "nursery"
+    out[m] = sub[m] + " " + txt[m].replace({"enrolled": "入所", "left": "退所"})
+    m = t == "custody"
+    out[m] = "児童相談所 " + sub[m]
+    m = t == "assessment"
+    out[m] = "アセスメント " + sub[m] + " " + txt[m]
+    m = t.isin(["height", "weight"])
+    unit = t[m].map({"height": "身長 ", "weight": "体重 "})
+    out[m] = unit + _num(num[m]) + t[m].map({"height": "cm", "weight": "kg"})
+    m = t == "birth_record"
+    out[m] = "出生 " + _num(num[m]) + "g"
+    return date + " " + out.str.strip()
+
+
+def join_per_group(pos: np.ndarray, texts: pd.Series, n: int, max_items: int = 3, sep: str = "、") -> np.ndarray:
+    """Join texts per child position, first ``max_items`` in the given order, then "ほかN件".
+
+    Vectorised (no per-child loop): rank within group, spread into columns, concatenate.
+    """
+    out = np.full(n, "", dtype=object)
+    if len(pos) == 0:
+        return out
+    frame = pd.DataFrame({"p": pos, "t": texts.to_numpy()})
+    rank = frame.groupby("p").cumcount().to_numpy()
+    counts = np.bincount(frame["p"].to_numpy(), minlength=n)
+    acc = pd.Series(out)
+    for k in range(max_items):
+        sel = rank == k
+        col = pd.Series("", index=range(n), dtype=object)
+        col.iloc[frame["p"].to_numpy()[sel]] = frame["t"].to_numpy()[sel]
+        joiner = np.where((acc != "") & (col != ""), sep, "")
+        acc = acc + joiner + col
+    more = counts - max_items
+    suffix = np.where(more > 0, (" ほか" + pd.Series(more).astype(str) + "件").to_numpy(), "")
+    return (acc + suffix).to_numpy()

@@ -1,0 +1,518 @@
+"""Evaluators: one function per rule ``kind``, each vectorised over all children at once.
+
+Every evaluator returns a :class:`RuleOutput` aligned with ``ctx.children`` (positions 0..n-1):
+the flag, the numeric value its threshold was compared with (what calibration histograms),
+the evidence rows (event_id with role ``trigger`` = the rows that meet the condition, or
+``context`` = rows that explain it) and a one-line Japanese reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app.engine.reference import growth as growth_ref
+from app.engine.reference import vaccination as vacc
+from app.engine.rules import ages
+from app.engine.rules.context import SUBJECT_PREFIX, EvalContext
+from app.engine.rules.describe import describe, join_per_group
+from app.engine.rules.model import Rule
+
+EVIDENCE_COLUMNS = ["_pos", "event_id", "role", "date"]
+
+
+@dataclass
+class RuleOutput:
+    flag: np.ndarray          # bool, n
+    value: np.ndarray         # float, n (NaN where not applicable)
+    evidence: pd.DataFrame    # _pos, event_id, role, date
+    reason: np.ndarray        # object, n ("" where not flagged)
+    threshold: str
+    first_date: np.ndarray    # datetime64[ns], n
+    last_date: np.ndarray
+
+
+def compare(values, op: str, thr):
+    """Vectorised comparison used by every condition (NaN compares False)."""
+    v = values if isinstance(values, pd.Series) else pd.Series(values)
+    if op == ">=":
+        r = v >= thr
+    elif op == ">":
+        r = v > thr
+    elif op == "<=":
+        r = v <= thr
+    elif op == "<":
+        r = v < thr
+    elif op == "==":
+        r = v == thr
+    elif op == "!=":
+        r = v != thr
+    elif op == "in":
+        r = v.isin(list(thr))
+    elif op == "not_in":
+        r = ~v.isin(list(thr))
+    elif op == "between":
+        lo, hi = thr
+        r = (v >= lo) & (v <= hi)
+    else:
+        raise ValueError(op)
+    # a missing value never meets a condition (NaN != 0 would otherwise be True)
+    return (r.fillna(False) & v.notna()).to_numpy(dtype=bool)
+
+
+def threshold_text(op: str, thr) -> str:
+    names = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+    if op in ("in", "not_in"):
+        return ("" if op == "in" else "除く ") + "・".join(str(t) for t in thr)
+    if op == "between":
+        return f"{thr[0]}〜{thr[1]}"
+    return f"{names[op]}{thr}"
+
+
+def _attr_item(attrs: pd.Series, key: str, index: int) -> pd.Series:
+    # one value of a JSON list inside attrs, e.g. EPDS item 10 of "items": [..]; regex keeps it vectorised
+    pattern = rf'"{key}"\s*:\s*\[' + r"(?:\s*[^,\]]*,)" + "{" + str(index - 1) + "}" + r"\s*(-?[\d.]+)"
+    return pd.to_numeric(attrs.str.extract(pattern, expand=False), errors="coerce")
+
+
+def _attr_num(attrs: pd.Series, key: str) -> pd.Series:
+    # a number (or true/false) stored under a key of the attrs JSON
+    raw = attrs.str.extract(rf'"{key}"\s*:\s*"?(-?[\d.]+|true|false)', expand=False)
+    return pd.to_numeric(raw.replace({"true": "1", "false": "0"}), errors="coerce")
+
+
+def apply_where(ev: pd.DataFrame, where: dict | None) -> pd.DataFrame:
+    """Row filters of a rule (subtype, value_text, value_num, attrs_regex, attr_item)."""
+    if not where:
+        return ev
+    keep = np.ones(len(ev), dtype=bool)
+    for key, cond in where.items():
+        if key == "attrs_regex":
+            keep &= ev["attrs"].str.contains(cond, regex=True).to_numpy(dtype=bool)
+        elif key == "attr_num":
+            vals = _attr_num(ev["attrs"], cond["key"])
+            keep &= compare(vals, cond["op"], cond["value"])
+        elif key == "attr_item":
+            vals = _attr_item(ev["attrs"], cond["key"], int(cond["index"]))
+            keep &= compare(vals, cond["op"], cond["value"])
+        else:
+            keep &= compare(ev[key], cond["op"], cond["value"])
+    return ev[keep]
+
+
+def _finish(ctx: EvalContext, rule: Rule, flag, value, triggers: pd.DataFrame | None,
+            context: pd.DataFrame | None = None, detail: np.ndarray | None = None,
+            threshold: str = "") -> RuleOutput:
+    """Common tail: age band, evidence of flagged children only, reason text, dates."""
+    flag = np.asarray(flag, dtype=bool) & ctx.age_mask(rule.age_ranges)
+    parts = []
+    for frame, role in ((triggers, "trigger"), (context, "context")):
+        if frame is not None and len(frame):
+            f = frame[flag[frame["_pos"].to_numpy()]]
+            parts.append(pd.DataFrame({"_pos": f["_pos"].to_numpy(),
+                                       "event_id": f["event_id"].to_numpy().astype("int64"),
+                                       "role": role, "date": f["date"].to_numpy()}))
+    evidence = (pd.concat(parts, ignore_index=True) if parts
+                else pd.DataFrame({c: pd.Series(dtype=t) for c, t in
+                                   zip(EVIDENCE_COLUMNS, ["int64", "int64", "object", "datetime64[ns]"])}))
+    evidence = evidence.drop_duplicates(["_pos", "event_id"])
+    first = np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = first.copy()
+    trig = evidence[evidence["role"] == "trigger"]
+    if len(trig):
+        g = trig.groupby("_pos")["date"]
+        mn, mx = g.min(), g.max()
+        first[mn.index.to_numpy()] = mn.to_numpy()
+        last[mx.index.to_numpy()] = mx.to_numpy()
+    if detail is None:
+        detail = np.full(ctx.n, "", dtype=object)
+        if triggers is not None and len(triggers):
+            t = triggers[flag[triggers["_pos"].to_numpy()]].sort_values(["_pos", "date"])
+            texts = t["_prefix"] + describe(t) if "_prefix" in t else describe(t)
+            detail = join_per_group(t["_pos"].to_numpy(), texts, ctx.n)
+    detail = pd.Series(detail, dtype=object).fillna("")
+    reason = np.where(flag, (rule.label + np.where(detail != "", "：", "") + detail).to_numpy(), "")
+    return RuleOutput(flag, np.asarray(value, dtype=float), evidence, reason.astype(object),
+                      rule.get("threshold_text", threshold) or threshold, first, last)
+
+
+def _with_prefix(ev: pd.DataFrame, subject: str) -> pd.DataFrame:
+    return ev.assign(_prefix=SUBJECT_PREFIX.get(subject, ""))
+
+
+# -- kinds --------------------------------------------------------------------------------
+
+def eval_events(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Generic: events of some types through a subject, row filters, an aggregate and a threshold."""
+    subject = rule.get("subject", "self")
+    ev = ctx.linked(rule.get("event_types"), subject)
+    ev = apply_where(ev, rule.get("where"))
+    if rule.get("window_months") is not None:
+        ev = ev[ev["_midx"] > ctx.as_of_idx - int(rule.get("window_months"))]
+    for key, scale in (("age_at_event_months", 1), ("age_at_event_years", 12)):
+        if rule.get(key) is not None:
+            from app.engine.rules.model import _ranges
+            keep = np.zeros(len(ev), dtype=bool)
+            for lo, hi in _ranges(rule.get(key), key, rule.id, scale):
+                keep |= (ev["_age"] >= lo).to_numpy() & (ev["_age"] <= hi).to_numpy()
+            ev = ev[keep]
+    if rule.get("since_resident"):
+        rf = ctx.children["resident_from_idx"].to_numpy()[ev["_pos"].to_numpy()]
+        ev = ev[np.isnan(rf) | (ev["_midx"].to_numpy() >= rf)]
+    agg = rule.get("aggregate") or {"fn": "count", "op": ">=", "value": 1}
+    fn, op, thr = agg["fn"], agg["op"], agg["value"]
+    pos = ev["_pos"].to_numpy()
+    textual = isinstance(thr, str) or (isinstance(thr, list) and thr and isinstance(thr[0], str))
+    if fn == "count":
+        value = np.bincount(pos, minlength=ctx.n).astype(float)
+        row_ok = np.ones(len(ev), dtype=bool)
+    elif fn == "sum":
+        value = np.bincount(pos, weights=ev["value_num"].fillna(0).to_numpy(), minlength=ctx.n)
+        row_ok = np.ones(len(ev), dtype=bool)
+    elif fn in ("max", "min"):
+        g = ev.groupby("_pos")["value_num"]
+        s = g.max() if fn == "max" else g.min()
+        value = s.reindex(range(ctx.n)).to_numpy(dtype=float)
+        row_ok = compare(ev["value_num"], op, thr)
+    else:  # latest
+        ev = ev.sort_values(["_pos", "date", "event_id"])
+        latest = ~ev["_pos"].duplicated(keep="last").to_numpy()
+        ev = ev[latest]
+        pos = ev["_pos"].to_numpy()
+        col = "value_text" if textual else "value_num"
+        if textual:
+            value = np.full(ctx.n, np.nan)
+            vt = np.full(ctx.n, None, dtype=object)
+            vt[pos] = ev[col].to_numpy()
+            flag = compare(pd.Series(vt), op, thr)
+            value[pos] = compare(ev[col], op, thr).astype(float)
+        else:
+            value = np.full(ctx.n, np.nan)
+            value[pos] = ev[col].to_numpy(dtype=float)
+        row_ok = compare(ev[col], op, thr)
+    if not (fn == "latest" and textual):
+        flag = compare(value, op, thr)
+        if fn in ("count", "sum"):
+            flag &= np.bincount(pos, minlength=ctx.n) > 0
+    trig = _with_prefix(ev[row_ok], subject)
+    label = {"count": "件数", "sum": "合計", "max": "最大", "min": "最小", "latest": "最新"}[fn]
+    return _finish(ctx, rule, flag, value, trig, threshold=f"{label}{threshold_text(op, thr)}")
+
+
+def _band_specs(rule: Rule):
+    from app.engine.rules.model import age_ranges_of
+    return [(age_ranges_of(b, rule.id), b) for b in rule.get("band", [])]
+
+
+def eval_cumulative_count(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Report ①: events counted up to now; per age band a set of counts (or a bound) is flagged."""
+    ev = apply_where(ctx.linked(rule.get("event_types")), rule.get("where"))
+    counts = np.bincount(ev["_pos"].to_numpy(), minlength=ctx.n).astype(float)
+    flag = np.zeros(ctx.n, dtype=bool)
+    texts = []
+    for ranges, band in _band_specs(rule):
+        m = ctx.age_mask(ranges)
+        if "counts_in" in band:
+            cond = np.isin(counts, band["counts_in"])
+            texts.append(f"{_ranges_text(ranges)}: {'・'.join(map(str, band['counts_in']))}回")
+        else:
+            cond = compare(counts, band["op"], band["value"])
+            texts.append(f"{_ranges_text(ranges)}: {threshold_text(band['op'], band['value'])}回")
+        flag |= m & cond
+    detail = np.char.add("累計", counts.astype(int).astype(str)).astype(object)
+    detail = np.char.add(detail.astype(str), "回").astype(object)
+    return _finish(ctx, rule, flag, counts, None, context=ev, detail=detail, threshold="; ".join(texts))
+
+
+def _ranges_text(ranges) -> str:
+    return "・".join(f"{ages.age_label(lo)}〜{ages.age_label(hi)}" for lo, hi in ranges)
+
+
+def eval_checkup_by_age(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Report ⑤: per age band one checkup kind; flagged if its result meets ``value_at_least``
+    (e.g. caries ≥ 1) or, with ``flag_if_absent``, if there is no attended record at all."""
+    ev = ctx.linked(rule.get("event_types"))
+    flag = np.zeros(ctx.n, dtype=bool)
+    value = np.full(ctx.n, np.nan)
+    trig_parts, texts = [], []
+    for ranges, band in _band_specs(rule):
+        m = ctx.age_mask(ranges)
+        sub = ev[ev["subtype"] == band["subtype"]]
+        att = sub[sub["value_text"] == "attended"].sort_values("date")
+        att = att[~att["_pos"].duplicated(keep="last")]
+        val = np.full(ctx.n, np.nan)
+        val[att["_pos"].to_numpy()] = att["value_num"].fillna(0).to_numpy()
+        present = np.zeros(ctx.n, dtype=bool)
+        present[att["_pos"].to_numpy()] = True
+        cond = compare(val, ">=", band.get("value_at_least", 1))
+        if band.get("flag_if_absent", False):
+            cond |= ~present
+        flag |= m & cond
+        value = np.where(m, val, value)
+        hit = att[cond[att["_pos"].to_numpy()] & m[att["_pos"].to_numpy()]]
+        miss = sub[(sub["value_text"] == "missed") & m[sub["_pos"].to_numpy()] & ~present[sub["_pos"].to_numpy()]]
+        trig_parts += [hit, miss]
+        texts.append(f"{_ranges_text(ranges)}: {band['subtype']} ≥{band.get('value_at_least', 1)}"
+                     + ("または受診歴なし" if band.get("flag_if_absent") else ""))
+    trig = pd.concat(trig_parts) if trig_parts else None
+    out = _finish(ctx, rule, flag, value, trig, threshold="; ".join(texts))
+    # children flagged for having no record at all get a reason without an event
+    no_ev = out.flag & (out.reason == rule.label)
+    out.reason[no_ev] = rule.label + "：受診歴なし"
+    return out
+
+
+CHECKUP_BY_AGE = ((0, 6, "4か月"), (7, 17, "10か月"), (18, 35, "1歳6か月"), (36, 83, "3歳"))
+
+
+def _measurements_with_checkup(ctx: EvalContext, measure: str) -> pd.DataFrame:
+    """Measurement events with the checkup kind they came from (same source line), else by age."""
+    ms = ctx.linked([measure])
+    ck = ctx.of_types(["checkup"])[["person_id", "source_file", "source_line", "subtype"]]
+    ck = ck.drop_duplicates(["person_id", "source_file", "source_line"]).rename(columns={"subtype": "_checkup"})
+    ms = ms.drop(columns=[c for c in ("_checkup",) if c in ms]).merge(
+        ck, on=["person_id", "source_file", "source_line"], how="left")
+    guess = pd.Series(np.nan, index=ms.index, dtype=object)
+    for lo, hi, name in CHECKUP_BY_AGE:
+        guess[(ms["_age"] >= lo) & (ms["_age"] <= hi)] = name
+    ms["_checkup"] = ms["_checkup"].fillna(guess)
+    return ms
+
+
+def eval_cohort_percentile(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Report ④: latest measurement at a checkup, as a percentile within the same checkup and
+    sex in this population (the report's 体重区分), flagged in the band's percentile ranges."""
+    ms = _measurements_with_checkup(ctx, rule.get("measure", "weight")).dropna(subset=["value_num"])
+    ms = ms.sort_values("date")
+    ms = ms[~ms.duplicated(["_pos", "_checkup"], keep="last")]
+    ms = ms.assign(_sex=ctx.children["sex"].to_numpy()[ms["_pos"].to_numpy()])
+    ms["_pct"] = ms.groupby(["_checkup", "_sex"])["value_num"].rank(pct=True, method="average") * 100
+    flag = np.zeros(ctx.n, dtype=bool)
+    value = np.full(ctx.n, np.nan)
+    trig_parts, texts = [], []
+    for ranges, band in _band_specs(rule):
+        m = ctx.age_mask(ranges)
+        sub = ms[ms["_checkup"].isin(band["checkup"])]
+        sub = sub[~sub["_pos"].duplicated(keep="last")]
+        pct = np.full(ctx.n, np.nan)
+        pct[sub["_pos"].to_numpy()] = sub["_pct"].to_numpy()
+        cond = np.zeros(ctx.n, dtype=bool)
+        for lo, hi in band["percentiles"]:
+            cond |= (pct >= lo) & (pct <= hi)
+        flag |= m & cond
+        value = np.where(m, pct, value)
+        trig_parts.append(sub[(m & cond)[sub["_pos"].to_numpy()]])
+        texts.append(f"{_ranges_text(ranges)}: {'/'.join(band['checkup'])} "
+                     + "・".join(f"{lo}〜{hi}%" for lo, hi in band["percentiles"]))
+    trig = pd.concat(trig_parts)
+    detail = np.full(ctx.n, "", dtype=object)
+    if len(trig):
+        d = describe(trig) + "(集団内" + trig["_pct"].round(0).astype(int).astype(str) + "パーセンタイル)"
+        detail = join_per_group(trig["_pos"].to_numpy(), d, ctx.n)
+    return _finish(ctx, rule, flag, value, trig, detail=detail, threshold="; ".join(texts))
+
+
+def eval_due_checkups(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Improved ①/⑤: each checkup the child was due for, judged on its own, history kept.
+
+    ``due`` lists {subtype, from_months, to_months}: the age window in which it is done.
+    A checkup counts as missed when a ``missed`` record exists (even if the child attended
+    later: the reason says 後日受診 — past exceedances persist with their dates), or when no
+    record exists although the window closed (+ grace, surely) while the child lived here.
+    Windows that closed before a move-in are unknown, never missed.
+    """
+    ev = ctx.linked(rule.get("event_types", ["checkup"]))
+    grace = int(rule.get("grace_months", 1))
+    birth = ctx.children["birth_idx"].to_numpy()
+    rf = ctx.children["resident_from_idx"].to_numpy()
+    kinds = rule.get("kinds")
+    missed_count = np.zeros(ctx.n)
+    detail = pd.Series("", index=range(ctx.n), dtype=object)
+    trig_parts, ctx_parts = [], []
+    for d in rule.get("due"):
+        if kinds and d["subtype"] not in kinds:
+            continue
+        sub = ev[ev["subtype"] == d["subtype"]]
+        att = sub[sub["value_text"] == "attended"]
+        mis = sub[sub["value_text"] == "missed"]
+        if len(mis):
+            rfm = rf[mis["_pos"].to_numpy()]
+            mis = mis[np.isnan(rfm) | (mis["_midx"].to_numpy() >= rfm)]
+        attended = np.zeros(ctx.n, dtype=bool)
+        attended[att["_pos"].to_numpy()] = True
+        has_missed = np.zeros(ctx.n, dtype=bool)
+        has_missed[mis["_pos"].to_numpy()] = True
+        window_end = birth + int(d["to_months"])
+        overdue = ctx.as_of_idx >= window_end + grace + 1
+        known = np.isnan(rf) | (window_end >= rf)
+        no_record = overdue & known & ~attended & ~has_missed
+        missed = has_missed | no_record
+        missed_count += missed
+        first_mis = mis.sort_values("date")
+        first_mis = first_mis[~first_mis["_pos"].duplicated()]
+        mdate = pd.Series("", index=range(ctx.n), dtype=object)
+        mdate.iloc[first_mis["_pos"].to_numpy()] = first_mis["date"].dt.strftime("%Y-%m").to_numpy()
+        label = d["subtype"] + ("健診" if rule.get("event_types", ["checkup"]) == ["checkup"] else "歯科健診")
+        piece = np.where(has_missed, label + " 未受診(" + mdate + ")" + np.where(attended, "→後日受診", ""),
+                         np.where(no_record, label + " 受診記録なし(対象" +
+                                  pd.Series(window_end).map(ages.month_text).to_numpy() + "まで)", ""))
+        piece = pd.Series(piece, dtype=object)
+        detail = detail + np.where((detail != "") & (piece != ""), "、", "") + piece
+        trig_parts.append(mis)
+        ctx_parts.append(att[has_missed[att["_pos"].to_numpy()]])
+    flag = missed_count >= 1
+    return _finish(ctx, rule, flag, missed_count, pd.concat(trig_parts) if trig_parts else None,
+                   context=pd.concat(ctx_parts) if ctx_parts else None, detail=detail.to_numpy(),
+                   threshold=f"対象健診の未受診 ≥1 (猶予{grace}か月)")
+
+
+STATUS_TEXT = {"unvaccinated": "未接種", "behind": "遅れ"}
+
+
+def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Improved ②: each routine vaccine judged against the schedule for the child's age."""
+    ch = ctx.children[["person_id", "birth_idx", "resident_from_idx"]]
+    doses = ctx.of_types(["vaccination"])
+    j = vacc.judge(ch, doses, ctx.as_of, grace_months=int(rule.get("grace_months", 1)))
+    statuses = rule.get("statuses", ["unvaccinated", "behind"])
+    if rule.get("vaccines"):
+        j = j[j["vaccine"].isin(rule.get("vaccines"))]
+    hit = j[j["status"].isin(statuses)].copy()
+    hit["_pos"] = ctx.pos.get_indexer(hit["person_id"])
+    value = np.bincount(hit["_pos"].to_numpy(), minlength=ctx.n).astype(float)
+    flag = value >= int(rule.get("min_vaccines", 1))
+    dose_txt = hit["missing_dose"].fillna(0).astype(int).astype(str)
+    text = hit["vaccine_name"] + np.where(hit["status"] == "unvaccinated", " 未接種",
+                                          " " + dose_txt + "回目遅れ")
+    detail = join_per_group(hit["_pos"].to_numpy(), text.reset_index(drop=True), ctx.n, max_items=4)
+    vac_ev = ctx.linked(["vaccination"])
+    return _finish(ctx, rule, flag, value, None, context=vac_ev, detail=detail,
+                   threshold=f"定期接種スケジュールに対し{'/'.join(STATUS_TEXT.get(s, s) for s in statuses)}"
+                             f" ≥{rule.get('min_vaccines', 1)}種")
+
+
+GROWTH_MEASURES = {"weight_z", "height_z", "weight_pct", "height_pct", "kaup", "kaup_band",
+                   "obesity", "weight_z_drop"}
+MEASURE_TEXT = {"weight_z": "体重zスコア", "height_z": "身長zスコア", "weight_pct": "体重パーセンタイル",
+                "height_pct": "身長パーセンタイル", "kaup": "カウプ指数", "kaup_band": "カウプ指数(基準外)",
+                "obesity": "幼児肥満度(%)", "weight_z_drop": "体重zスコア低下"}
+
+
+def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Improved ④: the latest measurement vs the 2023 growth reference (z, percentile, Kaup,
+    幼児肥満度) or its trend (fall of weight z since the previous measurement)."""
+    measure = rule.get("measure")
+    w = ctx.linked(["weight"]).dropna(subset=["value_num"])
+    h = ctx.linked(["height"]).dropna(subset=["value_num"])
+    key = ["_pos", "date"]
+    w = w.drop_duplicates(key, keep="last")
+    h = h.drop_duplicates(key, keep="last")
+    if measure in ("kaup", "kaup_band", "obesity"):
+        m = w.merge(h[key + ["value_num", "event_id"]], on=key, suffixes=("", "_h"))
+    elif measure in ("height_z", "height_pct"):
+        m = h.assign(value_num_h=h["value_num"], event_id_h=h["event_id"])
+    else:
+        m = w.assign(value_num_h=np.nan, event_id_h=-1)
+    m = m[m["_age"] >= int(rule.get("min_age_months", 0))]
+    sex = ctx.children["sex"].to_numpy()[m["_pos"].to_numpy()]
+    age = m["_age"].to_numpy(dtype=float)
+    if measure in ("weight_z", "weight_z_drop"):
+        x = growth_ref.z_scores("weight", sex, age, m["value_num"])
+    elif measure == "weight_pct":
+        x = growth_ref.percentiles("weight", sex, age, m["value_num"])
+    elif measure == "height_z":
+        x = growth_ref.z_scores("height", sex, age, m["value_num"])
+    elif measure == "height_pct":
+        x = growth_ref.percentiles("height", sex, age, m["value_num"])
+    elif measure == "kaup":
+        x = growth_ref.kaup_index(m["value_num"], m["value_num_h"])
+    elif measure == "kaup_band":
+        x = growth_ref.kaup_band(age, growth_ref.kaup_index(m["value_num"], m["value_num_h"]))
+    else:
+        x = growth_ref.obesity_degree(sex, m["value_num_h"], m["value_num"], age)
+    m = m.assign(_x=x).dropna(subset=["_x"]).sort_values(["_pos", "date"])
+    if measure == "weight_z_drop":
+        prev = m.groupby("_pos")["_x"].shift(1)
+        m = m.assign(_x=prev - m["_x"], _prev_id=m.groupby("_pos")["event_id"].shift(1))
+    last = m[~m["_pos"].duplicated(keep="last")]
+    if rule.get("window_months") is not None:
+        last = last[last["_midx"] > ctx.as_of_idx - int(rule.get("window_months"))]
+    value = np.full(ctx.n, np.nan)
+    value[last["_pos"].to_numpy()] = last["_x"].to_numpy()
+    op, thr = rule.get("op"), rule.get("value")
+    flag = compare(value, op, thr)
+    hit = last[flag[last["_pos"].to_numpy()]]
+    trig = pd.concat([hit, hit.assign(event_id=hit["event_id_h"])])
+    trig = trig[trig["event_id"].fillna(-1).astype("int64") >= 0]
+    ctx_rows = None
+    if measure == "weight_z_drop" and len(hit):
+        prev_ids = hit["_prev_id"].dropna().astype("int64")
+        ctx_rows = ctx.linked(["weight"])
+        ctx_rows = ctx_rows[ctx_rows["event_id"].isin(prev_ids)]
+    shown = last.assign(_x=np.round(last["_x"], 1))
+    d = describe(shown) + " " + MEASURE_TEXT[measure] + " " + shown["_x"].astype(str)
+    detail = join_per_group(shown["_pos"].to_numpy(), d, ctx.n)
+    return _finish(ctx, rule, flag, value, trig, context=ctx_rows, detail=detail,
+                   threshold=f"{MEASURE_TEXT[measure]} {threshold_text(op, thr)}")
+
+
+def eval_young_mother(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """Mother's age at the child's birth ≤ ``max_age_years`` (若年出産)."""
+    link = ctx.link("mother")
+    mb = ctx.person_birth.reindex(link["subject_id"]).to_numpy()
+    years = np.full(ctx.n, np.nan)
+    cb = ctx.children["birth_idx"].to_numpy()[link["_pos"].to_numpy()]
+    a = np.floor((cb - mb) / 12)
+    # the youngest known mother (a child has one; duplicates from two sources agree)
+    s = pd.Series(a).groupby(link["_pos"].to_numpy()).min()
+    years[s.index.to_numpy()] = s.to_numpy()
+    thr = int(rule.get("max_age_years", 19))
+    flag = compare(years, "<=", thr)
+    detail = np.where(np.isnan(years), "", "出産時の母の年齢 " + pd.Series(years).fillna(0).astype(int).astype(str) + "歳")
+    births = ctx.linked(["birth", "birth_record"])
+    return _finish(ctx, rule, flag, years, None, context=births, detail=detail,
+                   threshold=f"出産時の母の年齢 ≤{thr}歳")
+
+
+def eval_combine(ctx: EvalContext, rule: Rule) -> RuleOutput:
+    """All of / any of / none of other rules (e.g. high EPDS and no nursery enrolment)."""
+    flag = np.ones(ctx.n, dtype=bool)
+    for rid in rule.get("all", []):
+        flag &= ctx.outputs[rid].flag
+    if rule.get("any"):
+        anyf = np.zeros(ctx.n, dtype=bool)
+        for rid in rule.get("any"):
+            anyf |= ctx.outputs[rid].flag
+        flag &= anyf
+    for rid in rule.get("none", []):
+        flag &= ~ctx.outputs[rid].flag
+    parts = []
+    detail = pd.Series("", index=range(ctx.n), dtype=object)
+    for rid in (*rule.get("all", []), *rule.get("any", [])):
+        o = ctx.outputs[rid]
+        ev = o.evidence[o.evidence["role"] == "trigger"]
+        parts.append(ev)
+        detail = detail + np.where((detail != "") & o.flag, " ／ ", "") + np.where(o.flag, o.reason, "")
+    for rid in rule.get("none", []):
+        detail = detail + np.where(flag, f" ／ {ctx.labels.get(rid, rid)}: なし", "")
+    trig = pd.concat(parts) if parts else None
+    lab = ctx.labels
+    text = " かつ ".join([*(lab.get(r, r) for r in rule.get("all", [])),
+                          *(["(" + " または ".join(lab.get(r, r) for r in rule.get("any")) + ")"] if rule.get("any") else []),
+                          *[f"{lab.get(r, r)}なし" for r in rule.get("none", [])]])
+    return _finish(ctx, rule, flag, flag.astype(float), trig, detail=detail.to_numpy(), threshold=text)
+
+
+EVALUATORS = {
+    "events": eval_events,
+    "cumulative_count": eval_cumulative_count,
+    "checkup_by_age": eval_checkup_by_age,
+    "cohort_percentile": eval_cohort_percentile,
+    "due_checkups": eval_due_checkups,
+    "vaccine_schedule": eval_vaccine_schedule,
+    "growth": eval_growth,
+    "young_mother": eval_young_mother,
+    "combine": eval_combine,
+}
