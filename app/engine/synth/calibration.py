@@ -52,7 +52,7 @@ def item_flags(world) -> pd.DataFrame:
     r = world.receipts
     nv = r[r["night"] & ((r["age_years"] <= 2) | (r["age_years"] >= 6))]
     f3 = pid.isin(nv["pid"]).to_numpy()
-    # ④ weight percentile against the 2023 reference, at each age point reached (history kept).
+    # ④ weight percentile against the 2023 reference (not cohort percentiles).
     att = chk[chk["attended"]].copy()
     ref = _growth_ref()
     att["wz"] = z_from_value(ref, att["sex"].to_numpy(), att["age_months"].to_numpy(),
@@ -63,7 +63,11 @@ def item_flags(world) -> pd.DataFrame:
     g_inf = inf.loc[inf["wz"] <= P25, "pid"]
     g_18 = t18.loc[t18["wz"] >= P75, "pid"]
     g_3 = t3.loc[((t3["wz"] >= P25) & (t3["wz"] <= P50)) | (t3["wz"] >= P75), "pid"]
-    f4 = (pid.isin(g_inf) | (pid.isin(g_18) & (age >= 2)) | (pid.isin(g_3) & (age >= 3))).to_numpy()
+    # Infant band judged on the latest infant checkup; from two, the toddler checkups reached so
+    # far (1歳6か月, then 3歳) — an earlier toddler exceedance is kept, not overwritten.
+    f4 = np.select([age < 2, age == 2],
+                   [pid.isin(g_inf).to_numpy(), pid.isin(g_18).to_numpy()],
+                   (pid.isin(g_18) | pid.isin(g_3)).to_numpy())
     # ⑤ caries ≥1 or no attendance at the age's dental checkup; before two: no dental history.
     d = world.dental
     da = d[d["attended"]]

@@ -124,7 +124,7 @@ def epds(rng, kids: pd.DataFrame, persons: pd.DataFrame, asof: int, tune: dict) 
 def guardian_checkups(rng, persons: pd.DataFrame, hh: pd.DataFrame, asof: int, tune: dict) -> pd.DataFrame:
     """Guardian checkups (city/NHI health checks): pid, date, smoker, drinking, judgement."""
     h = hh[~hh["left_city"] & hh["town"].ne("")]
-    p_take = tune["guardian_rate"] * np.where(h["nhi"], 3.0, 1.0)
+    p_take = tune["guardian_rate"] * np.where(h["nhi"], tune["guardian_nhi"], 1.0)
     take = rng.random(len(h)) < p_take
     hids = h["hh"].to_numpy()[take]
     adults = persons[persons["role"].isin(["mother", "father", "stepfather"]) & persons["hh"].isin(hids)]

@@ -148,8 +148,11 @@ def checkups(rng, kids: pd.DataFrame, asof: int, tune: dict) -> pd.DataFrame:
         att &= date <= asof
         months = (date - birth[idx]) / 30.4375
         # Risk pushes infants light and toddlers heavy, only a little.
-        shift = np.where(off <= 10, -0.25, 0.25) * np.clip(zi, 0, None)
-        zw = 0.75 * zw0[idx] + 0.66 * rng.standard_normal(len(idx)) + shift
+        shift = np.where(off <= 10, -1.0, 1.0) * tune["growth_shift"] * np.clip(zi, 0, None)
+        # Toddlers are weighed in their clothes at group checkups: a small upward offset.
+        shift = shift + (tune["toddler_weight_offset"] if off >= 18 else 0.0)
+        tr = tune["growth_tracking"]
+        zw = tr * zw0[idx] + np.sqrt(1 - tr * tr) * rng.standard_normal(len(idx)) + shift
         zh = 0.8 * zh0[idx] + 0.6 * rng.standard_normal(len(idx))
         w = np.round(value_from_z(ref, sex[idx], months, zw, "weight"), 2)
         h = np.round(value_from_z(ref, sex[idx], months, zh, "height"), 1)
