@@ -59,19 +59,42 @@ def test_vaccine_windows_status(sample):
     win = tl.vaccine_windows(BIRTH, doses, dt.date(2025, 3, 31), MOVE_IN)
     by = win.set_index(["vaccine", "dose"])["status"]
     assert by[("MR", 1)] == "done"
-    assert by[("PCV", 4)] == "overdue"       # booster window 12-16 m passed after the move-in
-    assert by[("BCG", 1)] == "unknown"       # window closed before the move-in: not "overdue"
+    assert by[("VZV", 2)] == "overdue"       # due by 28 m, after the move-in, never recorded
+    assert by[("HepB", 1)] == "unknown"      # fell due before the move-in: not "overdue"
+    assert by[("PCV", 1)] == "unknown" and by[("PCV", 4)] == "waived"  # late start: 1 dose
+    assert by[("DPT-IPV", 1)] == "done"      # implied by the recorded 4th dose (as the rule counts)
     assert by[("MR", 2)] == "future"
     assert by[("JE", 3)] == "due"
     # Without the move-in the same gap is overdue.
     assert tl.vaccine_windows(BIRTH, doses, dt.date(2025, 3, 31)).set_index(
-        ["vaccine", "dose"])["status"][("BCG", 1)] == "overdue"
+        ["vaccine", "dose"])["status"][("HepB", 1)] == "overdue"
     assert (win["start"] < win["end"]).all()
 
 
-def test_five_in_one_replaces_four_plus_hib_for_children_born_2024():
-    assert "DPT-IPV-Hib" in tl.routine_vaccines(dt.date(2024, 5, 1))
-    assert {"DPT-IPV", "Hib"} <= set(tl.routine_vaccines(dt.date(2023, 5, 1)))
+def test_vaccine_windows_agree_with_the_vaccination_rule(sample):
+    """A dose drawn overdue is one the shared schedule judges missing (same month arithmetic)."""
+    from app.engine.reference.vaccination import judge
+    from app.engine.rules import ages
+
+    ev = sample.events
+    doses = ev[(ev["type"] == "vaccination") & (ev["person_id"] == CHILD_ID)]
+    as_of = dt.date(2025, 3, 31)
+    win = tl.vaccine_windows(BIRTH, doses, as_of, MOVE_IN)
+    children = pd.DataFrame({"person_id": [CHILD_ID],
+                             "birth_idx": ages.ym_index_from_text(pd.Series(["2021-03"])),
+                             "resident_from_idx": [ages.ym_index_of(MOVE_IN)]})
+    judged = judge(children, doses, as_of).set_index("vaccine")["status"]
+    for vaccine, group in win.groupby("vaccine"):
+        drawn_overdue = (group["status"] == "overdue").any()
+        assert drawn_overdue == (judged[vaccine] in ("unvaccinated", "behind")), vaccine
+
+
+def test_vaccine_lanes_follow_the_cohort():
+    lanes = {vid for vid, _name, _sat in tl.vaccine_lanes(dt.date(2021, 3, 10))}
+    assert {"Hib", "PCV", "DPT-IPV", "MR", "JE", "Rota"} <= lanes
+    assert "Rota" not in {vid for vid, _n, _s in tl.vaccine_lanes(dt.date(2019, 3, 10))}
+    dpt = [sat for vid, _n, sat in tl.vaccine_lanes(dt.date(2024, 5, 1)) if vid == "DPT-IPV"][0]
+    assert "DPT-IPV-Hib" in dpt
 
 
 @pytest.mark.parametrize("birth, entry", [

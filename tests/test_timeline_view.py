@@ -157,7 +157,7 @@ def test_hover_text_has_value_date_source_as_of_and_disclosure(view, qtbot):
     # Vaccine window hover tells an overdue dose.
     w = model.windows[model.windows["status"] == "overdue"].iloc[0]
     text = view.plot.describe_at((w["start"] + w["end"]) / 2, w["y"])
-    assert "未接種" in text and "標準的な接種期間" in text
+    assert "未接種" in text and "標準的な接種時期" in text
 
 
 def test_highlight_rule_and_click_selection(view, qtbot):

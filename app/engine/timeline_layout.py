@@ -77,7 +77,6 @@ _WINDOW_START_MONTHS: dict[str, list[float]] = {
     "Hib": [2, 3, 4, 11], "PCV": [2, 3, 4, 12], "HepB": [2, 3, 7], "Rota": [1.5, 2.5],
     "DPT-IPV": [2, 3, 4, 10], "BCG": [5], "MR": [12, -1], "VZV": [12, 18], "JE": [36, 36, 48],
 }
-GRACE_MONTHS = 1  # the rules' default grace (app/engine/reference/vaccination.judge)
 
 DISCLOSURE_CLASSES = ("discuss", "staff", "never")
 DISCLOSURE_LABELS = {"discuss": "家族と話してよい", "staff": "職員限り", "never": "開示厳禁"}
@@ -204,54 +203,64 @@ def vaccine_lanes(birth: dt.date) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
                     resident_from: dt.date | None = None) -> pd.DataFrame:
-    """Due windows of every routine dose (the shared schedule) with their status.
+    """Due windows of every routine dose with their status, as the vaccination rule judges them.
 
-    Ages follow the rules' month arithmetic (the exact birth day is not in the analysis
-    data): a dose due by ``d`` months is due by the end of birth month + d, and overdue from
-    the month after that plus ``GRACE_MONTHS`` — the same moment the vaccination rule flags it.
-    doses: vaccination events of the child (subtype, value_num = dose number, date).
+    The verdict per vaccine comes from ``app.engine.reference.vaccination.judge`` (the shared
+    schedule, its month arithmetic, grace, catch-up reductions and move-in handling), so a
+    dose drawn "遅れ" is exactly one the rule counts as missing. Windows end when the dose is
+    due by (end of birth month + d); their start is this module's drawing aid.
+    doses: vaccination events of the child (person_id, subtype, value_num, date).
     Returns vaccine, dose, start, end (float days), given (float day or NaN) and status:
-    ``done`` (recorded), ``due`` (window open), ``future`` (not yet open), ``overdue`` (past
-    due + grace, not recorded by ``as_of``), ``unknown`` (fell due before the child moved in:
-    doses given elsewhere are not in our data, so never "overdue").
+    ``done`` (recorded, or implied by a later dose number), ``overdue`` (the rule counts it
+    missing), ``unknown`` (missing but fell due before the move-in: maybe given elsewhere),
+    ``waived`` (not needed after a late start), ``due`` (window open), ``future``.
     """
-    from app.engine.reference.vaccination import BEFORE_SCHOOL, default_schedule
+    from app.engine.reference.vaccination import BEFORE_SCHOOL, default_schedule, judge
+    from app.engine.rules import ages
 
     by_id = {v.id: v for v in default_schedule()}
     entry = school_entry(birth)
-    subtype = doses["subtype"].astype(str).to_numpy() if len(doses) else np.array([], dtype=str)
-    number = pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float) if len(doses) else np.array([])
-    when = to_days(doses["date"]) if len(doses) else np.array([])
     today = day_of(as_of)
-    moved = day_of(resident_from) if resident_from is not None else np.nan
+    person = "child"
+    children = pd.DataFrame({
+        "person_id": [person],
+        "birth_idx": [float(birth.year * 12 + birth.month - 1)],
+        "resident_from_idx": [float(ages.ym_index_of(resident_from)) if resident_from else np.nan]})
+    mine = pd.DataFrame({
+        "person_id": person,
+        "subtype": doses["subtype"].astype(str).to_numpy() if len(doses) else [],
+        "value_num": pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float) if len(doses) else [],
+        "date": pd.to_datetime(doses["date"]).to_numpy() if len(doses) else pd.to_datetime([])})
+    verdict = judge(children, mine, as_of).set_index("vaccine")
+    subtype = mine["subtype"].to_numpy(dtype=str)
+    number = mine["value_num"].to_numpy(dtype=float)
+    when = to_days(mine["date"]) if len(mine) else np.array([])
     rows = []
     for vid, _name, satisfied in vaccine_lanes(birth):
         v = by_id[vid]
-        mine = np.isin(subtype, list(satisfied))
-        # Dose k counts as given by its own record, or by the k-th record in date order.
-        order = np.argsort(when[mine], kind="stable")
-        dates_sorted, numbers = when[mine][order], number[mine][order]
+        judged = verdict.loc[vid]
+        recorded, required = float(judged["doses"]), float(judged["required"])
+        sel = np.isin(subtype, list(satisfied))
         starts = _WINDOW_START_MONTHS.get(vid, [])
         for k, due in enumerate(v.due_by_months, start=1):
             if due == BEFORE_SCHOOL:
-                start = dt.date(entry.year - 1, 4, 1)
-                end = dt.date(entry.year, 4, 1)
-                overdue_from = _month_start(end, GRACE_MONTHS)
+                start, end = dt.date(entry.year - 1, 4, 1), dt.date(entry.year, 4, 1)
             else:
                 end = _month_start(birth, int(due) + 1)
                 opens = starts[k - 1] if k - 1 < len(starts) else int(due) - 3
                 start = _month_start(birth, int(opens)) + dt.timedelta(days=int((opens % 1) * 30))
-                overdue_from = _month_start(birth, int(due) + 1 + GRACE_MONTHS)
-            hit = dates_sorted[numbers == k]
-            given = hit[0] if len(hit) else (dates_sorted[k - 1] if len(dates_sorted) >= k else np.nan)
-            if not np.isnan(given):
+            hit = when[sel & (number == k)]
+            given = float(hit.min()) if len(hit) else np.nan
+            if k <= recorded:
                 status = "done"
-            elif today >= day_of(overdue_from):
-                status = "unknown" if not np.isnan(moved) and day_of(overdue_from) <= moved else "overdue"
-            elif today >= day_of(start):
+            elif k <= required:
+                status = "unknown" if judged["status"] == "unknown" else "overdue"
+            elif today < day_of(start):
+                status = "future"
+            elif today < day_of(end) or judged["status"] == "not_due":
                 status = "due"
             else:
-                status = "future"
+                status = "waived"
             rows.append((vid, k, day_of(start), day_of(end), given, status))
     return pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end", "given", "status"])
 

@@ -33,7 +33,7 @@ DISCLOSURE_STYLE = {
 FLAG_STYLE = {"color": "#7A1FA2", "symbol": "star", "glyph": "★"}
 WINDOW_STYLE = {  # vaccine due windows: fill colour + a text cue for the notable ones
     "done": ("#BFD9EC", ""), "due": ("#FFE28A", "接種時期"), "future": ("#E6E6E6", ""),
-    "overdue": ("#F4A3A3", "遅れ"), "unknown": ("#EEEEEE", ""),
+    "overdue": ("#F4A3A3", "遅れ"), "unknown": ("#EEEEEE", ""), "waived": ("#F4F4F4", ""),
 }
 SERIES = {  # key: (label, unit)
     "weight": ("体重", "kg"), "height": ("身長", "cm"), "kaup": ("カウプ指数", ""),
@@ -52,6 +52,10 @@ _TYPE_JA = {
     "custody": "児童相談所", "height": "身長", "weight": "体重",
 }
 MARK_SIZE = 11
+VACCINE_SUBTYPE_LABELS = {
+    "DPT-IPV-Hib": "5種混合", "DPT-IPV": "4種混合", "Hib": "Hib", "PCV": "小児肺炎球菌",
+    "HepB": "B型肝炎", "Rota": "ロタ", "BCG": "BCG", "MR": "MR", "VZV": "水痘", "JE": "日本脳炎",
+}
 
 
 def date_ja(value) -> str:
@@ -101,6 +105,7 @@ class TimelineModel:
         self.x = tl.to_days(self.events["date"]) if len(self.events) else np.array([])
         self.lane_of = tl.assign_lanes(self.events, self.child_id, self.data.members,
                                        self.household_mode) if len(self.events) else np.array([], dtype=object)
+        self._vaccines, self._vaccine_names = {}, {}
         self._event_index = pd.Series(np.arange(len(self.events)), index=self.events["event_id"].to_numpy())
         self._build_lanes()
         self._build_marks()
@@ -120,8 +125,9 @@ class TimelineModel:
             if key == "vaccination":
                 if self.birth is None:
                     continue
-                vaccines = tl.routine_vaccines(self.birth)
-                lanes += [(f"vaccination:{v}", f"予防接種 {tl.VACCINE_LABELS[v]}") for v in vaccines]
+                self._vaccines = {vid: satisfied for vid, _n, satisfied in tl.vaccine_lanes(self.birth)}
+                self._vaccine_names = {vid: name for vid, name, _s in tl.vaccine_lanes(self.birth)}
+                lanes += [(f"vaccination:{vid}", f"予防接種 {name}") for vid, name in self._vaccine_names.items()]
                 continue
             lanes.append((key, tl.LANE_LABELS[key]))
         if self.household_mode and "household" in wanted:
@@ -143,9 +149,9 @@ class TimelineModel:
 
     def _build_marks(self) -> None:
         ev = self.events
-        lane_key = self.lane_of.copy()
-        vacc = ev["type"].to_numpy(dtype=object) == "vaccination"
-        lane_key[vacc] = "vaccination:" + ev.loc[vacc, "subtype"].astype(str).to_numpy(dtype=object)
+        lane_key = self.lane_of
+        subtype = ev["subtype"].astype(str).to_numpy()
+        is_vaccination = lane_key == "vaccination"
         disclosure = ev["disclosure"].fillna("staff").to_numpy(dtype=object)
         hollow = ev["value_text"].isin(["missed"]).to_numpy()
         styles = {}
@@ -158,7 +164,12 @@ class TimelineModel:
         self.marks = {}
         self.notes = []
         for lane in self.lanes:
-            rows = np.flatnonzero(lane_key == lane.key)
+            if lane.key.startswith("vaccination:"):
+                # A 5種混合 dose counts for both the Hib and the 4種混合 series: it shows in both.
+                satisfied = list(self._vaccines[lane.key.split(":", 1)[1]])
+                rows = np.flatnonzero(is_vaccination & np.isin(subtype, satisfied))
+            else:
+                rows = np.flatnonzero(lane_key == lane.key)
             rows = rows[~np.isnan(self.x[rows])]
             keys = [(d if d in DISCLOSURE_STYLE else "staff", bool(h))
                     for d, h in zip(disclosure[rows], hollow[rows])]
@@ -286,7 +297,7 @@ class TimelineModel:
             if attrs.get("findings"):
                 value += f" 所見: {attrs['findings']}"
         elif etype == "vaccination":
-            title += f" {tl.VACCINE_LABELS.get(subtype, subtype)}"
+            title += f" {VACCINE_SUBTYPE_LABELS.get(subtype, subtype)}"
             value = f"第{int(num)}回" if not pd.isna(num) else ""
         elif etype == "epds":
             value = f"合計 {int(num)}点" if not pd.isna(num) else ""
@@ -335,9 +346,11 @@ class TimelineModel:
     def window_tooltip(self, index: int) -> str:
         w = self.windows.iloc[index]
         status = {"done": "接種済み", "due": "接種時期（未接種）", "future": "これから",
-                  "overdue": "標準的な接種期間を過ぎて未接種", "unknown": "転入前（データなし）"}[w["status"]]
-        text = [f"予防接種 {tl.VACCINE_LABELS.get(w['vaccine'], w['vaccine'])} 第{int(w['dose'])}回",
-                f"標準的な接種期間: {date_ja(tl.date_of(w['start']))}〜{date_ja(tl.date_of(w['end']))}",
+                  "overdue": "標準的な接種時期を過ぎて未接種（遅れ）",
+                  "unknown": "転入前に接種時期（市のデータなし）",
+                  "waived": "接種開始が遅いため不要（キャッチアップの回数）"}[w["status"]]
+        text = [f"予防接種 {self._vaccine_names.get(w['vaccine'], w['vaccine'])} 第{int(w['dose'])}回",
+                f"標準的な接種時期: {date_ja(tl.date_of(w['start']))}〜{date_ja(tl.date_of(w['end']))}",
                 f"状態: {status}"]
         if not pd.isna(w["given"]):
             text.append(f"接種日: {date_ja(tl.date_of(w['given']))}")
