@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "app.commands.gui",
     "app.commands.demo",
     "app.commands.store_admin",
+    "app.commands.governance",
     "app.commands.generate",
     "app.commands.importing",
     "app.commands.scoring",

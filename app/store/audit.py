@@ -4,16 +4,34 @@ Each entry's hash covers its fields and the previous entry's hash, so changing,
 deleting or reordering any entry breaks the chain from that point on; ``verify`` names
 the first broken entry. Triggers refuse UPDATE and DELETE inside SQLite; the chain
 catches edits made around them (e.g. with a copied key and another SQLite client).
+
+A hash chain alone can be rebuilt from scratch by whoever rewrites it. So every
+``ANCHOR_EVERY`` entries the current hash is sealed with an HMAC keyed by a secret that
+never leaves the encrypted store (``audit_anchors``), and the newest entry is sealed the
+same way in ``meta`` ("audit_head") so that cutting entries off the end is caught too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from app.store import meta
+
 GENESIS = "0" * 64
+ANCHOR_EVERY = 50
+_HEAD_KEY = "audit_head"
+
+# Action names other modules write; the auditor's unusual-access report reads these.
+VIEW_CHILD = "view_child"            # a child's list row opened / timeline shown
+IDENTITY_SHOW = "identity_show"      # real name / birth date shown (re-identification)
+CHILD_ACCESS_ACTIONS = (VIEW_CHILD, IDENTITY_SHOW, "view_timeline", "print_visit_sheet")
+EXPORT = "export"
+PRINT = "print"
+DELETION = "deletion"
 _FIELDS = ("seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids", "detail")
 
 
@@ -43,7 +61,20 @@ def record(conn, *, user: str, role: str, terminal: str, action: str,
         "INSERT INTO audit_log(seq, ts, user, role, terminal, action, object_type, object_ids,"
         " detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (*[row[f] for f in _FIELDS], prev, row_hash))
+    key = _anchor_key(conn)
+    if seq % ANCHOR_EVERY == 0:
+        conn.execute("INSERT INTO audit_anchors(seq, hash, mac) VALUES (?,?,?)",
+                     (seq, row_hash, _seal(key, seq, row_hash)))
+    meta.put(conn, _HEAD_KEY, json.dumps({"seq": seq, "hash": row_hash, "mac": _seal(key, seq, row_hash)}))
     return seq
+
+
+def _anchor_key(conn) -> bytes:
+    return meta.secret(conn, "audit_anchor_key")
+
+
+def _seal(key: bytes, seq: int, row_hash: str) -> str:
+    return hmac.new(key, f"{seq}:{row_hash}".encode("ascii"), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -55,7 +86,14 @@ class Verification:
 
 
 def verify(conn) -> Verification:
-    """Walk the chain from the start; report the first entry that does not fit."""
+    """Check the chain, its HMAC anchors and the sealed head; report the first broken entry.
+
+    Modified, deleted and reordered entries break the chain itself. A chain rebuilt from
+    scratch passes the SHA-256 walk but not the anchors; entries cut off the end (or
+    appended around the application) do not match the sealed head.
+    """
+    findings: list[tuple[int, str]] = []
+    hashes: dict[int, str] = {}
     prev, expected_seq, count = GENESIS, 1, 0
     cursor = conn.execute(
         "SELECT seq, ts, user, role, terminal, action, object_type, object_ids, detail,"
@@ -63,11 +101,45 @@ def verify(conn) -> Verification:
     for values in cursor:
         row = dict(zip(_FIELDS, values[:9]))
         count += 1
+        hashes[row["seq"]] = values[10]
+        if findings:
+            continue
         if row["seq"] != expected_seq:
-            return Verification(False, count, expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})")
-        if values[9] != prev:
-            return Verification(False, count, row["seq"], "does not follow the previous entry (reordered or removed)")
-        if _entry_hash(prev, row) != values[10]:
-            return Verification(False, count, row["seq"], "contents were changed")
-        prev, expected_seq = values[10], expected_seq + 1
+            findings.append((expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})"))
+        elif values[9] != prev:
+            findings.append((row["seq"], "does not follow the previous entry (reordered or removed)"))
+        elif _entry_hash(prev, row) != values[10]:
+            findings.append((row["seq"], "contents were changed"))
+        prev, expected_seq = values[10], row["seq"] + 1
+    key = _anchor_key(conn)
+    last_good = 0
+    for seq, row_hash, mac in conn.execute("SELECT seq, hash, mac FROM audit_anchors ORDER BY seq"):
+        if not hmac.compare_digest(mac, _seal(key, seq, row_hash)):
+            findings.append((seq, f"anchor at entry {seq} is forged"))
+            break
+        if seq not in hashes:
+            findings.append((seq, f"entry {seq} sealed by an anchor is missing"))
+            break
+        if hashes[seq] != row_hash:
+            findings.append((last_good + 1, f"entries {last_good + 1}–{seq} were rewritten (anchor at {seq} does not match)"))
+            break
+        last_good = seq
+    head_text = meta.get(conn, _HEAD_KEY)
+    last_seq = max(hashes) if hashes else 0
+    if head_text is None:
+        if hashes:
+            findings.append((1, "the sealed head of the log is missing"))
+    else:
+        head = json.loads(head_text)
+        if not hmac.compare_digest(head["mac"], _seal(key, head["seq"], head["hash"])):
+            findings.append((min(head["seq"], last_seq) or 1, "the sealed head of the log is forged"))
+        elif last_seq < head["seq"]:
+            findings.append((last_seq + 1, f"entries {last_seq + 1}–{head['seq']} were removed from the end"))
+        elif last_seq > head["seq"]:
+            findings.append((head["seq"] + 1, f"entries after {head['seq']} were added outside the application"))
+        elif hashes.get(last_seq) != head["hash"]:
+            findings.append((last_good + 1, "the newest entry does not match the sealed head (rewritten)"))
+    if findings:
+        first, reason = min(findings, key=lambda f: f[0])
+        return Verification(False, count, first, reason)
     return Verification(True, count)
