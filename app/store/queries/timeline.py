@@ -1,0 +1,200 @@
+"""One child's timeline, role-checked and audited, plus the timeline templates.
+
+``load_child_timeline(session, person_id)`` is the only way the timeline view gets case data:
+- requires VIEW_TIMELINE, and the child must be in the user's visible districts;
+- custody (child-guidance) events only with VIEW_CUSTODY — removed here, so a nurse's view
+  never receives them (and their evidence rows are dropped with them);
+- raw extraction-only data (income bracket, RAW_ONLY_TYPES) only with VIEW_CUSTODY (the full
+  view of cg_manager); nurses see such facts only as a flag with its reason (DOMAIN.md);
+- every open is audited: ``view_child`` with the child's id.
+
+Templates: shipped ones (resources/config/timeline_templates.toml) with data_admin's
+overrides applied (MANAGE_RULES edits them), plus the user's own saved ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+
+from app.engine import timeline_layout as tl
+from app.engine.pseudonyms import display_pseudonym
+from app.store import roles
+from app.store.audit import VIEW_CHILD, now_iso
+from app.store.database import transaction
+from app.store.frames import events_frame, persons_frame, relations_frame, sources_frame
+from app.store.queries import requires
+
+RAW_ONLY_TYPES = ("income_bracket",)
+CUSTODY_TYPES = ("custody",)
+_RELATION_JA = {"mother": "母", "father": "父", "guardian": "保護者", "sibling": "きょうだい"}
+
+
+class ChildNotVisible(LookupError):
+    """The child does not exist or is outside the user's districts (message for the user)."""
+
+
+def _table_exists(conn, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+def _birth_date(birth_ym: str) -> dt.date | None:
+    # The analysis data holds the birth month only; mid-month keeps curves within ±2 weeks.
+    try:
+        year, month = int(birth_ym[:4]), int(birth_ym[5:7])
+        return dt.date(year, month, 15)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date_or_none(value) -> dt.date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _household(conn, child: pd.Series) -> pd.DataFrame:
+    """Household members: relations of the child, the mother, and persons of the same household."""
+    pid = child["person_id"]
+    rel = relations_frame(conn, [pid])
+    rel = rel[rel["related_id"] != pid]
+    members = {r.related_id: r.relation for r in rel.itertuples()}
+    if child["mother_id"]:
+        members.setdefault(child["mother_id"], "mother")
+    if child["household_id"]:
+        same = conn.execute("SELECT person_id, kind FROM persons WHERE household_id = ? AND person_id <> ?",
+                            (child["household_id"], pid)).fetchall()
+        for other, kind in same:
+            members.setdefault(other, "sibling" if kind == "child" else "guardian")
+    frame = pd.DataFrame({"person_id": list(members), "relation": list(members.values())})
+    frame["label"] = [f"{_RELATION_JA.get(r, r)} {display_pseudonym(p)}"
+                      for p, r in zip(frame["person_id"], frame["relation"])]
+    return frame
+
+
+def _flags_and_evidence(conn, pid: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Latest scoring run's flags and evidence for the child, if the scoring tables exist."""
+    empty = tl.TimelineData(child={}, events=pd.DataFrame())
+    flags, evidence = empty.flags, empty.evidence
+    if not (_table_exists(conn, "flags") and _table_exists(conn, "evidence")):
+        return flags, evidence
+    flag_cols = [r[1] for r in conn.execute("PRAGMA table_info(flags)")]
+    ev_cols = [r[1] for r in conn.execute("PRAGMA table_info(evidence)")]
+    run_filter, params = "", [pid]
+    if "run_id" in flag_cols:
+        run_filter = " AND run_id = (SELECT MAX(run_id) FROM flags)"
+    wanted = [c for c in flags.columns if c in flag_cols]
+    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM flags WHERE person_id = ?{run_filter}", params).fetchall()
+    flags = pd.DataFrame(rows, columns=wanted).reindex(columns=flags.columns)
+    flags["flagged"] = flags["flagged"].fillna(0).astype(bool)
+    for c in ("first_date", "last_date"):
+        flags[c] = pd.to_datetime(flags[c])
+    wanted = [c for c in evidence.columns if c in ev_cols]
+    run_filter = " AND run_id = (SELECT MAX(run_id) FROM evidence)" if "run_id" in ev_cols else ""
+    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM evidence WHERE person_id = ?{run_filter}", params).fetchall()
+    evidence = pd.DataFrame(rows, columns=wanted).reindex(columns=evidence.columns)
+    return flags, evidence
+
+
+@requires(roles.VIEW_TIMELINE, data_class="timeline")
+def load_child_timeline(session, person_id: str) -> tl.TimelineData:
+    """Everything the timeline may show this user about one child (audited as ``view_child``)."""
+    conn = session.conn
+    pid = str(person_id)
+    persons = persons_frame(conn, session.visible_districts(), [pid])
+    if persons.empty or persons.iloc[0]["kind"] != "child":
+        raise ChildNotVisible("この子どもの記録は表示できません（担当地区外か、存在しません）")
+    child = persons.iloc[0]
+    members = _household(conn, child)
+    ids = [pid, *members["person_id"].tolist()]
+    events = events_frame(conn, person_ids=ids)
+    if child["household_id"]:
+        # Household-level events (public assistance) may sit on a householder outside `ids`.
+        household = events_frame(conn, types=["public_assistance"])
+        household = household[(household["household_id"] == child["household_id"])
+                              & ~household["event_id"].isin(events["event_id"])]
+        events = pd.concat([events, household], ignore_index=True) if len(household) else events
+    hidden = []
+    if not session.can(roles.VIEW_CUSTODY):
+        hidden += [*CUSTODY_TYPES, *RAW_ONLY_TYPES]
+    events = events[~events["type"].isin(hidden)].reset_index(drop=True)
+    flags, evidence = _flags_and_evidence(conn, pid)
+    evidence = evidence[evidence["event_id"].isin(events["event_id"])].reset_index(drop=True)
+    sources = sources_frame(conn)
+    as_of_by_source = {s: _date_or_none(v) for s, v in sources.groupby("source")["as_of"].max().items()}
+    known = [v for v in as_of_by_source.values() if v is not None]
+    as_of = max(known) if known else dt.date.today()
+    data = tl.TimelineData(
+        child={"person_id": pid, "pseudonym": display_pseudonym(pid), "sex": child["sex"],
+               "birth_date": _birth_date(child["birth_ym"]), "birth_ym": child["birth_ym"],
+               "resident_from": _date_or_none(child["resident_from"]),
+               "resident_to": _date_or_none(child["resident_to"]),
+               "moved_in": bool(child["moved_in"]), "household_id": child["household_id"]},
+        events=events, members=members, flags=flags, evidence=evidence,
+        sources=as_of_by_source, as_of=as_of)
+    with transaction(conn):
+        session.audit(VIEW_CHILD, object_type="person", object_ids=[pid],
+                      detail={"view": "timeline", "events": int(len(events))})
+    return data
+
+
+# -- templates ----------------------------------------------------------------------------
+def _overrides(conn) -> dict[str, dict]:
+    if not _table_exists(conn, "timeline_template_overrides"):
+        return {}
+    return {tid: json.loads(d) for tid, d in
+            conn.execute("SELECT template_id, definition FROM timeline_template_overrides")}
+
+
+@requires(roles.VIEW_TIMELINE, data_class="admin")
+def load_templates(session) -> list[tl.LaneTemplate]:
+    """Shipped templates (with data_admin's edits) offered to this role, then the user's own."""
+    overrides = _overrides(session.conn)
+    shipped = [tl.template_from_dict(overrides[t.id]) if t.id in overrides else t
+               for t in tl.shipped_templates()]
+    shipped = [t for t in shipped if not t.roles or session.role in t.roles]
+    own = []
+    if _table_exists(session.conn, "timeline_user_templates"):
+        rows = session.conn.execute(
+            "SELECT definition FROM timeline_user_templates WHERE user = ? ORDER BY template_id",
+            (session.user,)).fetchall()
+        own = [tl.template_from_dict(json.loads(d), shipped=False, owner=session.user) for (d,) in rows]
+    return shipped + own
+
+
+@requires(roles.VIEW_TIMELINE, data_class="admin")
+def save_user_template(session, base_id: str, name: str, lanes: list[str],
+                       series: str | None = None) -> tl.LaneTemplate:
+    """Save the user's own template derived from ``base_id``; its must-see lanes always stay."""
+    base = {t.id: t for t in load_templates(session) if t.shipped}.get(base_id)
+    if base is None:
+        raise KeyError(base_id)
+    template_id = f"user:{base_id}:{name}"
+    template = tl.template_from_dict({
+        "id": template_id, "name": name, "lanes": [k for k in lanes if k in base.lanes],
+        "must_see": base.must_see, "roles": [session.role], "series": series or base.series,
+    }, shipped=False, owner=session.user)
+    with transaction(session.conn):
+        session.conn.execute(
+            "INSERT OR REPLACE INTO timeline_user_templates(user, template_id, base_id, definition, updated_at)"
+            " VALUES (?,?,?,?,?)",
+            (session.user, template_id, base_id, json.dumps(template.as_dict(), ensure_ascii=False), now_iso()))
+        session.audit("timeline_template_save", object_type="template", object_ids=[template_id])
+    return template
+
+
+@requires(roles.MANAGE_RULES, data_class="admin")
+def edit_shipped_template(session, definition: dict) -> tl.LaneTemplate:
+    """data_admin replaces a shipped template's definition (validated; audited)."""
+    shipped_ids = {t.id for t in tl.shipped_templates()}
+    template = tl.template_from_dict(definition)
+    if template.id not in shipped_ids:
+        raise KeyError(template.id)
+    with transaction(session.conn):
+        session.conn.execute(
+            "INSERT INTO timeline_template_overrides(template_id, definition, version, edited_by, edited_at)"
+            " VALUES (?,?,1,?,?) ON CONFLICT(template_id) DO UPDATE SET definition=excluded.definition,"
+            " version=version+1, edited_by=excluded.edited_by, edited_at=excluded.edited_at",
+            (template.id, json.dumps(template.as_dict(), ensure_ascii=False), session.user, now_iso()))
+        session.audit("timeline_template_edit", object_type="template", object_ids=[template.id])
+    return template

@@ -1,0 +1,130 @@
+"""The timeline's role-checked query: custody only for cg_manager, district limits, audit, templates."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from app.store import roles
+from app.store.areas import expand
+from app.store.database import transaction
+from app.store.queries.timeline import (ChildNotVisible, edit_shipped_template, load_child_timeline,
+                                        load_templates, save_user_template)
+from app.views.timeline.sample import CHILD_ID, MOTHER_ID, SIBLING_ID, sample_timeline_data
+from tests.conftest import open_as
+
+OWN = expand(["中央"])[0]          # a district of the nurse's centre
+OTHER = [d for d in expand(["北"])][0]
+
+
+@pytest.fixture
+def store(store_with_roles):
+    """The sample household written into a real store (tmp_path only)."""
+    data = sample_timeline_data(60)
+    conn = store_with_roles.conn
+    with transaction(conn):
+        for pid, kind, ym, district, moved, mother in [
+                (CHILD_ID, "child", "2021-03", OWN, 1, MOTHER_ID), (MOTHER_ID, "adult", "1995-05", OWN, 1, ""),
+                (SIBLING_ID, "child", "2023-06", OWN, 0, MOTHER_ID), ("1000009", "child", "2021-05", OTHER, 0, "")]:
+            conn.execute("INSERT INTO persons(person_id, kind, sex, birth_ym, household_id, district, town,"
+                         " nationality, resident_from, resident_to, moved_in, mother_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                         (pid, kind, "M", ym, "H0a1b2c3d" if pid != "1000009" else "Hffff0000", district, "",
+                          "日本", "2022-01-15" if moved else None, None, moved, mother))
+        ev = data.events.copy()
+        ev["date"] = ev["date"].dt.strftime("%Y-%m-%d")
+        for row in ev.itertuples(index=False):
+            conn.execute(f"INSERT INTO events({', '.join(ev.columns)}) VALUES ({','.join('?' * len(ev.columns))})",
+                         [None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
+        conn.execute("INSERT INTO sources VALUES ('kenshin','kenshin.csv','2025-02-28',1,'健康課',10,10,0,'utf-8')")
+    path = store_with_roles.db_path
+    return path, data
+
+
+def _audited(session, action):
+    rows = session.conn.execute("SELECT object_ids FROM audit_log WHERE action = ? AND user = ?",
+                                (action, session.user)).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_nurse_never_receives_child_guidance_records(store):
+    path, data = store
+    assert (data.events["type"] == "custody").any()
+    nurse = open_as(path, "nurse")
+    got = load_child_timeline(nurse, CHILD_ID)
+    assert not (got.events["type"] == "custody").any()
+    assert not (got.events["type"] == "income_bracket").any()   # raw extraction data
+    assert not nurse.can(roles.VIEW_CUSTODY)
+    manager = open_as(path, "manager")
+    full = load_child_timeline(manager, CHILD_ID)
+    assert (full.events["type"] == "custody").sum() == 1
+    assert (full.events["type"] == "income_bracket").sum() == 1
+    # Same record otherwise: the nurse's events are the manager's minus the hidden types.
+    assert len(full.events) - len(got.events) == 2
+
+
+def test_the_view_built_from_a_nurses_data_has_no_custody(qtbot, store):
+    from app.views.timeline_view import TimelineView
+
+    path, _ = store
+    view = TimelineView(None)
+    qtbot.addWidget(view)
+    view.set_data(load_child_timeline(open_as(path, "nurse"), CHILD_ID))
+    assert "custody" not in view.model.lane_keys()
+    assert not (view.model.events["type"] == "custody").any()
+
+
+def test_household_members_and_as_of(store):
+    path, _ = store
+    got = load_child_timeline(open_as(path, "manager"), CHILD_ID)
+    assert set(got.members["person_id"]) == {MOTHER_ID, SIBLING_ID}
+    assert (got.events["type"] == "epds").any()          # the mother's EPDS comes with the child
+    assert got.sources["kenshin"].isoformat() == "2025-02-28"
+    assert got.child["moved_in"] and got.child["resident_from"].isoformat() == "2022-01-15"
+    assert got.child["pseudonym"] and "person_id" in got.child
+
+
+def test_every_open_is_audited(store):
+    path, _ = store
+    nurse = open_as(path, "nurse")
+    load_child_timeline(nurse, CHILD_ID)
+    load_child_timeline(nurse, CHILD_ID)
+    assert _audited(nurse, "view_child") == [[CHILD_ID], [CHILD_ID]]
+
+
+def test_districts_and_roles_are_enforced(store):
+    path, _ = store
+    with pytest.raises(ChildNotVisible):
+        load_child_timeline(open_as(path, "nurse"), "1000009")    # another centre's child
+    with pytest.raises(ChildNotVisible):
+        load_child_timeline(open_as(path, "nurse_noarea"), CHILD_ID)
+    with pytest.raises(ChildNotVisible):
+        load_child_timeline(open_as(path, "manager"), MOTHER_ID)   # not a child
+    for user in ("chief", "auditor", "admin"):
+        with pytest.raises(roles.AccessDenied):
+            load_child_timeline(open_as(path, user), CHILD_ID)
+
+
+def test_templates_per_role_user_copies_and_admin_edits(store):
+    path, _ = store
+    nurse = open_as(path, "nurse")
+    ids = [t.id for t in load_templates(nurse)]
+    assert "infant_visit" in ids and "cg_referral" not in ids          # 児相照会 is cg_manager's
+    assert "cg_referral" in [t.id for t in load_templates(open_as(path, "manager"))]
+    mine = save_user_template(nurse, "infant_visit", "私の訪問前", ["flags", "household"])
+    assert set(mine.must_see) <= set(mine.lanes) and "household" in mine.lanes
+    assert "guardian" in mine.lanes                                      # must-see kept
+    reloaded = [t for t in load_templates(nurse) if not t.shipped]
+    assert [t.name for t in reloaded] == ["私の訪問前"]
+    assert not [t for t in load_templates(open_as(path, "manager")) if not t.shipped]
+    with pytest.raises(roles.AccessDenied):
+        edit_shipped_template(nurse, {"id": "infant_visit", "name": "x", "lanes": ["flags"]})
+    admin = open_as(path, "admin")
+    edited = edit_shipped_template(admin, {"id": "infant_visit", "name": "乳児訪問（改）",
+                                           "lanes": ["flags", "checkup", "dental"], "must_see": ["flags"],
+                                           "roles": ["nurse"]})
+    assert edited.name == "乳児訪問（改）"
+    names = [t.name for t in load_templates(open_as(path, "nurse"))]
+    assert "乳児訪問（改）" in names
+    assert _audited(admin, "timeline_template_edit") == [["infant_visit"]]
