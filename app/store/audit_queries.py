@@ -14,7 +14,11 @@ import pandas as pd
 from app.store import audit, roles
 from app.store.areas import expand
 from app.store.database import transaction
+from app.store.queries import requires
 
+# verify_log needs either capability (verifying reveals no contents); the governance
+# matrix reads this table for queries that are not decorated with @requires.
+QUERY_ANY_OF = {"verify_log": (roles.VIEW_AUDIT, roles.MANAGE_USERS)}
 LOG_COLUMNS = ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids", "detail"]
 # Defaults for the unusual-access report: more than this many different children within
 # the window is more than a home-visit preparation needs.
@@ -51,11 +55,11 @@ def _where(user: str | None, action: str | None, start: str | None, end: str | N
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+@requires(roles.VIEW_AUDIT, data_class="audit")
 def search_log(session, user: str | None = None, action: str | None = None,
                start: str | None = None, end: str | None = None, limit: int | None = 10000,
                log_search: bool = True) -> pd.DataFrame:
     """Log entries filtered by user, action and period (ISO dates, inclusive), newest first."""
-    session.require(roles.VIEW_AUDIT)
     where, params = _where(user, action, start, end)
     sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit_log{where} ORDER BY seq DESC"
     if limit:
@@ -68,9 +72,9 @@ def search_log(session, user: str | None = None, action: str | None = None,
     return frame
 
 
+@requires(roles.VIEW_AUDIT, data_class="audit")
 def log_facets(session) -> dict[str, list[str]]:
     """Distinct users and actions, for the auditor's filter choices."""
-    session.require(roles.VIEW_AUDIT)
     users = [r[0] for r in session.conn.execute("SELECT DISTINCT user FROM audit_log ORDER BY user")]
     actions = [r[0] for r in session.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
     return {"users": users, "actions": actions}
@@ -97,6 +101,7 @@ def _child_views(session, start: str | None, end: str | None) -> pd.DataFrame:
     return views
 
 
+@requires(roles.VIEW_AUDIT, data_class="audit")
 def unusual_access(session, start: str | None = None, end: str | None = None,
                    window_minutes: int = BURST_WINDOW_MINUTES,
                    burst_children: int = BURST_CHILDREN) -> pd.DataFrame:
@@ -104,7 +109,6 @@ def unusual_access(session, start: str | None = None, end: str | None = None,
     different children within ``window_minutes``) and views of children outside the
     user's area. One row per finding: kind, user, first_ts, last_ts, children, seqs, note.
     """
-    session.require(roles.VIEW_AUDIT)
     views = _child_views(session, start, end)
     out_cols = ["kind", "user", "first_ts", "last_ts", "children", "seqs", "note"]
     findings: list[dict] = []
