@@ -1,0 +1,387 @@
+"""The working list, Qt-free: filters, sort orders and household grouping over the results frame.
+
+The results frame (built by ``app/store/queries/worklist.py``, or by tests) has one row per
+child and these columns:
+
+    person_id, pseudonym, household_id, district, town, age_months (int),
+    flag:<rule_id> (bool, one per rule of the run), flag_count (int), reasons (str),
+    followup_status (str, one of FOLLOWUP_STATUSES), followup_date, next_action_date (datetime),
+    followed (bool: any follow-up done, in the app or in the health centre's assessment),
+    status_since (str: the status recorded after the extraction, "" if none),
+    moved_in_recent (bool), move_in_date (datetime),
+    stale_sources (str: sources whose as-of date is too old, "" if all fresh),
+    rank (int, 1 = highest need), and — only for roles with VIEW_SCORE — score, probability;
+    names (name_kanji, name_kana) only after an explicit, logged "show identity".
+
+Everything here works on whole columns (numpy/pandas); at 200,000 rows a filter or a sort
+takes tens of milliseconds (benchmarks/bench_worklist.py), which is why the table model
+does not use QSortFilterProxyModel (TECH_NOTES.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+FLAG_PREFIX = "flag:"
+
+# Follow-up states in workflow order (DOMAIN.md "Follow-up"). The first is the default.
+NOT_FOLLOWED = "未対応"
+FOLLOWUP_STATUSES = ("未対応", "連絡済み", "訪問済み", "支援中(ケース化)", "支援不要", "転出等")
+# States that close the case for the working list (no further visit planned).
+CLOSED_STATUSES = ("支援中(ケース化)", "支援不要", "転出等")
+
+# Age bands offered by the filter bar: (label, min months, max months), inclusive.
+AGE_BANDS = (
+    ("0歳", 0, 11), ("1歳", 12, 23), ("2歳", 24, 35), ("3歳", 36, 47),
+    ("4歳", 48, 59), ("5歳", 60, 71), ("6歳", 72, 83),
+)
+
+
+def age_text(months) -> str:
+    """``2歳3か月`` for an age in calendar months ("" when unknown)."""
+    try:
+        m = int(months)
+    except (TypeError, ValueError):
+        return ""
+    return f"{m // 12}歳{m % 12}か月" if m >= 0 else ""
+
+
+def flag_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``flag:<rule_id>`` columns of a results frame, in frame order."""
+    return [c for c in frame.columns if c.startswith(FLAG_PREFIX)]
+
+
+def rule_ids(frame: pd.DataFrame) -> list[str]:
+    return [c[len(FLAG_PREFIX):] for c in flag_columns(frame)]
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """What the user chose in the filter bar ③. Empty tuples / None mean "any"."""
+
+    districts: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+    age_min: int | None = None
+    age_max: int | None = None
+    any_rules: tuple[str, ...] = ()        # the child has at least one of these flags
+    statuses: tuple[str, ...] = ()         # follow-up states to show
+    not_followed_only: bool = False        # the report's working filter
+    moved_in_only: bool = False
+    stale_only: bool = False
+    text: str = ""                         # free text in the reasons (and pseudonym / id / town)
+    min_flags: int = 0
+    top_k: int | None = None               # keep the k highest-need rows (by rank)
+    score_min: float | None = None         # only meaningful where the score column exists
+
+    def with_(self, **changes) -> "WorklistFilter":
+        return replace(self, **changes)
+
+
+def default_filter() -> WorklistFilter:
+    """The report's working filter: children not yet followed, at least one flag."""
+    return WorklistFilter(not_followed_only=True, min_flags=1)
+
+
+DEFAULT_SORT = ("rank", True)  # highest need first
+
+
+@dataclass
+class SearchIndex:
+    """Per-frame caches computed once: lower-cased search text and sort keys.
+
+    Text sorts compare integer rank keys (factorised once) instead of strings, which is
+    what brought a 200,000-row text sort from ~120 ms to ~30 ms (TECH_NOTES.md).
+    """
+
+    frame: pd.DataFrame
+    haystack: pd.Series = field(init=False)
+    _keys: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+
+    def __post_init__(self):
+        f = self.frame
+        parts = [f[c].fillna("").astype(str) for c in ("reasons", "pseudonym", "person_id", "town", "district")
+                 if c in f]
+        text = parts[0] if parts else pd.Series("", index=f.index)
+        for p in parts[1:]:
+            text = text + "\x1f" + p
+        for c in ("name_kanji", "name_kana"):
+            if c in f:
+                text = text + "\x1f" + f[c].fillna("").astype(str)
+        # pandas' string dtype (Arrow-backed where available) makes ``contains`` a C loop.
+        self.haystack = text.str.lower().astype("string").reset_index(drop=True)
+
+    def sort_key(self, column: str) -> np.ndarray:
+        """A numeric array whose order is the column's order (NaN/empty last)."""
+        key = self._keys.get(column)
+        if key is None:
+            key = _sort_key(self.frame[column])
+            self._keys[column] = key
+        return key
+
+
+def _sort_key(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s):
+        return s.fillna(False).to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(s):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        v = s.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+        v[s.isna().to_numpy()] = np.nan
+        return v
+    # Text: dense rank of the sorted unique values; empty sorts last like NaN.
+    text = s.fillna("").astype(str)
+    codes, uniques = pd.factorize(text, sort=True)
+    key = codes.astype(np.float64)
+    key[(text == "").to_numpy()] = np.nan
+    return key
+
+
+def filter_mask(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex | None = None) -> np.ndarray:
+    """Boolean mask of the rows passing every condition of ``spec`` (vectorised)."""
+    n = len(frame)
+    mask = np.ones(n, dtype=bool)
+    if spec.districts:
+        mask &= frame["district"].isin(spec.districts).to_numpy()
+    if spec.towns:
+        mask &= frame["town"].isin(spec.towns).to_numpy()
+    if spec.age_min is not None or spec.age_max is not None:
+        age = frame["age_months"].to_numpy()
+        if spec.age_min is not None:
+            mask &= age >= spec.age_min
+        if spec.age_max is not None:
+            mask &= age <= spec.age_max
+    if spec.any_rules:
+        cols = [FLAG_PREFIX + r for r in spec.any_rules if FLAG_PREFIX + r in frame]
+        if cols:
+            mask &= frame[cols].to_numpy(dtype=bool).any(axis=1)
+        else:
+            mask &= False
+    if spec.statuses:
+        mask &= frame["followup_status"].isin(spec.statuses).to_numpy()
+    if spec.not_followed_only:
+        mask &= ~frame["followed"].to_numpy(dtype=bool)
+    if spec.moved_in_only:
+        mask &= frame["moved_in_recent"].to_numpy(dtype=bool)
+    if spec.stale_only:
+        mask &= (frame["stale_sources"].fillna("") != "").to_numpy()
+    if spec.min_flags:
+        mask &= frame["flag_count"].to_numpy() >= spec.min_flags
+    if spec.score_min is not None and "score" in frame:
+        mask &= frame["score"].fillna(-np.inf).to_numpy() >= spec.score_min
+    needle = spec.text.strip().lower()
+    if needle:
+        hay = index.haystack if index is not None else SearchIndex(frame).haystack
+        # Every word must occur (AND), as in a search box; only rows still in play are scanned.
+        for word in needle.split():
+            rows = np.flatnonzero(mask)
+            hits = hay.iloc[rows].str.contains(word, regex=False).to_numpy(dtype=bool, na_value=False)
+            mask[rows[~hits]] = False
+    if spec.top_k is not None and "rank" in frame:
+        rows = np.flatnonzero(mask)
+        if len(rows) > spec.top_k:
+            order = np.argsort(frame["rank"].to_numpy()[rows], kind="stable")
+            keep = np.zeros(n, dtype=bool)
+            keep[rows[order[:spec.top_k]]] = True
+            mask &= keep
+    return mask
+
+
+def sort_rows(rows: np.ndarray, index: SearchIndex, column: str, ascending: bool = True) -> np.ndarray:
+    """``rows`` (frame positions) reordered by ``column``; ties keep the need order (rank)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    key = index.sort_key(column)[rows]
+    if not ascending:
+        key = -key
+    # NaN last in both directions; rank breaks ties so equal values stay in need order.
+    nan = np.isnan(key)
+    key = np.where(nan, np.inf, key)
+    if "rank" in index.frame and column != "rank":
+        tie = index.sort_key("rank")[rows]
+        order = np.lexsort((tie, key))
+    else:
+        order = np.argsort(key, kind="stable")
+    return rows[order]
+
+
+def displayed_rows(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex,
+                   sort: tuple[str, bool] = DEFAULT_SORT) -> np.ndarray:
+    """Frame positions to display: filtered, then sorted."""
+    rows = np.flatnonzero(filter_mask(frame, spec, index))
+    column, ascending = sort
+    if column not in frame:
+        column, ascending = DEFAULT_SORT if "rank" in frame else ("person_id", True)
+    return sort_rows(rows, index, column, ascending)
+
+
+def recompute_need(frame: pd.DataFrame, weights: dict[str, float], counted: list[str] | None = None) -> pd.DataFrame:
+    """A copy with ``rank`` (and ``score`` where present) recomputed from the counted rules.
+
+    The conditions panel ① lets the user choose which rules count; the score is Σ weight ×
+    flag over those (DOMAIN.md §6). Ties are broken by flag count then research ID so the
+    order is stable. Reasons and flags are left as they are: a flag that does not count
+    is still evidence.
+    """
+    out = frame.copy()
+    cols = flag_columns(frame)
+    ids = [c[len(FLAG_PREFIX):] for c in cols]
+    use = [i for i in ids if counted is None or i in counted]
+    w = np.array([weights.get(i, 1.0) if i in use else 0.0 for i in ids], dtype=np.float64)
+    flags = frame[cols].to_numpy(dtype=np.float64) if cols else np.zeros((len(frame), 0))
+    need = flags @ w if cols else np.zeros(len(frame))
+    counted_flags = flags[:, [i in use for i in ids]].sum(axis=1) if cols else np.zeros(len(frame))
+    order = np.lexsort((frame["person_id"].to_numpy(dtype=str), -counted_flags, -need))
+    rank = np.empty(len(frame), dtype=np.int64)
+    rank[order] = np.arange(1, len(frame) + 1)
+    out["rank"] = rank
+    if "score" in out:
+        out["score"] = need
+    return out
+
+
+def group_households(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per household: the switchable household view of ② (vectorised groupby).
+
+    Flags are "any child of the household has it"; the need order is the best (lowest)
+    rank of its children; the follow-up state shown is that of the child most in need, and
+    ``followed`` is true only when every child is followed.
+    """
+    if frame.empty:
+        cols = ["household_id", "person_id", "pseudonym", "district", "town", "age_months", "children",
+                "flag_count", "reasons", "followup_status", "followed", "status_since",
+                "moved_in_recent", "stale_sources", "rank"]
+        return pd.DataFrame(columns=cols + flag_columns(frame))
+    f = frame.sort_values("rank", kind="stable")
+    g = f.groupby("household_id", sort=False)
+    # The first row per household after the rank sort is the child most in need;
+    # drop_duplicates is a hash pass, far cheaper than groupby.first on text columns.
+    first = f.drop_duplicates("household_id", keep="first").set_index("household_id")
+    out = pd.DataFrame({
+        "household_id": first.index.to_numpy(),
+        # the child most in need stands for the household (its timeline opens on double-click)
+        "person_id": first["person_id"].to_numpy(),
+        "pseudonym": first["pseudonym"].to_numpy(),
+        "district": first["district"].to_numpy(),
+        "town": first["town"].to_numpy(),
+        "age_months": g["age_months"].min().to_numpy(),
+        "children": g.size().to_numpy(),
+        "followup_status": first["followup_status"].to_numpy(),
+        "followed": g["followed"].all().to_numpy(),
+        "status_since": first["status_since"].to_numpy(),
+        "moved_in_recent": g["moved_in_recent"].any().to_numpy(),
+        "stale_sources": first["stale_sources"].to_numpy(),
+        "rank": g["rank"].min().to_numpy(),
+    })
+    flags = flag_columns(frame)
+    if flags:
+        any_flags = g[flags].any()
+        for c in flags:
+            out[c] = any_flags[c].to_numpy()
+        out["flag_count"] = any_flags.to_numpy().sum(axis=1)
+    else:
+        out["flag_count"] = 0
+    # Reasons of every child, prefixed by its pseudonym so the source stays clear.
+    has = f["reasons"].fillna("") != ""
+    labelled = f["pseudonym"].astype(str)[has] + ": " + f["reasons"].astype(str)[has]
+    out["reasons"] = _join_by_group(labelled.to_numpy(dtype=object), f["household_id"][has].to_numpy(),
+                                    first.index.to_numpy())
+    for c in ("score", "probability"):
+        if c in frame:
+            out[c] = g[c].max().to_numpy()
+    for c in ("name_kanji", "name_kana"):
+        if c in frame:
+            out[c] = first[c].to_numpy()
+    return out.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def _join_by_group(values: np.ndarray, keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """" / "-joined values per key, in ``wanted`` order ("" where a key has none).
+
+    pandas' groupby-join calls Python per group through slow machinery (2 s at 90,000
+    households); slicing one list at the group boundaries does the same in ~50 ms.
+    """
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order].tolist()
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(k)]
+    joined = pd.Series([" / ".join(v[a:b]) for a, b in zip(starts, ends)], index=k[starts], dtype=object)
+    return joined.reindex(wanted).fillna("").to_numpy(dtype=object)
+
+
+def household_members(frame: pd.DataFrame, person_id: str) -> pd.DataFrame:
+    """The rows of the children sharing ``person_id``'s household (the child included)."""
+    hh = frame.loc[frame["person_id"] == person_id, "household_id"]
+    if hh.empty:
+        return frame.iloc[0:0]
+    return frame[frame["household_id"] == hh.iloc[0]].sort_values("rank", kind="stable")
+
+
+def summary_counts(frame: pd.DataFrame, rows: np.ndarray) -> dict[str, int]:
+    """Counts for the status line: shown, not yet followed, brought into support since extraction."""
+    shown = frame.iloc[rows] if len(rows) else frame.iloc[0:0]
+    return {
+        "total": int(len(frame)),
+        "shown": int(len(rows)),
+        "not_followed": int((~shown["followed"].astype(bool)).sum()) if len(shown) else 0,
+        "case_since": int((shown["status_since"] == "支援中(ケース化)").sum()) if len(shown) else 0,
+    }
+
+
+@dataclass
+class ChildEvidence:
+    """Everything the evidence panel shows for one child (built by the store query).
+
+    flags:     rule_id, label, flagged, reason, threshold, disclosure, first_date, last_date
+    rows:      rule_id, event_id, role, source, date, description, value, as_of, disclosure
+    household: person_id, pseudonym, relation, age_months, flags (Japanese text), disclosure
+    followups: date, status, note, next_action_date, user
+    """
+
+    person_id: str
+    pseudonym: str = ""
+    district: str = ""
+    town: str = ""
+    age_months: int | None = None
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    household: pd.DataFrame = field(default_factory=pd.DataFrame)
+    followups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source_as_of: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # only filled after an explicit, logged "show identity"
+
+
+# Short codes for the compact flag column (two or three characters each); rules not listed
+# use the first two characters of their label.
+FLAG_SHORT = {
+    "checkup": "健診", "vaccine": "予防", "vaccination": "予防", "night_visit": "夜間", "growth": "発育",
+    "caries": "歯科", "dental": "歯科", "income": "所得", "epds": "EPDS", "guardian_smoker": "喫煙",
+    "guardian": "保護", "move_in": "転入", "young_mother": "若母", "single_parent": "ひとり",
+}
+
+
+def flag_short(rule_id: str, label: str) -> str:
+    return FLAG_SHORT.get(rule_id) or (label[:2] if label else rule_id[:3])
+
+
+@dataclass
+class WorklistData:
+    """What the list loads at once: the results frame and the run it came from.
+
+    rules: one dict per flag rule of the run (rule_id, label, weight, disclosure, threshold).
+    targets: (key, Japanese label) of the targets that have a run; target: the one shown.
+    """
+
+    frame: pd.DataFrame
+    rules: list[dict] = field(default_factory=list)
+    targets: list[tuple[str, str]] = field(default_factory=list)
+    target: str = "abuse"
+    ruleset_text: str = ""
+    run_id: int | None = None
+    extracted_at: str | None = None
+    source_as_of: dict[str, str] = field(default_factory=dict)
+    message: str = ""   # why the list is empty, for the user (Japanese), "" when it is not
+
+
+TARGET_LABELS = {"abuse": "虐待予防", "postpartum": "産後うつ・育児不安"}

@@ -1,0 +1,99 @@
+"""① Conditions: the target (abuse / postpartum), the run's rule set, which rules count (and their
+thresholds), and a top-k or — for roles allowed to see scores — a score cut."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu, QSpinBox,
+                               QToolButton, QWidget)
+
+from app.models.child_table_model import RuleInfo
+
+
+class ConditionsPanel(QWidget):
+    target_changed = Signal(str)
+    # counted rule ids, top-k (0 = all), score cut (None = none)
+    conditions_changed = Signal(list, int, object)
+
+    def __init__(self, can_see_score: bool, parent=None):
+        super().__init__(parent)
+        self.can_see_score = can_see_score
+        self._rules: list[RuleInfo] = []
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(self.tr("Target")))
+        self.target = QComboBox()
+        self.target.currentIndexChanged.connect(self._target_chosen)
+        row.addWidget(self.target)
+        self.ruleset = QLabel()
+        self.ruleset.setStyleSheet("color:#38505e;")
+        row.addWidget(self.ruleset)
+        self.rules_button = QToolButton()
+        self.rules_button.setText(self.tr("Rules counted"))
+        self.rules_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.rules_menu = QMenu(self)
+        self.rules_button.setMenu(self.rules_menu)
+        row.addWidget(self.rules_button)
+        row.addWidget(QLabel(self.tr("Top")))
+        self.top_k = QSpinBox()
+        self.top_k.setRange(0, 1_000_000)
+        self.top_k.setSpecialValueText(self.tr("all"))
+        self.top_k.setSingleStep(50)
+        self.top_k.setToolTip(self.tr("Show only the k children most in need (0 = all)"))
+        self.top_k.valueChanged.connect(self._emit)
+        row.addWidget(self.top_k)
+        self.score_cut = QDoubleSpinBox()
+        self.score_cut.setRange(-1, 100)
+        self.score_cut.setDecimals(2)
+        self.score_cut.setSingleStep(0.1)
+        self.score_cut.setValue(-1)
+        self.score_cut.setSpecialValueText(self.tr("no cut"))
+        self.score_cut.valueChanged.connect(self._emit)
+        if can_see_score:
+            row.addWidget(QLabel(self.tr("Score ≥")))
+            row.addWidget(self.score_cut)
+        else:
+            self.score_cut.hide()
+        row.addStretch(1)
+        self._quiet = False
+
+    def set_run(self, targets: list[tuple[str, str]], current: str, ruleset_text: str,
+                rules: list[RuleInfo]) -> None:
+        """Show the available targets, the run's rule set and one checkable entry per rule."""
+        self._quiet = True
+        self.target.clear()
+        for key, label in targets:
+            self.target.addItem(label, key)
+        idx = self.target.findData(current)
+        self.target.setCurrentIndex(max(idx, 0))
+        self.ruleset.setText(ruleset_text)
+        self._rules = rules
+        self.rules_menu.clear()
+        for r in rules:
+            text = f"{r.label}（{r.threshold}）" if r.threshold else r.label
+            action = QAction(text, self.rules_menu)
+            action.setCheckable(True)
+            action.setChecked(True)
+            action.setData(r.rule_id)
+            action.toggled.connect(self._emit)
+            self.rules_menu.addAction(action)
+        self._quiet = False
+
+    def counted_rules(self) -> list[str]:
+        return [a.data() for a in self.rules_menu.actions() if a.isChecked()]
+
+    def set_rule_counted(self, rule_id: str, on: bool) -> None:
+        for a in self.rules_menu.actions():
+            if a.data() == rule_id:
+                a.setChecked(on)
+
+    def _target_chosen(self) -> None:
+        if not self._quiet and self.target.currentData():
+            self.target_changed.emit(self.target.currentData())
+
+    def _emit(self, *_args) -> None:
+        if self._quiet:
+            return
+        cut = self.score_cut.value() if self.can_see_score and self.score_cut.value() >= 0 else None
+        self.conditions_changed.emit(self.counted_rules(), self.top_k.value(), cut)

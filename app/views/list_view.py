@@ -1,0 +1,504 @@
+"""The working list (issue 6): ① conditions, ② results, ③ filters, the evidence panel,
+follow-up and the visit sheet.
+
+``ListView(context, parent=None)`` reads everything through the role-checked queries
+(``app/store/queries/worklist.py``, ``app/store/followup.py``) on the context's worker; it
+never filters by role itself — a nurse's frame simply has no score column.
+
+Other views are reached only through the shared Selection (child_selected, open_child) and
+the main window's public ``page(key)``: selecting a flag and opening the timeline asks the
+timeline page to ``highlight_rule`` / ``highlight_events``.
+
+Run alone on fictional sample data (no store): ``python -m app.views.list_view``
+(``--shot FILE.png`` saves a screenshot and exits; ``--rows N``, ``--nurse``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from app.engine import worklist
+from app.engine.worklist import TARGET_LABELS, ChildEvidence, WorklistData, WorklistFilter
+from app.models.child_table_model import ChildTableModel, ColumnSpec, RuleInfo
+from app.views.list.conditions_panel import ConditionsPanel
+from app.views.list.evidence_panel import EvidencePanel
+from app.views.list.filter_bar import FilterBar
+from app.views.list.results_table import ResultsTable
+from app.views.timeline import guard_none_refcount
+
+guard_none_refcount()  # shiboken6 6.12 on Python 3.11 (see app/views/timeline/__init__.py)
+
+
+class StoreSource:
+    """The list's data through the store's role-checked queries (runs on the worker thread)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def can(self, capability: str) -> bool:
+        return self.session.can(capability)
+
+    def load(self, target: str | None = None, reveal: bool = False) -> WorklistData:
+        from app.store.queries.worklist import worklist_data
+        return worklist_data(self.session, target=target, reveal=reveal)
+
+    def evidence(self, person_id: str, data: WorklistData) -> ChildEvidence:
+        from app.store.queries.worklist import child_evidence
+        return child_evidence(self.session, person_id, run_id=data.run_id)
+
+    def record_followup(self, person_id: str, values: dict) -> int:
+        from app.store.followup import record_followup
+        return record_followup(self.session, person_id, **values)
+
+    def visit_sheets(self, person_ids: list[str], data: WorklistData):
+        """(sheets, footer) after the export gate allowed and logged the print."""
+        from app.views.visit_sheet import prepare_visit_sheets
+        return prepare_visit_sheets(self.session, person_ids, run_id=data.run_id if data else None)
+
+
+class ListView(QWidget):
+    """The working list page of the main window (registry key ``list``)."""
+
+    loaded = Signal()
+
+    def __init__(self, context, parent=None, source=None):
+        super().__init__(parent)
+        self.context = context
+        self.source = source or StoreSource(context.session)
+        self.data: WorklistData | None = None
+        self._ready = False
+        self.error_text = ""
+        self.reveal = False
+        self.last_sheet: dict | None = None
+        self.household_mode = False
+        self._households = None
+        self._children_frame = None
+        self._pending_highlight: tuple[str | None, list[int]] = (None, [])
+        self._following_selection = False
+        can = self.source.can
+        self.can_score = can("view_score")
+
+        heading = QLabel(self.tr("Working list"))
+        heading.setObjectName("pageHeading")
+        self.status = QLabel()
+        self.status.setStyleSheet("color:#38505e;")
+        self.freshness = QLabel()
+        self.freshness.setWordWrap(True)
+        self.freshness.setStyleSheet("color:#5c4400;")
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addSpacing(12)
+        top.addWidget(self.status, 1)
+
+        self.conditions = ConditionsPanel(self.can_score)
+        self.filters = FilterBar()
+        self.model = ChildTableModel(self)
+        self.table = ResultsTable(self.model)
+        self.evidence = EvidencePanel()
+
+        self.household_box = QCheckBox(self.tr("One row per household"))
+        self.identity_button = QPushButton(self.tr("Show identity…"))
+        self.identity_button.setToolTip(self.tr("Show real names (each time is logged)"))
+        self.identity_button.setVisible(can("reidentify"))
+        self.followup_button = QPushButton(self.tr("Record follow-up…"))
+        self.followup_button.setVisible(can("record_followup"))
+        self.sheet_button = QPushButton(self.tr("Visit sheet (PDF)…"))
+        self.sheet_button.setVisible(can("print_visit_sheet"))
+        self.timeline_button = QPushButton(self.tr("Open timeline"))
+        self.timeline_button.setDefault(False)
+        actions = QHBoxLayout()
+        actions.addWidget(self.household_box)
+        actions.addStretch(1)
+        for b in (self.identity_button, self.followup_button, self.sheet_button, self.timeline_button):
+            actions.addWidget(b)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(actions)
+        split.addWidget(left)
+        split.addWidget(self.evidence)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([820, 560])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.conditions)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.freshness)
+        layout.addWidget(split, 1)
+
+        self.filters.filter_changed.connect(self._filter_changed)
+        self.conditions.conditions_changed.connect(self._conditions_changed)
+        self.conditions.target_changed.connect(lambda t: self.reload(target=t))
+        self.model.rows_changed.connect(self._update_status)
+        self.table.child_current.connect(self._child_current)
+        self.table.child_activated.connect(self.open_timeline)
+        self.evidence.rule_selected.connect(lambda r: self._remember_highlight(r, None))
+        self.evidence.events_selected.connect(lambda ids: self._remember_highlight(None, ids))
+        self.evidence.member_activated.connect(self.select_child)
+        self.household_box.toggled.connect(self.set_household_mode)
+        self.identity_button.clicked.connect(self._ask_reveal)
+        self.followup_button.clicked.connect(self._followup_clicked)
+        self.sheet_button.clicked.connect(self._sheet_clicked)
+        self.timeline_button.clicked.connect(self._timeline_clicked)
+        selection = getattr(context, "selection", None)
+        if selection is not None:
+            selection.child_selected.connect(self._selection_from_elsewhere)
+        self.reload()
+
+    # --- loading ------------------------------------------------------------------------
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def reload(self, target: str | None = None) -> None:
+        self._ready = False
+        target = target or (self.data.target if self.data else None)
+        self.context.worker.run(self.source.load, target, self.reveal, on_done=self.set_data,
+                                on_error=self._load_failed)
+
+    def _load_failed(self, error: BaseException) -> None:
+        self.error_text = str(error)
+        self.status.setText(self.tr("Could not load the list: %1").replace("%1", self.error_text))
+        self._ready = True
+
+    def set_data(self, data: WorklistData) -> None:
+        self.data = data
+        self._children_frame = data.frame
+        self._households = None
+        rules = self._rule_infos()
+        self.conditions.set_run(data.targets or [(data.target, TARGET_LABELS.get(data.target, data.target))],
+                                data.target, data.ruleset_text, rules)
+        frame = data.frame
+        districts = sorted(frame["district"].dropna().unique().tolist()) if len(frame) else []
+        towns = ({d: sorted(g["town"].dropna().unique().tolist()) for d, g in frame.groupby("district")}
+                 if len(frame) else {})
+        self.filters.set_choices(districts, towns, [(r.rule_id, r.label) for r in rules])
+        self._show_frame()
+        self._show_freshness()
+        if data.message and not len(frame):
+            self.status.setText(data.message)
+        self._ready = True
+        self.loaded.emit()
+
+    def _rule_infos(self) -> list[RuleInfo]:
+        if self.data is None:
+            return []
+        return [RuleInfo(r["rule_id"], r.get("label", r["rule_id"]),
+                         worklist.flag_short(r["rule_id"], r.get("label", "")),
+                         r.get("disclosure", "staff"), r.get("threshold", "") or "")
+                for r in self.data.rules]
+
+    def _columns(self) -> list[ColumnSpec]:
+        tr = self.tr
+        cols = [ColumnSpec("rank", tr("Order"), "int")]
+        if self.can_score:
+            cols += [ColumnSpec("score", tr("Score"), "score"), ColumnSpec("probability", tr("Probability"), "score")]
+        if self.household_mode:
+            cols += [ColumnSpec("household_id", tr("Household")), ColumnSpec("children", tr("Children"), "int")]
+        cols += [ColumnSpec("pseudonym", tr("Pseudonym")), ColumnSpec("name_kanji", tr("Name")),
+                 ColumnSpec("person_id", tr("Research ID")), ColumnSpec("district", tr("District")),
+                 ColumnSpec("town", tr("Town")), ColumnSpec("age_months", tr("Age"), "months"),
+                 ColumnSpec("flags", tr("Flags")), ColumnSpec("followup_status", tr("Follow-up")),
+                 ColumnSpec("status_since", tr("Since extraction")),
+                 ColumnSpec("moved_in_recent", tr("Move-in"), "bool"),
+                 ColumnSpec("stale_sources", tr("Old data")), ColumnSpec("reasons", tr("Reasons"))]
+        return cols
+
+    def _show_frame(self) -> None:
+        if self._children_frame is None:
+            return
+        frame = self._children_frame
+        if self.household_mode:
+            if self._households is None:
+                self._households = worklist.group_households(frame)
+            frame = self._households
+        self.model.set_frame(frame, self._columns(), self._rule_infos())
+        header = self.table.horizontalHeader()
+        key, ascending = self.model.current_sort
+        col = self.model.column_of(key)
+        if col >= 0:
+            header.blockSignals(True)
+            header.setSortIndicator(col, Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder)
+            header.blockSignals(False)
+        widths = {"rank": 48, "score": 60, "probability": 60, "pseudonym": 80, "person_id": 80, "district": 60,
+                  "town": 90, "age_months": 80, "flags": 150, "followup_status": 90, "status_since": 90,
+                  "moved_in_recent": 50, "stale_sources": 110, "household_id": 90, "children": 50,
+                  "name_kanji": 110}
+        for i, k in enumerate(self.model.column_keys()):
+            if k in widths:
+                self.table.setColumnWidth(i, widths[k])
+
+    def _show_freshness(self) -> None:
+        if not self.data or not self.data.source_as_of:
+            self.freshness.setText("")
+            return
+        parts = [f"{k}: {v}" for k, v in sorted(self.data.source_as_of.items()) if v]
+        self.freshness.setText(self.tr("Data as of — %1").replace("%1", "  ".join(parts)))
+
+    # --- filters and conditions ---------------------------------------------------------
+    def _filter_changed(self, spec: WorklistFilter) -> None:
+        self.model.set_filter(spec)
+
+    def _conditions_changed(self, counted: list, top_k: int, score_cut) -> None:
+        if self.data is None:
+            return
+        weights = {r["rule_id"]: float(r.get("weight", 1.0)) for r in self.data.rules}
+        all_ids = [r["rule_id"] for r in self.data.rules]
+        # Re-rank only when the user excluded rules; the run's own order stands otherwise.
+        if set(counted) != set(all_ids):
+            self._children_frame = worklist.recompute_need(self.data.frame, weights, counted)
+        else:
+            self._children_frame = self.data.frame
+        self._households = None
+        self._show_frame()
+        self.filters.set_base(worklist.default_filter().with_(
+            top_k=top_k or None, score_min=score_cut, min_flags=1))
+
+    def apply_filter(self, spec: WorklistFilter) -> None:
+        """Set the model's filter directly (tests, saved filters)."""
+        self.model.set_filter(spec)
+
+    def set_household_mode(self, on: bool) -> None:
+        if on == self.household_mode:
+            return
+        self.household_mode = on
+        if self.household_box.isChecked() != on:
+            self.household_box.setChecked(on)
+        self._show_frame()
+
+    def _update_status(self, shown: int, total: int) -> None:
+        counts = worklist.summary_counts(self.model.frame, self.model.displayed_positions())
+        unit = self.tr("households") if self.household_mode else self.tr("children")
+        text = (self.tr("%1 of %2 %3 shown · %4 not yet followed · %5 brought into support since extraction")
+                .replace("%1", f"{shown:,}").replace("%2", f"{total:,}").replace("%3", unit)
+                .replace("%4", f"{counts['not_followed']:,}").replace("%5", f"{counts['case_since']:,}"))
+        self.status.setText(text)
+
+    # --- selection, evidence, timeline ------------------------------------------------------
+    def current_child(self) -> str | None:
+        idx = self.table.currentIndex()
+        return self.model.person_at(idx.row()) if idx.isValid() else None
+
+    def select_child(self, person_id: str) -> bool:
+        """Make ``person_id`` the current row (if shown) and load its evidence."""
+        return self.table.select_person(person_id)
+
+    def _child_current(self, person_id: str) -> None:
+        selection = getattr(self.context, "selection", None)
+        if selection is not None and not self._following_selection:
+            self._following_selection = True
+            try:
+                selection.child_selected.emit(person_id)
+            finally:
+                self._following_selection = False
+        self._pending_highlight = (None, [])
+        if self.data is not None:
+            self.context.worker.run(self.source.evidence, person_id, self.data,
+                                    on_done=self._evidence_loaded, on_error=self._evidence_failed)
+
+    def _evidence_loaded(self, ev: ChildEvidence) -> None:
+        if ev.person_id == self.current_child() or self.current_child() is None:
+            self.evidence.set_evidence(ev)
+
+    def _evidence_failed(self, error: BaseException) -> None:
+        self.evidence.clear()
+        self.evidence.title.setText(self.tr("Could not load the evidence: %1").replace("%1", str(error)))
+
+    def _selection_from_elsewhere(self, person_id: str) -> None:
+        if self._following_selection or person_id == self.current_child():
+            return
+        self._following_selection = True
+        try:
+            self.table.select_person(person_id)
+        finally:
+            self._following_selection = False
+
+    def _remember_highlight(self, rule_id: str | None, event_ids: list | None) -> None:
+        self._pending_highlight = (rule_id, list(event_ids or []))
+
+    def _timeline_page(self):
+        win = self.window()
+        if win is self or "timeline" not in getattr(win, "view_keys", []):
+            return None
+        page = getattr(win, "page", None)
+        return page("timeline") if callable(page) else None
+
+    def open_timeline(self, person_id: str) -> None:
+        """Open the child's timeline (Selection.open_child) and pass on a chosen flag's highlight."""
+        selection = getattr(self.context, "selection", None)
+        if selection is None:
+            return
+        rule_id, events = self._pending_highlight
+        selection.open_child.emit(person_id)
+        page = self._timeline_page()
+        if page is None or not (rule_id or events):
+            return
+
+        def highlight(*_args):
+            if rule_id and hasattr(page, "highlight_rule"):
+                page.highlight_rule(rule_id)
+            elif events and hasattr(page, "highlight_events"):
+                page.highlight_events(events)
+        highlight()
+        loaded = getattr(page, "data_loaded", None)
+        if loaded is not None:
+            # The timeline loads through the worker; highlight again once its data arrives.
+            def once(*_a):
+                try:
+                    loaded.disconnect(once)
+                except (RuntimeError, TypeError):
+                    pass
+                highlight()
+            loaded.connect(once)
+
+    def _timeline_clicked(self) -> None:
+        pid = self.current_child()
+        if pid:
+            self.open_timeline(pid)
+
+    # --- identity -----------------------------------------------------------------------------
+    def _ask_reveal(self) -> None:
+        if self.reveal:
+            self.set_reveal(False)
+            return
+        answer = QMessageBox.question(
+            self, self.tr("Show identity"),
+            self.tr("Real names will be shown for the children in your list. This is recorded in the "
+                    "operation log with your name. Continue?"))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.set_reveal(True)
+
+    def set_reveal(self, on: bool) -> None:
+        """Show or hide names (the query logs each reveal)."""
+        self.reveal = on
+        self.identity_button.setText(self.tr("Hide identity") if on else self.tr("Show identity…"))
+        self.reload()
+
+    # --- follow-up ----------------------------------------------------------------------------
+    def _followup_clicked(self) -> None:
+        pid = self.current_child()
+        if not pid:
+            return
+        from app.views.list.followup_dialog import FollowupDialog
+        row = self.model.row_of_person(pid)
+        status = self.model.data(self.model.index(row, max(self.model.column_of("followup_status"), 0)))
+        dialog = FollowupDialog(pid, status or worklist.NOT_FOLLOWED, self)
+        if dialog.exec():
+            self.record_followup(pid, dialog.values())
+
+    def record_followup(self, person_id: str, values: dict) -> None:
+        """Save a follow-up step, then reload the list (its state and 'since extraction')."""
+        def done(_fid):
+            self.reload()
+            self.context.worker.run(self.source.evidence, person_id, self.data, on_done=self._evidence_loaded)
+
+        self.context.worker.run(self.source.record_followup, person_id, values, on_done=done,
+                                on_error=lambda e: QMessageBox.warning(self, self.tr("Follow-up"), str(e)))
+
+    # --- visit sheet -----------------------------------------------------------------------------
+    def _sheet_clicked(self) -> None:
+        people = self.table.selected_people()
+        if not people:
+            QMessageBox.information(self, self.tr("Visit sheet"), self.tr("Select one or more children first."))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save visit sheet"), "visit_sheet.pdf", "PDF (*.pdf)")
+        if path:
+            self.make_visit_sheet(people, path)
+
+    def make_visit_sheet(self, person_ids: list[str], path: str) -> None:
+        """Gather the sheets on the worker (gate + audit), then paint the PDF on this thread."""
+        from app.views.visit_sheet import render_pdf
+
+        def done(result):
+            sheets, footer = result
+            info = render_pdf(sheets, path, footer)
+            self.last_sheet = info
+            self.status.setText(self.tr("Visit sheet saved: %1").replace("%1", str(path)))
+
+        self.context.worker.run(self.source.visit_sheets, person_ids, self.data, on_done=done,
+                                on_error=lambda e: QMessageBox.warning(self, self.tr("Visit sheet"), str(e)))
+
+
+# --- standalone preview on fictional data ---------------------------------------------------------
+class SampleSource:
+    """Fictional data for ``python -m app.views.list_view`` and tests that need no store."""
+
+    def __init__(self, rows: int = 2000, can_score: bool = True):
+        from app.views.list.sample import SAMPLE_RULES, sample_as_of, sample_results
+        self._frame = sample_results(rows, with_score=can_score)
+        self._rules = [{"rule_id": k, "label": v[0], "weight": v[1], "disclosure": v[2], "threshold": v[3]}
+                       for k, v in SAMPLE_RULES.items()]
+        self._as_of = sample_as_of()
+        self._caps = {"view_children", "reidentify", "record_followup", "print_visit_sheet"} | (
+            {"view_score"} if can_score else set())
+        self.recorded: list[tuple[str, dict]] = []
+
+    def can(self, capability: str) -> bool:
+        return capability in self._caps
+
+    def load(self, target=None, reveal=False) -> WorklistData:
+        return WorklistData(frame=self._frame.copy(), rules=self._rules,
+                            targets=[("abuse", TARGET_LABELS["abuse"])], target="abuse",
+                            ruleset_text="見本ルール v1（架空データ）", run_id=None, source_as_of=self._as_of)
+
+    def evidence(self, person_id: str, data) -> ChildEvidence:
+        from app.views.list.sample import sample_evidence
+        return sample_evidence(self._frame, person_id)
+
+    def record_followup(self, person_id: str, values: dict) -> int:
+        self.recorded.append((person_id, values))
+        m = self._frame["person_id"] == person_id
+        self._frame.loc[m, "followup_status"] = values["status"]
+        self._frame.loc[m, "status_since"] = values["status"]
+        self._frame.loc[m, "followed"] = values["status"] != worklist.NOT_FOLLOWED
+        return len(self.recorded)
+
+    def visit_sheets(self, person_ids, data):
+        from app.engine.visit_sheet import build_sheets
+        return build_sheets([self.evidence(p, data) for p in person_ids]), "見本（架空データ）"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from app.views.application import make_application
+    from app.views.context import AppContext, Selection
+    from app.views.worker import ImmediateWorker
+
+    parser = argparse.ArgumentParser(description="the working list on fictional sample data")
+    parser.add_argument("--shot", help="save a screenshot to this PNG and exit")
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--nurse", action="store_true", help="as a nurse sees it (no score)")
+    args = parser.parse_args(argv)
+    app = make_application()
+
+    class _Session:
+        role = "nurse" if args.nurse else "cg_manager"
+
+    context = AppContext(_Session(), ImmediateWorker(), Selection())
+    view = ListView(context, source=SampleSource(args.rows, can_score=not args.nurse))
+    view.setWindowTitle("見守り — 作業リスト（見本・架空データ）")
+    view.resize(1400, 860)
+    view.show()
+    if view.model.rowCount():
+        view.table.selectRow(0)
+    if args.shot:
+        for _ in range(20):
+            app.processEvents()
+        view.grab().save(args.shot, "PNG")
+        return 0
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
