@@ -228,10 +228,14 @@ def receipt_events(receipts: pd.DataFrame, diagnoses: pd.DataFrame,
                      left_on=["_file", "receipt_line"], right_on=["_file", "_line"], suffixes=("", "_re"))
     if len(nv):
         day = nv["month"] + pd.to_timedelta(np.maximum(nv["first_day"].to_numpy() - 1, 0), unit="D")
-        diag_lists = (dg.groupby(["_file", "receipt_line"])[["code", "name"]]
-                      .apply(lambda g: g.to_dict("records")) if len(dg) else pd.Series(dtype=object))
-        keys = list(zip(nv["_file"], nv["receipt_line"]))
-        diag = [diag_lists.get(k, []) for k in keys]
+        # Diagnoses of the receipts with a night visit only (a small subset).
+        wanted = set(zip(nv["_file"], nv["receipt_line"]))
+        diag_lists: dict = {}
+        if len(dg):
+            sel = dg[pd.MultiIndex.from_arrays([dg["_file"], dg["receipt_line"]]).isin(wanted)]
+            for f, rl, code, name in zip(sel["_file"], sel["receipt_line"], sel["code"], sel["name"]):
+                diag_lists.setdefault((f, rl), []).append({"code": code, "name": name})
+        diag = [diag_lists.get(k, []) for k in zip(nv["_file"], nv["receipt_line"])]
         out.append(_events(nv, "receipt", "night_visit", day, subtype=nv["code"].to_numpy(),
                            value_text=nv["code"].map(codes["night_addons"]).to_numpy(),
                            attrs={"diagnoses": pd.Series(diag, dtype=object),

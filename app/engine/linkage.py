@@ -81,6 +81,10 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     out["k"] = normalise_kanji_series(out["name_kanji"])
     out["kana_norm"] = normalise_kana_series(out["name_kana"])
     out["kn"] = kana_key_series(out["name_kana"])
+    # Receipts write a name with 外字 in katakana in the kanji field: compare it as kana.
+    kana_only = out["k"].str.fullmatch(r"[ァ-ヶー]+")
+    out.loc[kana_only & (out["kn"] == ""), "kn"] = kana_key_series(out.loc[kana_only & (out["kn"] == ""), "k"])
+    out.loc[kana_only, "k"] = ""
     out["b"] = pd.to_datetime(out["birth_date"]).dt.strftime("%Y-%m-%d").fillna("")
     out["s"] = out["sex"].fillna("").astype(str)
     out["resident_number"] = out["resident_number"].fillna("").astype(str)
@@ -101,34 +105,37 @@ def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.D
     ident = numbers.drop_duplicates("resident_number", keep="last").set_index("resident_number")
     per_number = per_number.join(ident[["k", "kn", "b", "s", "household_number"]])
     per_number["key4"] = per_number["k"] + "|" + per_number["kn"] + "|" + per_number["b"] + "|" + per_number["s"]
-    entity = pd.Series("R:" + per_number.index, index=per_number.index)
     multi = per_number[per_number.duplicated("key4", keep=False) & (per_number["k"] != "")]
-    oab, dup = [], []
-    # Only the few groups of numbers sharing all 4 items are visited here (not one per child).
-    for _, grp in multi.groupby("key4"):
-        grp = grp.sort_values("start", na_position="first")
-        rows = list(grp.itertuples())
-        for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
-                a_end = a.end if pd.notna(a.end) else pd.Timestamp.max
-                b_start = b.start if pd.notna(b.start) else pd.Timestamp.min
-                b_end = b.end if pd.notna(b.end) else pd.Timestamp.max
-                a_start = a.start if pd.notna(a.start) else pd.Timestamp.min
-                if a_end <= b_start or b_end <= a_start:
-                    ea, eb = entity[a.Index], entity[b.Index]
-                    keep, drop = min(ea, eb), max(ea, eb)
-                    entity[entity == drop] = keep
-                    oab.append((keep, a.Index, b.Index))
-                else:
-                    dup.append((a.Index, b.Index, "homonym",
-                                "同じ氏名・カナ・生年月日・性別の2人が同時に住民登録されています"))
-    dups = pd.DataFrame(dup, columns=["rn_a", "rn_b", "kind", "detail"])
-    if len(dups):
-        dups["entity_a"] = dups["rn_a"].map(entity)
-        dups["entity_b"] = dups["rn_b"].map(entity)
-        dups = dups[dups["entity_a"] != dups["entity_b"]]
-    return entity, pd.DataFrame(oab, columns=["entity", "number_a", "number_b"]), \
-        dups.reindex(columns=["entity_a", "entity_b", "kind", "detail"])
+    # Pairs of numbers sharing all 4 items; residence periods decide out-and-back vs homonyms.
+    m = multi.reset_index()[["rn", "key4", "start", "end"]]
+    pairs = m.merge(m, on="key4", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["rn_a"] < pairs["rn_b"]]
+    a_end = pairs["end_a"].fillna(pd.Timestamp.max)
+    b_end = pairs["end_b"].fillna(pd.Timestamp.max)
+    a_start = pairs["start_a"].fillna(pd.Timestamp.min)
+    b_start = pairs["start_b"].fillna(pd.Timestamp.min)
+    disjoint = (a_end <= b_start) | (b_end <= a_start)
+    entity = pd.Series("R:" + per_number.index, index=per_number.index)
+    merge = pairs[disjoint]
+    if len(merge):
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        nodes = pd.Index(pd.unique(np.concatenate([merge["rn_a"], merge["rn_b"]])))
+        a, b = nodes.get_indexer(merge["rn_a"]), nodes.get_indexer(merge["rn_b"])
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
+        _, comp = connected_components(graph, directed=False)
+        # The smallest number of a component names the person.
+        rep = pd.Series(nodes, index=nodes).groupby(comp).transform("min")
+        entity[nodes] = "R:" + rep.to_numpy()
+    oab = pd.DataFrame({"entity": merge["rn_a"].map(entity).to_numpy(),
+                        "number_a": merge["rn_a"].to_numpy(), "number_b": merge["rn_b"].to_numpy()})
+    over = pairs[~disjoint]
+    dups = pd.DataFrame({"entity_a": over["rn_a"].map(entity).to_numpy(),
+                         "entity_b": over["rn_b"].map(entity).to_numpy(), "kind": "homonym",
+                         "detail": "同じ氏名・カナ・生年月日・性別の2人が同時に住民登録されています"})
+    dups = dups[dups["entity_a"] != dups["entity_b"]]
+    return entity, oab, dups.reset_index(drop=True)
 
 
 def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[pd.Series, pd.Series]:
@@ -142,6 +149,42 @@ def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tup
     m = m.reindex(left.index)
     ent = m["first"].where(m["nunique"] == 1)
     return ent, (m["nunique"] > 1)
+
+
+def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: bool) -> list[pd.DataFrame]:
+    """Link unlinked rows of ``recs`` to a unique entity of ``target`` sharing 5/4/3 items.
+
+    A key shared by several target entities (homonyms) links nothing; with
+    ``report_ambiguous`` those pairs are returned for the duplicate list.
+    """
+    found = []
+    for method, on in (("5item", ["k", "kn", "b", "s", "household_number"]),
+                       ("4item", ["k", "kn", "b", "s"]),
+                       ("3item", ["k", "b", "s"]),
+                       ("3item_kana", ["kn", "b", "s"])):
+        todo = recs["entity"].isna() & (recs["b"] != "") & (recs[on[0]] != "")
+        if method == "5item":
+            todo &= recs["household_number"] != ""
+        if method == "4item":
+            todo &= recs["kn"] != ""
+        if method == "3item":
+            todo &= recs["kn"] == ""  # only when the row has no kana to compare
+        if method == "3item_kana":
+            todo &= recs["k"] == ""   # a kana-only name (外字 written in katakana)
+        if not todo.any():
+            continue
+        ent, amb = _unique_match(recs[todo], target[(target[on] != "").all(axis=1)], on)
+        hit = ent[ent.notna()]
+        recs.loc[hit.index, "entity"] = hit
+        recs.loc[hit.index, "method"] = method
+        if report_ambiguous and amb.any() and method != "5item":
+            cand = recs.loc[amb[amb].index, on].reset_index().merge(
+                target[on + ["entity"]].drop_duplicates(), on=on)
+            for ents in cand.groupby("index")["entity"].agg(lambda x: sorted(set(x))):
+                found.extend({"entity_a": a, "entity_b": b, "kind": "ambiguous",
+                              "detail": "同じ項目の住民が複数いるため、この行を1人に結び付けられません"}
+                             for a, b in zip(ents, ents[1:]))
+    return [pd.DataFrame(found)] if found else []
 
 
 def _birth_level(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -224,31 +267,8 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     registry = recs[is_reg].copy()
     dup_rows = [dups]
     progress.step(0.3, "5項目・4項目照合")
-    # Pass 3: 5 items, then 4 items (kana may be missing on receipts: then kanji+birth+sex).
-    for method, on in (("5item", ["k", "kn", "b", "s", "household_number"]),
-                       ("4item", ["k", "kn", "b", "s"]),
-                       ("3item", ["k", "b", "s"])):
-        todo = recs["entity"].isna() & (recs["k"] != "") & (recs["b"] != "")
-        if method == "5item":
-            todo &= recs["household_number"] != ""
-        if method == "3item":
-            todo &= recs["kn"] == ""  # only when the record has no kana to compare
-        if not todo.any():
-            continue
-        ent, amb = _unique_match(recs[todo], registry, on)
-        hit = ent.notna()
-        recs.loc[hit[hit].index, "entity"] = ent[hit]
-        recs.loc[hit[hit].index, "method"] = method
-        if amb.any() and method != "5item":
-            amb_idx = amb[amb].index
-            cand = recs.loc[amb_idx, on].reset_index().merge(
-                registry[on + ["entity"]].drop_duplicates(), on=on)
-            for e_pair in cand.groupby("index")["entity"].agg(lambda s: sorted(set(s))):
-                for i in range(len(e_pair) - 1):
-                    dup_rows.append(pd.DataFrame([{
-                        "entity_a": e_pair[i], "entity_b": e_pair[i + 1], "kind": "ambiguous",
-                        "detail": "同じ4項目の住民が複数いるため、この行を1人に結び付けられません"}]))
-            recs.loc[amb_idx, "ambiguous"] = True
+    # Pass 3+4: 5 items, 4 items, and for receipts (no kana, or a kana-only name) 3 items.
+    dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True))
     progress.step(0.5, "近い組み合わせの採点")
     # Pass 5: near misses against registry persons.
     rest = recs[recs["entity"].isna()]
@@ -282,7 +302,15 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     in_review = recs.index.isin(review_rows["rec"])
     recs.loc[in_review, "entity"] = "V:" + recs.index[in_review].astype(str)
     recs.loc[in_review, "method"] = "review"
-    # Pass 6: everybody else is a person of their own, clustered on number or 4 items.
+    # Pass 6: everybody else is a person of their own. Rows with a 宛名番号 unknown to the
+    # registry (born or moved in after its extract) cluster on it; rows without one join
+    # those by the same keys as above, and only then cluster on their own 4 items.
+    numbered = recs["entity"].isna() & (recs["resident_number"] != "")
+    recs.loc[numbered, "entity"] = "N:" + recs.loc[numbered, "resident_number"]
+    recs.loc[numbered, "method"] = "new"
+    others = recs[numbered]
+    if len(others):
+        _deterministic(recs, others, report_ambiguous=False)
     rest = recs["entity"].isna()
     own_key = np.where(recs["resident_number"] != "", "N:" + recs["resident_number"],
                        "K:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
@@ -308,44 +336,57 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
 
 
 def _entity_table(recs: pd.DataFrame) -> pd.DataFrame:
-    """One row per entity: kind and the link keys that identify it across deliveries."""
+    """Long table (entity, kind, key): the link keys that identify an entity across deliveries."""
     kind = np.select([recs["entity"].str.startswith("R:"), recs["entity"].str.startswith("V:")],
                      ["registry", "review"], default="other")
     key = np.where(recs["resident_number"] != "", "rn:" + recs["resident_number"],
                    "nm:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
     key = np.where(kind == "review", "rv:" + recs["source"] + "|" + pd.Series(key).to_numpy(), key)
-    df = pd.DataFrame({"entity": recs["entity"], "kind": kind, "key": key})
+    df = pd.DataFrame({"entity": recs["entity"].to_numpy(), "kind": kind, "key": key})
     # Registry persons are known by their numbers only (a name can be shared by a homonym).
     df = df[~((df["kind"] == "registry") & ~df["key"].str.startswith("rn:"))]
-    ents = df.groupby("entity").agg(kind=("kind", "first"), keys=("key", lambda s: sorted(set(s))))
-    return ents.reset_index()
+    return df.drop_duplicates(["entity", "key"]).sort_values(["entity", "key"]).reset_index(drop=True)
 
 
-def assign_research_ids(entities: pd.DataFrame, known: dict[str, str], taken: set[str],
+ID_RANGES = {"registry": (1_000_000, 9_000_000), "other": (10_000_000, 90_000_000),
+             "review": (90_000_000, 100_000_000)}
+
+
+def _draw_ids(n: int, kind: str, used: set[str], rng: np.random.Generator) -> list[str]:
+    """``n`` new random IDs of ``kind`` not in ``used`` (vectorised rejection sampling)."""
+    lo, hi = ID_RANGES[kind]
+    out: list[str] = []
+    while len(out) < n:
+        need = n - len(out)
+        cand = pd.unique(rng.integers(lo, hi, size=int(need * 1.3) + 16).astype(str))
+        cand = [c for c in cand if c not in used]
+        out.extend(cand[:need])
+        used.update(cand[:need])
+    return out
+
+
+def assign_research_ids(keys: pd.DataFrame, known: dict[str, str], taken: set[str],
                         rng: np.random.Generator) -> pd.Series:
     """research_id per entity: reuse the ID any of its keys had, else draw a new unused one.
 
-    ``known`` maps a (hashed) link key → research_id from earlier deliveries. New IDs are random
-    (not sequential) so that the ID says nothing about registry order. Registry persons get
-    7 digits (first 1–8), others 8 digits (first 1–8), review records ``9`` + 7 digits.
+    ``keys`` is the long (entity, kind, key) table with keys already hashed; ``known`` maps a
+    hashed key → research_id from earlier deliveries. When keys of one entity knew several IDs
+    (two persons of an earlier delivery now found to be one), the smallest is kept. New IDs
+    are random (not sequential) so that an ID says nothing about registry order: registry
+    persons 7 digits, others 8 digits (first 1–8), review records ``9`` + 7 digits.
     """
-    out = {}
-    used = set(taken)
-    for row in entities.itertuples(index=False):  # one per person: dictionary look-ups only
-        found = sorted({known[k] for k in row.keys if k in known})
-        rid = None
-        if found:
-            if row.kind == "review":
-                rid = next((f for f in found if f.startswith("9") and len(f) == 8), None)
-            else:
-                rid = next((f for f in found if not (f.startswith("9") and len(f) == 8)), None)
-        if rid is None:
-            lo, hi = {"registry": (1_000_000, 9_000_000), "other": (10_000_000, 90_000_000),
-                      "review": (90_000_000, 100_000_000)}[row.kind]
-            while True:
-                rid = str(int(rng.integers(lo, hi)))
-                if rid not in used:
-                    break
-        used.add(rid)
-        out[row.entity] = rid
-    return pd.Series(out, name="person_id")
+    k = keys.copy()
+    k["old"] = k["key"].map(known)
+    old = k["old"].fillna("")
+    is_review_id = old.str.startswith("9") & (old.str.len() == 8)
+    fits = (old != "") & ((k["kind"] == "review") == is_review_id)
+    reused = k[fits].groupby("entity")["old"].min()
+    # An old ID can serve one entity only.
+    reused = reused[~reused.duplicated(keep="first")]
+    ents = k.drop_duplicates("entity").set_index("entity")["kind"]
+    used = set(taken) | set(known.values()) | set(reused.values)
+    out = reused.to_dict()
+    for kind in ("registry", "other", "review"):
+        need = ents[(ents == kind) & ~ents.index.isin(reused.index)].index
+        out.update(zip(need, _draw_ids(len(need), kind, used, rng)))
+    return pd.Series(out, name="person_id", dtype=object)

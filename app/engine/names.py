@@ -158,9 +158,9 @@ def split_name(text: object) -> tuple[str, str]:
 def _series_map(values: pd.Series, fn) -> pd.Series:
     """Apply ``fn`` once per distinct value (names repeat a lot: households, many rows)."""
     values = values.fillna("").astype(str)
-    uniq = values.unique()
-    mapping = dict(zip(uniq, (fn(u) for u in uniq)))
-    return values.map(mapping)
+    codes, uniq = pd.factorize(values)
+    mapped = np.array([fn(u) for u in uniq], dtype=object)
+    return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
 
 
 def normalise_kanji_series(values: pd.Series) -> pd.Series:

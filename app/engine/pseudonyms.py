@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import numpy as np
 import pandas as pd
 
 # 46 kana rows: the first part of the display pseudonym (e.g. "あ-1234").
@@ -31,8 +32,9 @@ class Keyer:
     def series(self, values: pd.Series) -> pd.Series:
         """HMAC of each value, computed once per distinct value; empty stays empty."""
         values = values.fillna("").astype(str)
-        uniq = values.unique()
-        return values.map({u: (self.digest(u) if u else "") for u in uniq})
+        codes, uniq = pd.factorize(values)
+        mapped = np.array([self.digest(u) if u else "" for u in uniq], dtype=object)
+        return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
 
     def household_id(self, household_number: str) -> str:
         """``H`` + 8 hex chars: the analysis tables' household code (never the real number)."""
@@ -40,8 +42,9 @@ class Keyer:
 
     def household_ids(self, numbers: pd.Series) -> pd.Series:
         numbers = numbers.fillna("").astype(str)
-        uniq = numbers.unique()
-        return numbers.map({u: self.household_id(u) for u in uniq})
+        codes, uniq = pd.factorize(numbers)
+        mapped = np.array([self.household_id(u) for u in uniq], dtype=object)
+        return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=numbers.index)
 
 
 def display_pseudonym(person_id: str) -> str:

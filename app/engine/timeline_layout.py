@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,21 @@ class TimelineData:
     sources: dict = field(default_factory=dict)
     as_of: dt.date | None = None
     is_sample: bool = False
+    # Vaccine due windows (``vaccine_windows``), computed by the query on the worker thread so
+    # the GUI thread does not pay for them; None = compute when the model is built.
+    windows: pd.DataFrame | None = None
+
+
+def child_vaccine_windows(data: "TimelineData") -> pd.DataFrame:
+    """``vaccine_windows`` for the child of ``data`` (empty frame without a birth month)."""
+    birth = data.child.get("birth_date")
+    if birth is None:
+        return pd.DataFrame(columns=["vaccine", "dose", "start", "end", "given", "status"])
+    ev = data.events
+    doses = ev[(ev["type"] == "vaccination") & (ev["person_id"].astype(str) == str(data.child["person_id"]))]
+    resident_from = data.child.get("resident_from") if data.child.get("moved_in") else None
+    resident_from = pd.Timestamp(resident_from).date() if resident_from is not None else None
+    return vaccine_windows(pd.Timestamp(birth).date(), doses, data.as_of or dt.date.today(), resident_from)
 
 
 def to_days(values) -> np.ndarray:
@@ -265,15 +281,20 @@ def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
     return pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end", "given", "status"])
 
 
+@lru_cache(maxsize=1)
+def _growth_reference() -> pd.DataFrame:
+    from app.resource_files import resource_path
+
+    return pd.read_csv(resource_path("reference", "growth_r5_2023.csv"))
+
+
 def growth_bands(sex: str, birth: dt.date, measure: str) -> pd.DataFrame:
     """Growth-reference percentiles (p3, p50, p97) of ``measure`` (height|weight) on the date axis.
 
     Reads resources/reference/growth_r5_2023.csv (令和5年乳幼児身体発育調査). Unknown sex uses
     the mean of both sexes so the band is still a fair guide.
     """
-    from app.resource_files import resource_path
-
-    ref = pd.read_csv(resource_path("reference", "growth_r5_2023.csv"))
+    ref = _growth_reference()
     cols = [f"{measure}_p3", f"{measure}_p50", f"{measure}_p97"]
     if sex in ("M", "F"):
         table = ref[ref["sex"] == sex][["age_months", *cols]]

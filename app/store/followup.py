@@ -20,13 +20,6 @@ from app.store.audit import now_iso
 from app.store.database import transaction
 from app.store.queries import requires
 
-QUERY_CAPABILITIES = {
-    "record_followup": (roles.RECORD_FOLLOWUP,),
-    "followup_history": (roles.VIEW_CHILDREN,),
-    "followup_state": (roles.VIEW_CHILDREN,),
-}
-
-
 class FollowupError(ValueError):
     """A follow-up entry that cannot be recorded; the message is for the user (Japanese)."""
 

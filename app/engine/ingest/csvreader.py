@@ -76,10 +76,18 @@ def _table(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]
     return header, df, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """str.strip, computed once per distinct value (columns repeat few values)."""
+    codes, uniq = pd.factorize(values)
+    mapped = np.array([u.strip() for u in uniq], dtype=object)
+    return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
+
+
 def _nfkc(values: pd.Series) -> pd.Series:
     """NFKC + strip, computed once per distinct value."""
-    uniq = values.unique()
-    return values.map({u: unicodedata.normalize("NFKC", u).strip() for u in uniq})
+    codes, uniq = pd.factorize(values)
+    mapped = np.array([unicodedata.normalize("NFKC", u).strip() for u in uniq], dtype=object)
+    return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
 
 
 def _clean_header(name: str) -> str:
@@ -105,11 +113,11 @@ def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None
     df = df.loc[:, ~df.columns.duplicated()]
     cols = [c for c in df.columns if c != "_line"]
     for c in cols:
-        df[c] = df[c].fillna("").astype(str).str.strip()
+        df[c] = _strip(df[c].fillna("").astype(str))
     # A blank line is not a record: it is neither imported nor quarantined.
     if cols:
         df = df[(df[cols] != "").any(axis=1)]
-    raw = df[cols].agg(",".join, axis=1) if len(df) else pd.Series([], dtype=str)
+    raw_cols = df[cols].copy()  # the row as delivered, for the quarantine list and duplicates
     rows_read = len(df) + len(bad)
     reasons = pd.Series("", index=df.index, dtype=object)
 
@@ -134,7 +142,8 @@ def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None
         add((norm != "") & sex.isna(), "性別「" + df["性別"] + "」が不明なコードです")
         df["性別"] = sex.fillna("")
     date_formats = profile.date_formats if profile else {}
-    for c in [*spec.dates, *spec.month_dates]:
+    person_dates = ["生年月日"] if spec.person == "subject" else []
+    for c in dict.fromkeys([*person_dates, *spec.dates, *spec.month_dates]):
         if c not in df.columns:
             continue
         parsed, why = parse_date_series(df[c])
@@ -162,11 +171,14 @@ def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None
         add(~(has_number | (has_name & has_birth)),
             "本人を特定する項目（宛名番号、または氏名と生年月日）がありません")
     # Exact repeats of an earlier row are quarantined, pointing at the row they repeat.
-    dup = raw.duplicated(keep="first") & (reasons == "")
+    dup = raw_cols.duplicated(keep="first") & (reasons == "")
     if dup.any():
-        first_line = df["_line"].groupby(raw).transform("min")
+        first_line = df["_line"].groupby([raw_cols[c] for c in cols]).transform("min")
         add(dup, first_line.astype(str) + "行目と同じ内容の重複行です")
     quarantined = reasons != ""
+    bad_rows = raw_cols[quarantined]
+    raw = (bad_rows[cols[0]].str.cat([bad_rows[c] for c in cols[1:]], sep=",")
+           if len(bad_rows) and cols else pd.Series("", index=bad_rows.index))
     q = pd.DataFrame({"file": file, "line": df.loc[quarantined, "_line"].astype(int),
                       "reason": reasons[quarantined], "raw": raw[quarantined]})
     q = pd.concat([bad, q], ignore_index=True) if len(bad) else q.reset_index(drop=True)

@@ -97,19 +97,19 @@ def parse_date(value: object, *, uke: bool = False) -> tuple[dt.date | None, str
 def parse_date_series(values: pd.Series, *, uke: bool = False) -> tuple[pd.Series, pd.Series]:
     """Vectorised ``parse_date``: (datetime64 series with NaT for empty/bad, reason series).
 
-    The reason is "" where the value was empty or read; else the Japanese reason.
+    The reason is "" where the value was empty or read; else the Japanese reason. Each
+    distinct value is parsed once (factorize), then spread back with numpy indexing.
     """
     values = values.fillna("").astype(str)
-    uniq = values.unique()
-    parsed: dict[str, object] = {}
-    reasons: dict[str, str] = {}
-    for u in uniq:
+    codes, uniq = pd.factorize(values)
+    parsed = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+    reasons = np.full(len(uniq), "", dtype=object)
+    for i, u in enumerate(uniq):
         try:
             d, _ = parse_date(u, uke=uke)
-            parsed[u] = pd.NaT if d is None else pd.Timestamp(d)
-            reasons[u] = ""
+            if d is not None:
+                parsed[i] = np.datetime64(d, "ns")
         except DateError as exc:
-            parsed[u] = pd.NaT
-            reasons[u] = str(exc)
-    dates = pd.to_datetime(values.map(parsed)).astype("datetime64[ns]")
-    return dates, values.map(reasons)
+            reasons[i] = str(exc)
+    return (pd.Series(parsed[codes], index=values.index),
+            pd.Series(reasons[codes], index=values.index, dtype=object))

@@ -97,6 +97,7 @@ def read_delivery(folder: Path | str, profiles: dict[str, MappingProfile] | None
     delivery = Delivery(folder, fingerprint(folder))
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.name not in IGNORED_FILES)
     quarantines = []
+    uke_files: list[tuple[Path, dt.date | None, str]] = []
     for i, path in enumerate(files):
         progress.step(i / max(len(files), 1), f"{path.name} を読んでいます")
         source, as_of, dept = manifest.get(path.name, (None, None, ""))
@@ -105,8 +106,8 @@ def read_delivery(folder: Path | str, profiles: dict[str, MappingProfile] | None
             delivery.ignored.append(path.name)
             continue
         if source == "receipt":
-            read = read_uke(path)
-            delivery.receipts.append(read)
+            uke_files.append((path, as_of, dept))  # read together below: one pass for all
+            continue
         else:
             read = read_csv_source(path, specs[source], profiles.get(source))
             prev = delivery.tables.get(source)
@@ -115,6 +116,15 @@ def read_delivery(folder: Path | str, profiles: dict[str, MappingProfile] | None
         quarantines.append(read.quarantine)
         delivery.files.append(FileInfo(path.name, source, as_of, dept, read.rows_read,
                                        len(read.quarantine), read.encoding))
+    if uke_files:
+        progress.step(0.9, "レセプトを読んでいます")
+        read = read_uke([p for p, _, _ in uke_files])
+        delivery.receipts.append(read)
+        quarantines.append(read.quarantine)
+        q_counts = read.quarantine.groupby("file").size()
+        for path, as_of, dept in uke_files:
+            delivery.files.append(FileInfo(path.name, "receipt", as_of, dept, int(read.rows_read[path.name]),
+                                           int(q_counts.get(path.name, 0)), read.encoding[path.name]))
     delivery.quarantine = (pd.concat(quarantines, ignore_index=True) if quarantines
                            else pd.DataFrame(columns=["file", "line", "reason", "raw"]))
     progress.step(1.0, "読み込み完了")

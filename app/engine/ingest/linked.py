@@ -22,7 +22,6 @@ from app.engine.pseudonyms import Keyer
 
 PERSON_COLS = {"宛名番号": "resident_number", "世帯番号": "household_number", "氏名": "name_kanji",
                "氏名カナ": "name_kana", "生年月日": "birth_date", "性別": "sex"}
-HEAD_RELATIONS = {"世帯主"}
 MOTHER_RELATIONS = {"妻", "世帯主", "母"}
 FATHER_RELATIONS = {"夫", "世帯主", "父"}
 
@@ -45,7 +44,7 @@ def delivery_records(delivery: Delivery) -> pd.DataFrame:
     """Every person-bearing row of the delivery in the linkage layout."""
     parts = []
     for source, df in delivery.tables.items():
-        if source == "seiho" or len(df) == 0:
+        if len(df) == 0:
             continue
         rec = pd.DataFrame({"source": source, "file": df["_file"].to_numpy(),
                             "line": df["_line"].to_numpy(dtype=np.int64)})
@@ -102,8 +101,7 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
     # Still resident unless the latest registry row is a move-out or death.
     end = pd.to_datetime(latest["move_date"]).where(latest["move_reason"].isin(["転出", "死亡"]))
     moved_in = moved.eq("転入").groupby(reg["person_id"]).any()
-    numbers = (recs[recs["resident_number"] != ""].groupby("person_id")["resident_number"]
-               .agg(lambda s: json.dumps(sorted(set(s)))))
+    numbers = _number_lists(recs)
     others = recs[~recs["person_id"].isin(latest.index)]
     others = others.sort_values(["person_id", "line"]).groupby("person_id").head(1).set_index("person_id")
     both = pd.concat([latest.assign(_reg=True), others.assign(_reg=False)])
@@ -133,6 +131,19 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
     persons["_relation"] = both.get("続柄", pd.Series("", index=both.index)).fillna("").to_numpy()
     persons["_hh"] = both["household_number"].to_numpy()
     return persons.reset_index(drop=True), identities.reset_index(drop=True)
+
+
+def _number_lists(recs: pd.DataFrame) -> pd.Series:
+    """person_id → JSON list of every 宛名番号 seen (most persons have one: built without a loop)."""
+    rn = recs.loc[recs["resident_number"] != "", ["person_id", "resident_number"]].drop_duplicates()
+    rn = rn.sort_values(["person_id", "resident_number"])
+    multi = rn["person_id"].duplicated(keep=False)
+    single = rn[~multi].set_index("person_id")["resident_number"]
+    out = '["' + single + '"]'
+    if multi.any():
+        many = rn[multi].groupby("person_id")["resident_number"].agg(lambda s: json.dumps(list(s)))
+        out = pd.concat([out, many])
+    return out
 
 
 def _relations(persons: pd.DataFrame, shussei_mothers: pd.Series) -> pd.DataFrame:
@@ -180,7 +191,7 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
                   progress=progress.sub(0.0, 0.6))
     recs = result.records
     ents = result.entities.copy()
-    ents["keys"] = ents["keys"].map(lambda ks: [keyer.digest(k) for k in ks])
+    ents["key"] = keyer.series(ents["key"])
     rid = assign_research_ids(ents, known_keys or {}, taken_ids or set(), rng)
     progress.step(0.65, "人・世帯・続柄を作っています")
     recs["person_id"] = recs["entity"].map(rid)
@@ -204,23 +215,17 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
     parts = []
     for source, df in delivery.tables.items():
         df = df.copy()
+        df["person_id"] = rec_pid.reindex(pd.MultiIndex.from_arrays([df["_file"], df["_line"]])).to_numpy()
+        df["household_id"] = df["person_id"].map(hh_by_person).fillna("").to_numpy()
         if source == "seiho":
-            # Household-level: on the household head when the registry knows the household.
-            hh_ids = keyer.household_ids(df["世帯番号"])
-            heads = _household_heads(recs, delivery, rid)
-            df["person_id"] = df["世帯番号"].map(heads).fillna("")
-            df["household_id"] = hh_ids.to_numpy()
-        else:
-            df["person_id"] = rec_pid.reindex(pd.MultiIndex.from_arrays([df["_file"], df["_line"]])).to_numpy()
-            df["household_id"] = df["person_id"].map(hh_by_person).fillna("").to_numpy()
+            # Public assistance is a household event: the household named in the row.
+            df["household_id"] = keyer.household_ids(df["世帯番号"]).to_numpy()
         parts.extend(ev.source_events(source, df, number_person))
     for uke in delivery.receipts:
         r = uke.receipts.copy()
         r["person_id"] = rec_pid.reindex(pd.MultiIndex.from_arrays([r["_file"], r["_line"]])).to_numpy()
         r["household_id"] = r["person_id"].map(hh_by_person).fillna("").to_numpy()
-        d = uke.diagnoses.assign(_file=uke.file)
-        p = uke.procedures.assign(_file=uke.file)
-        parts.extend(ev.receipt_events(r, d, p))
+        parts.extend(ev.receipt_events(r, uke.diagnoses, uke.procedures))
     events = ev.finish_events(parts)
     progress.step(0.9, "対応表を作っています")
     idmap = _idmap(delivery, recs)
@@ -239,27 +244,11 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
     duplicates = pd.DataFrame({"person_a": dups["entity_a"].map(rid).to_numpy(),
                                "person_b": dups["entity_b"].map(rid).to_numpy(),
                                "kind": dups["kind"].to_numpy(), "detail": dups["detail"].to_numpy()})
-    link_keys = ents.explode("keys").dropna(subset=["keys"])
-    link_keys = pd.DataFrame({"key_hash": link_keys["keys"].to_numpy(),
-                              "person_id": link_keys["entity"].map(rid).to_numpy()}).drop_duplicates("key_hash")
+    link_keys = pd.DataFrame({"key_hash": ents["key"].to_numpy(),
+                              "person_id": ents["entity"].map(rid).to_numpy()}).drop_duplicates("key_hash")
     progress.step(1.0, "完了")
     return Processed(idmap, persons, identities, relations, events, review, duplicates, link_keys,
                      result, as_of)
-
-
-def _household_heads(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series) -> pd.Series:
-    """世帯番号 → research ID of the household head (else any registry member)."""
-    jumin = delivery.tables.get("jumin")
-    if jumin is None or not len(jumin):
-        return pd.Series(dtype=object)
-    reg = recs[recs["source"] == "jumin"].set_index(["file", "line"])["person_id"]
-    j = jumin.assign(person_id=reg.reindex(pd.MultiIndex.from_arrays([jumin["_file"], jumin["_line"]])).to_numpy())
-    j = j.assign(_head=~_col_isin(j, "続柄", HEAD_RELATIONS)).sort_values(["_head", "_line"])
-    return j.drop_duplicates("世帯番号").set_index("世帯番号")["person_id"]
-
-
-def _col_isin(df: pd.DataFrame, col: str, values: set[str]) -> pd.Series:
-    return df[col].isin(values) if col in df.columns else pd.Series(False, index=df.index)
 
 
 def _idmap(delivery: Delivery, recs: pd.DataFrame) -> pd.DataFrame:
@@ -267,10 +256,4 @@ def _idmap(delivery: Delivery, recs: pd.DataFrame) -> pd.DataFrame:
     rows = pd.DataFrame({"file": recs["file"], "line": recs["line"],
                          "research_id": np.where(recs["status"] == "review", "", recs["person_id"]),
                          "status": recs["status"]})
-    seiho = delivery.tables.get("seiho")
-    if seiho is not None and len(seiho):
-        heads = _household_heads(recs, delivery, None)
-        rows = pd.concat([rows, pd.DataFrame({
-            "file": seiho["_file"], "line": seiho["_line"],
-            "research_id": seiho["世帯番号"].map(heads).fillna("").to_numpy(), "status": "household"})])
     return rows.sort_values(["file", "line"]).reset_index(drop=True)

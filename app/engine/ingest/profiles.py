@@ -62,8 +62,11 @@ class MappingProfile:
 def source_specs() -> dict[str, SourceSpec]:
     """The canonical layouts, keyed by source key."""
     data = tomllib.loads((Path(__file__).parent / "sources.toml").read_text("utf-8"))
+    person_must = tuple(data.pop("person_must_have", ()))
     specs = {}
     for key, d in data.items():
+        if d.get("person", "subject") == "subject" and d.get("format", "csv") == "csv":
+            d["must_have"] = [*person_must, *[c for c in d.get("must_have", ()) if c not in person_must]]
         specs[key] = SourceSpec(
             key=key, kind=d["kind"], file=d["file"], format=d.get("format", "csv"),
             person=d.get("person", "subject"), required=tuple(d.get("required", ())),

@@ -26,13 +26,13 @@ _WIDTH = 64  # more than the widest record (SI/IY: 44 fields)
 
 @dataclass
 class UkeRead:
-    file: str
+    files: list[str]
     receipts: pd.DataFrame    # one row per RE: _line, name, kana, sex, birth_date, month, ...
     diagnoses: pd.DataFrame   # receipt_line, code, name, start_date, outcome, main
     procedures: pd.DataFrame  # receipt_line, line, kind (SI/IY), code, days (list of days)
     quarantine: pd.DataFrame  # file, line, reason, raw
-    rows_read: int
-    encoding: str
+    rows_read: dict[str, int]  # file → RE records read
+    encoding: dict[str, str]
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,34 +41,59 @@ def receipt_codes() -> dict:
     return tomllib.loads((Path(__file__).parent / "receipt_codes.toml").read_text("utf-8"))
 
 
-def read_uke(path: Path) -> UkeRead:
-    """Parse one .UKE file; see the module docstring."""
-    file = path.name
+def _decode(path: Path) -> tuple[str, str]:
     try:
         text, enc = decode_bytes(path.read_bytes())
     except EncodingProblem as exc:
-        raise IngestError(file, str(exc)) from None
+        raise IngestError(path.name, str(exc)) from None
     except OSError as exc:
-        raise IngestError(file, f"ファイルを開けません（{exc.strerror}）") from None
+        raise IngestError(path.name, f"ファイルを開けません（{exc.strerror}）") from None
+    if not any(text.startswith(r) or f"\n{r}," in text for r in ("IR", "RE")):
+        raise IngestError(path.name, "レセプト電算ファイルではありません（IR・RE レコードがありません）")
+    return text, enc
+
+
+def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
+    """All files as one ragged table (one row per physical line) with _file and _line."""
+    texts, encodings, names, counts = [], [], [], []
+    for path in paths:
+        text, enc = _decode(path)
+        text = text.replace("\r\n", "\n")
+        if not text.endswith("\n"):
+            text += "\n"
+        texts.append(text)
+        encodings.append(enc)
+        names.append(path.name)
+        counts.append(text.count("\n"))
     try:
-        t = pd.read_csv(io.StringIO(text), header=None, names=range(_WIDTH), dtype=str,
+        t = pd.read_csv(io.StringIO("".join(texts)), header=None, names=range(_WIDTH), dtype=str,
                         keep_default_na=False, skip_blank_lines=False, engine="c",
                         quoting=3)  # QUOTE_NONE: receipts never quote
     except pd.errors.ParserError as exc:
-        raise IngestError(file, f"レセプト電算ファイルとして読めません（{exc}）") from None
-    t["_line"] = np.arange(1, len(t) + 1)
+        raise IngestError(names[0] if len(names) == 1 else "レセプト", f"レセプト電算ファイルとして読めません（{exc}）") from None
+    if len(t) != sum(counts):
+        raise IngestError(names[0] if len(names) == 1 else "レセプト", "レセプトの行数を数え直せません（空行や引用符が含まれています）")
+    t["_file"] = np.repeat(np.asarray(names, dtype=object), counts)
+    t["_line"] = np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else []
+    return t, encodings
+
+
+def read_uke(paths: list[Path] | Path) -> UkeRead:
+    """Parse .UKE files (all of a delivery at once: one vectorised pass over every line)."""
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    t, encodings = _read_tables(paths)
     rec = t[0].str.strip()
-    if not (rec == "IR").any() and not (rec == "RE").any():
-        raise IngestError(file, "レセプト電算ファイルではありません（IR・RE レコードがありません）")
-    receipt_no = (rec == "RE").cumsum()
-    t["_receipt_line"] = t["_line"].where(rec == "RE").groupby(receipt_no).transform("first")
-    re_ = t[rec == "RE"]
+    is_re = (rec == "RE").to_numpy()
+    starts = is_re | (t["_line"].to_numpy() == 1)  # a new file also ends the previous receipt
+    t["_rid"] = np.cumsum(starts)
+    t["_receipt_line"] = t["_line"].where(is_re).groupby(t["_rid"]).transform("first")
+    re_ = t[is_re]
     name = re_[4].str.strip()
     births, birth_why = parse_date_series(re_[6], uke=True)
     months, month_why = parse_date_series(re_[3], uke=True)
     sex = re_[5].str.strip().map({"1": "M", "2": "F"}).fillna("")
     receipts = pd.DataFrame({
-        "_line": re_["_line"].to_numpy(), "_file": file,
+        "_line": re_["_line"].to_numpy(), "_file": re_["_file"].to_numpy(), "_rid": re_["_rid"].to_numpy(),
         "receipt_no": re_[1].str.strip().to_numpy(), "receipt_type": re_[2].str.strip().to_numpy(),
         "month": months.to_numpy(), "name": name.to_numpy(), "sex": sex.to_numpy(),
         "birth_date": births.to_numpy(), "special_codes": re_[11].str.strip().to_numpy(),
@@ -80,26 +105,35 @@ def read_uke(path: Path) -> UkeRead:
         ["氏名が空です", "生年月日の" + birth_why.to_numpy(), "生年月日が空です",
          "診療年月の" + month_why.to_numpy(), "診療年月が空です"], default="")
     bad = reason != ""
-    raw = re_.iloc[:, :38].agg(",".join, axis=1).str.rstrip(",").to_numpy()
-    quarantine = pd.DataFrame({"file": file, "line": receipts["_line"][bad].to_numpy(),
-                               "reason": reason[bad], "raw": raw[bad]})
-    good_lines = set(receipts["_line"][~bad])
+    bad_re = re_[bad]
+    raw = (bad_re[0].str.cat([bad_re[i] for i in range(1, 38)], sep=",").str.rstrip(",")
+           if bad.any() else pd.Series([], dtype=object))
+    quarantine = pd.DataFrame({"file": receipts["_file"][bad].to_numpy(),
+                               "line": receipts["_line"][bad].to_numpy(),
+                               "reason": reason[bad], "raw": raw.to_numpy()})
+    good = t["_rid"].isin(receipts["_rid"][~bad]).to_numpy()
     receipts = receipts[~bad].reset_index(drop=True)
-    ho = t[(rec == "HO") & t["_receipt_line"].isin(good_lines)]
-    insurer = ho.groupby("_receipt_line")[1].first().str.strip()
-    receipts["insurer"] = receipts["_line"].map(insurer).fillna("")
-    sy = t[(rec == "SY") & t["_receipt_line"].isin(good_lines)]
+    ho = t[(rec == "HO").to_numpy() & good]
+    insurer = ho.groupby("_rid")[1].first().str.strip()
+    receipts["insurer"] = receipts["_rid"].map(insurer).fillna("")
+    sy = t[(rec == "SY").to_numpy() & good]
     start, _ = parse_date_series(sy[2], uke=True)
     diagnoses = pd.DataFrame({
+        "_file": sy["_file"].to_numpy(),
         "receipt_line": sy["_receipt_line"].astype(int).to_numpy(), "line": sy["_line"].to_numpy(),
         "code": sy[1].str.strip().to_numpy(), "start_date": start.to_numpy(),
         "outcome": sy[3].str.strip().to_numpy(), "name": sy[5].str.strip().to_numpy(),
         "main": sy[6].str.strip().to_numpy()})
-    si = t[rec.isin(["SI", "IY"]) & t["_receipt_line"].isin(good_lines)]
-    day_counts = si[list(range(13, 44))].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy()
+    si = t[rec.isin(["SI", "IY"]).to_numpy() & good]
+    # A day had the procedure when its count cell holds anything but empty or zero.
+    cells = si[list(range(13, 44))].to_numpy(dtype=object)
+    day_counts = ((cells != "") & (cells != "0")).astype(np.int8)
     procedures = pd.DataFrame({
+        "_file": si["_file"].to_numpy(),
         "receipt_line": si["_receipt_line"].astype(int).to_numpy(), "line": si["_line"].to_numpy(),
         "kind": rec[si.index].to_numpy(), "code": si[3].str.strip().to_numpy(),
         "first_day": np.where(day_counts.any(axis=1), (day_counts > 0).argmax(axis=1) + 1, 0),
         "n_days": (day_counts > 0).sum(axis=1)})
-    return UkeRead(file, receipts, diagnoses, procedures, quarantine, int((rec == "RE").sum()), enc)
+    rows_read = re_.groupby("_file").size().reindex([p.name for p in paths]).fillna(0).astype(int)
+    return UkeRead([p.name for p in paths], receipts, diagnoses, procedures, quarantine,
+                   rows_read.to_dict(), dict(zip([p.name for p in paths], encodings)))

@@ -327,12 +327,12 @@ def _receipt_only(rng, p: pd.DataFrame, hh: pd.DataFrame, asof: int, geo: Geogra
 def _numbers(rng, hh: pd.DataFrame, p: pd.DataFrame) -> None:
     """宛名番号 (10 digits, shuffled) and 世帯番号 (8 digits); out-and-back families get new ones."""
     n = len(p)
-    pool = rng.choice(np.arange(1_000_000, 9_000_000), size=2 * n, replace=False)
+    pool = 1_000_000 + rng.choice(8_000_000, size=2 * n, replace=False)
     p["atena"] = "10" + pd.Series(pool[:n]).astype(str).str.zfill(8).to_numpy()
     p["atena2"] = np.where(p["out_back"].to_numpy(),
                            "10" + pd.Series(pool[n:]).astype(str).str.zfill(8).to_numpy(), "")
     H = len(hh)
-    hpool = rng.choice(np.arange(100_000, 999_999), size=2 * H, replace=False)
+    hpool = 100_000 + rng.choice(899_999, size=2 * H, replace=False)
     hh["setai"] = pd.Series(hpool[:H]).astype(str).str.zfill(8).to_numpy()
     hh["setai2"] = np.where(hh["out_back"].to_numpy(), pd.Series(hpool[H:]).astype(str).str.zfill(8).to_numpy(), "")
     p["true_person_id"] = "P" + pd.Series(p["pid"] + 1).astype(str).str.zfill(7).to_numpy()

@@ -68,9 +68,11 @@ class Truth:
 
 
 def _quote(s: pd.Series) -> pd.Series:
-    need = s.str.contains('[",\r\n]', regex=True)
-    if not need.any():
+    # One C-level join finds the (rare) columns that need quoting at all.
+    joined = "".join(s.tolist())
+    if not any(ch in joined for ch in ',"\r\n'):
         return s
+    need = s.str.contains('[",\r\n]', regex=True)
     return s.where(~need, '"' + s.str.replace('"', '""', regex=False) + '"')
 
 

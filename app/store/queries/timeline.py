@@ -132,6 +132,7 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
                "moved_in": bool(child["moved_in"]), "household_id": child["household_id"]},
         events=events, members=members, flags=flags, evidence=evidence,
         sources=as_of_by_source, as_of=as_of)
+    data.windows = tl.child_vaccine_windows(data)
     with transaction(conn):
         session.audit(VIEW_CHILD, object_type="person", object_ids=[pid],
                       detail={"view": "timeline", "events": int(len(events))})
