@@ -106,6 +106,7 @@ class TimelineModel:
         self.lane_of = tl.assign_lanes(self.events, self.child_id, self.data.members,
                                        self.household_mode) if len(self.events) else np.array([], dtype=object)
         self._vaccines, self._vaccine_names = {}, {}
+        self.flag_rules = np.array([], dtype=object)
         self._event_index = pd.Series(np.arange(len(self.events)), index=self.events["event_id"].to_numpy())
         self._build_lanes()
         self._build_marks()
@@ -209,11 +210,8 @@ class TimelineModel:
         if self.birth is None:
             self.windows = pd.DataFrame(columns=["vaccine", "dose", "start", "end", "given", "status", "y"])
             return
-        doses = self.events[(self.events["type"] == "vaccination")
-                            & (self.events["person_id"].astype(str) == self.child_id)]
-        resident_from = self.data.child.get("resident_from") if self.data.child.get("moved_in") else None
-        resident_from = pd.Timestamp(resident_from).date() if resident_from is not None else None
-        win = tl.vaccine_windows(self.birth, doses, self.as_of, resident_from)
+        win = self.data.windows if self.data.windows is not None else tl.child_vaccine_windows(self.data)
+        win = win.copy()
         win["y"] = win["vaccine"].map(lambda v: self._lane_y.get(f"vaccination:{v}", np.nan))
         self.windows = win.dropna(subset=["y"]).reset_index(drop=True)
         for _, w in self.windows[self.windows["status"] == "overdue"].iterrows():

@@ -16,7 +16,7 @@ import datetime as dt
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetricsF, QGuiApplication
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 # (kind, step). Ordered fine -> coarse; the first that fits wins.
@@ -24,6 +24,7 @@ _UNITS = [("hour", 6), ("hour", 12), ("day", 1), ("day", 2), ("day", 7), ("month
           ("month", 2), ("month", 3), ("month", 6), ("year", 1), ("year", 2), ("year", 5)]
 _UNIT_DAYS = {"hour": 1 / 24, "day": 1, "month": 28, "year": 365}
 _GAP_PX = 14.0
+_CJK_FAMILIES = ("Noto Sans CJK JP", "IPAexGothic", "Yu Gothic UI", "Meiryo UI", "Meiryo", "MS UI Gothic")
 
 _ERAS = [(dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和")]
 
@@ -125,14 +126,27 @@ def choose_ticks(lo: float, hi: float, size_px: float, metrics: QFontMetricsF,
     return kind, step, values, labels, minor
 
 
+def cjk_font(point_size: float) -> QFont:
+    """The application font in a Japanese family if one is installed, at ``point_size``."""
+    font = QFont(QGuiApplication.font())
+    families = set(QFontDatabase.families())
+    for family in _CJK_FAMILIES:
+        if family in families:
+            font.setFamily(family)
+            break
+    font.setPointSizeF(point_size)
+    return font
+
+
 class JapaneseDateAxis(pg.AxisItem):
     """Bottom axis for day coordinates with Japanese, non-touching labels."""
 
     def __init__(self, orientation: str = "bottom", wareki: bool = False, **kwargs):
         super().__init__(orientation, **kwargs)
         self._wareki = wareki
-        self._font = QFont()
-        self._font.setPointSizeF(9.0)
+        # The application font (a CJK family after apply_theme): a non-CJK default would make
+        # Qt look up a fallback font for every glyph on every repaint.
+        self._font = cjk_font(9.0)
         self.setTickFont(self._font)
         self._labels: dict[float, str] = {}
         self._layout: list[tuple[float, float, str]] = []

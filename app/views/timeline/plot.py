@@ -23,12 +23,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtWidgets import QGraphicsItem, QToolTip
 
 from app.engine import timeline_layout as tl
 from app.models.timeline_model import (DISCLOSURE_STYLE, MARK_SIZE, SERIES, WINDOW_STYLE,
                                        TimelineModel)
-from app.views.timeline.date_axis import JapaneseDateAxis
+from app.views.timeline.date_axis import JapaneseDateAxis, cjk_font
 
 LEFT_AXIS_WIDTH = 190
 HIT_PX = 8.0  # how close (pixels) the pointer must be to a mark to describe it
@@ -63,6 +63,10 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
         self.overview.setMaximumHeight(70)
         for plot in (self.lanes, self.series, self.overview):
             plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+            # Zooming x never changes the left axes: paint them from a pixmap cache instead of
+            # replaying their (CJK) text on every frame — the largest cost of a repaint.
+            plot.getAxis("left").setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.getAxis("left").setTickFont(cjk_font(9.5))
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.showGrid(x=True, y=False, alpha=0.15)
@@ -116,8 +120,7 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
             bars.setZValue(-5)
             self._add(self.lanes, bars)
 
-        note_font = QFont()
-        note_font.setPointSizeF(8.0)
+        note_font = cjk_font(8.0)
         for x, y, text in model.notes:
             label = pg.TextItem(text, color="#7A0000", anchor=(0, 1.05))
             label.setFont(note_font)

@@ -112,7 +112,7 @@ def _receipts(n: int, rng: np.random.Generator, start: dt.date, end: dt.date) ->
     return rows
 
 
-def sample_timeline_data(n_events: int = 120, seed: int = 7) -> TimelineData:
+def sample_timeline_data(n_events: int = 120, seed: int = 7, precompute: bool = True) -> TimelineData:
     """The sample child with about ``n_events`` events (padded with receipts). 架空データ."""
     rng = np.random.default_rng(seed)
     rows = _rows()
@@ -151,8 +151,14 @@ def sample_timeline_data(n_events: int = 120, seed: int = 7) -> TimelineData:
     child = {"person_id": CHILD_ID, "pseudonym": "あ-1001", "sex": "M", "birth_date": BIRTH,
              "resident_from": MOVE_IN, "resident_to": None, "moved_in": True,
              "household_id": HOUSEHOLD}
-    return TimelineData(child=child, events=events, members=members, flags=flags,
+    data = TimelineData(child=child, events=events, members=members, flags=flags,
                         evidence=evidence, sources=sources, as_of=AS_OF, is_sample=True)
+    if precompute:
+        # As the real query does on the worker thread.
+        from app.engine.timeline_layout import child_vaccine_windows
+
+        data.windows = child_vaccine_windows(data)
+    return data
 
 
 def without_custody(data: TimelineData) -> TimelineData:
@@ -161,4 +167,4 @@ def without_custody(data: TimelineData) -> TimelineData:
     return TimelineData(child=data.child, events=data.events[keep].reset_index(drop=True),
                         members=data.members, flags=data.flags,
                         evidence=data.evidence[data.evidence["event_id"].isin(data.events.loc[keep, "event_id"])],
-                        sources=data.sources, as_of=data.as_of, is_sample=True)
+                        sources=data.sources, as_of=data.as_of, is_sample=True, windows=data.windows)
