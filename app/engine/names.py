@@ -143,7 +143,9 @@ def normalise_kana(text: object) -> str:
 
 def kana_key(text: object) -> str:
     """Kana for equality across legacy systems that lost small kana, ヂ/ジ, ヲ/オ, ー/ウ."""
-    return normalise_kana(text).translate(_KANA_LEGACY)
+    # Translating a small kana can free a combining mark (ｯﾞ → ツ゛): compose and fold again.
+    once = normalise_kana(text).translate(_KANA_LEGACY)
+    return unicodedata.normalize("NFC", once).translate(_KANA_LEGACY)
 
 
 def split_name(text: object) -> tuple[str, str]:
