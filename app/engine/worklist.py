@@ -88,30 +88,40 @@ def default_filter() -> WorklistFilter:
 DEFAULT_SORT = ("rank", True)  # highest need first
 
 
+SEARCH_COLUMNS = ("reasons", "pseudonym", "person_id", "town", "district", "household_id",
+                  "name_kanji", "name_kana")
+
+
 @dataclass
 class SearchIndex:
-    """Per-frame caches computed once: lower-cased search text and sort keys.
+    """Per-frame caches computed once per load: searchable text and sort orders.
 
-    Text sorts compare integer rank keys (factorised once) instead of strings, which is
-    what brought a 200,000-row text sort from ~120 ms to ~30 ms (TECH_NOTES.md).
+    Text search runs on each column's distinct values (a handful of reason patterns, towns
+    and districts; one per child only for IDs) with numpy's string ufuncs, then maps the
+    hits back through the factorised codes. Sorting precomputes, per column and direction,
+    the full order of the frame (value, then need rank); sorting a filtered subset is then a
+    mask over that order — no sort at all per change (TECH_NOTES: rank keys cached once).
     """
 
     frame: pd.DataFrame
-    haystack: pd.Series = field(init=False)
+    _text: list[tuple[np.ndarray, np.ndarray]] = field(init=False, default_factory=list)
     _keys: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _orders: dict[tuple[str, bool], np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self):
-        f = self.frame
-        parts = [f[c].fillna("").astype(str) for c in ("reasons", "pseudonym", "person_id", "town", "district")
-                 if c in f]
-        text = parts[0] if parts else pd.Series("", index=f.index)
-        for p in parts[1:]:
-            text = text + "\x1f" + p
-        for c in ("name_kanji", "name_kana"):
-            if c in f:
-                text = text + "\x1f" + f[c].fillna("").astype(str)
-        # pandas' string dtype (Arrow-backed where available) makes ``contains`` a C loop.
-        self.haystack = text.str.lower().astype("string").reset_index(drop=True)
+        for c in SEARCH_COLUMNS:
+            if c in self.frame:
+                codes, uniques = pd.factorize(self.frame[c].fillna("").astype(str))
+                self._text.append((codes, np.strings.lower(np.asarray(uniques, dtype=str))))
+
+    def text_hits(self, word: str) -> np.ndarray:
+        """Rows where ``word`` (lower-case) occurs in any searchable column."""
+        hits = np.zeros(len(self.frame), dtype=bool)
+        for codes, uniques in self._text:
+            found = np.strings.find(uniques, word) >= 0
+            if found.any():
+                hits |= found[codes]
+        return hits
 
     def sort_key(self, column: str) -> np.ndarray:
         """A numeric array whose order is the column's order (NaN/empty last)."""
@@ -120,6 +130,20 @@ class SearchIndex:
             key = _sort_key(self.frame[column])
             self._keys[column] = key
         return key
+
+    def order(self, column: str, ascending: bool = True) -> np.ndarray:
+        """All frame positions sorted by ``column`` (empty last), ties in need order (rank)."""
+        cached = self._orders.get((column, ascending))
+        if cached is not None:
+            return cached
+        key = self.sort_key(column)
+        key = np.where(np.isnan(key), np.inf, key if ascending else -key)
+        if "rank" in self.frame and column != "rank":
+            order = np.lexsort((self.sort_key("rank"), key))
+        else:
+            order = np.argsort(key, kind="stable")
+        self._orders[(column, ascending)] = order
+        return order
 
 
 def _sort_key(s: pd.Series) -> np.ndarray:
@@ -173,12 +197,10 @@ def filter_mask(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex | 
         mask &= frame["score"].fillna(-np.inf).to_numpy() >= spec.score_min
     needle = spec.text.strip().lower()
     if needle:
-        hay = index.haystack if index is not None else SearchIndex(frame).haystack
-        # Every word must occur (AND), as in a search box; only rows still in play are scanned.
+        index = index if index is not None else SearchIndex(frame)
+        # Every word must occur (AND), as in a search box.
         for word in needle.split():
-            rows = np.flatnonzero(mask)
-            hits = hay.iloc[rows].str.contains(word, regex=False).to_numpy(dtype=bool, na_value=False)
-            mask[rows[~hits]] = False
+            mask &= index.text_hits(word)
     if spec.top_k is not None and "rank" in frame:
         rows = np.flatnonzero(mask)
         if len(rows) > spec.top_k:
@@ -191,19 +213,10 @@ def filter_mask(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex | 
 
 def sort_rows(rows: np.ndarray, index: SearchIndex, column: str, ascending: bool = True) -> np.ndarray:
     """``rows`` (frame positions) reordered by ``column``; ties keep the need order (rank)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    key = index.sort_key(column)[rows]
-    if not ascending:
-        key = -key
-    # NaN last in both directions; rank breaks ties so equal values stay in need order.
-    nan = np.isnan(key)
-    key = np.where(nan, np.inf, key)
-    if "rank" in index.frame and column != "rank":
-        tie = index.sort_key("rank")[rows]
-        order = np.lexsort((tie, key))
-    else:
-        order = np.argsort(key, kind="stable")
-    return rows[order]
+    order = index.order(column, ascending)
+    member = np.zeros(len(index.frame), dtype=bool)
+    member[np.asarray(rows, dtype=np.int64)] = True
+    return order[member[order]]
 
 
 def displayed_rows(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex,
@@ -320,12 +333,14 @@ def household_members(frame: pd.DataFrame, person_id: str) -> pd.DataFrame:
 
 def summary_counts(frame: pd.DataFrame, rows: np.ndarray) -> dict[str, int]:
     """Counts for the status line: shown, not yet followed, brought into support since extraction."""
-    shown = frame.iloc[rows] if len(rows) else frame.iloc[0:0]
+    rows = np.asarray(rows, dtype=np.int64)
+    followed = frame["followed"].to_numpy(dtype=bool)[rows] if "followed" in frame else np.zeros(len(rows), bool)
+    since = frame["status_since"].to_numpy(dtype=object)[rows] if "status_since" in frame else np.array([])
     return {
         "total": int(len(frame)),
         "shown": int(len(rows)),
-        "not_followed": int((~shown["followed"].astype(bool)).sum()) if len(shown) else 0,
-        "case_since": int((shown["status_since"] == "支援中(ケース化)").sum()) if len(shown) else 0,
+        "not_followed": int((~followed).sum()),
+        "case_since": int((since == "支援中(ケース化)").sum()),
     }
 
 
@@ -382,6 +397,18 @@ class WorklistData:
     extracted_at: str | None = None
     source_as_of: dict[str, str] = field(default_factory=dict)
     message: str = ""   # why the list is empty, for the user (Japanese), "" when it is not
+    index: "SearchIndex | None" = None  # built on the worker thread by prepare_index
+
+
+def prepare_index(data: WorklistData, warm: tuple[str, ...] = ("rank",)) -> WorklistData:
+    """Build the frame's search index and the usual sort orders (worker thread, not the GUI)."""
+    if not isinstance(data.frame.index, pd.RangeIndex):
+        data.frame = data.frame.reset_index(drop=True)
+    data.index = SearchIndex(data.frame)
+    for column in warm:
+        if column in data.frame:
+            data.index.order(column, True)
+    return data
 
 
 TARGET_LABELS = {"abuse": "虐待予防", "postpartum": "産後うつ・育児不安"}

@@ -163,8 +163,11 @@ class ListView(QWidget):
     def reload(self, target: str | None = None) -> None:
         self._ready = False
         target = target or (self.data.target if self.data else None)
-        self.context.worker.run(self.source.load, target, self.reveal, on_done=self.set_data,
-                                on_error=self._load_failed)
+        source = self.source
+
+        def load(target, reveal):
+            return worklist.prepare_index(source.load(target, reveal))
+        self.context.worker.run(load, target, self.reveal, on_done=self.set_data, on_error=self._load_failed)
 
     def _load_failed(self, error: BaseException) -> None:
         self.error_text = str(error)
@@ -222,7 +225,8 @@ class ListView(QWidget):
             if self._households is None:
                 self._households = worklist.group_households(frame)
             frame = self._households
-        self.model.set_frame(frame, self._columns(), self._rule_infos())
+        index = self.data.index if self.data is not None and frame is self.data.frame else None
+        self.model.set_frame(frame, self._columns(), self._rule_infos(), index=index)
         header = self.table.horizontalHeader()
         key, ascending = self.model.current_sort
         col = self.model.column_of(key)
