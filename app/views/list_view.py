@@ -202,19 +202,18 @@ class ListView(QWidget):
                 for r in self.data.rules]
 
     def _columns(self) -> list[ColumnSpec]:
-        tr = self.tr
-        cols = [ColumnSpec("rank", tr("Order"), "int")]
+        cols = [ColumnSpec("rank", self.tr("Order"), "int")]
         if self.can_score:
-            cols += [ColumnSpec("score", tr("Score"), "score"), ColumnSpec("probability", tr("Probability"), "score")]
+            cols += [ColumnSpec("score", self.tr("Score"), "score"), ColumnSpec("probability", self.tr("Probability"), "score")]
         if self.household_mode:
-            cols += [ColumnSpec("household_id", tr("Household")), ColumnSpec("children", tr("Children"), "int")]
-        cols += [ColumnSpec("pseudonym", tr("Pseudonym")), ColumnSpec("name_kanji", tr("Name")),
-                 ColumnSpec("person_id", tr("Research ID")), ColumnSpec("district", tr("District")),
-                 ColumnSpec("town", tr("Town")), ColumnSpec("age_months", tr("Age"), "months"),
-                 ColumnSpec("flags", tr("Flags")), ColumnSpec("followup_status", tr("Follow-up")),
-                 ColumnSpec("status_since", tr("Since extraction")),
-                 ColumnSpec("moved_in_recent", tr("Move-in"), "bool"),
-                 ColumnSpec("stale_sources", tr("Old data")), ColumnSpec("reasons", tr("Reasons"))]
+            cols += [ColumnSpec("household_id", self.tr("Household")), ColumnSpec("children", self.tr("Children"), "int")]
+        cols += [ColumnSpec("pseudonym", self.tr("Pseudonym")), ColumnSpec("name_kanji", self.tr("Name")),
+                 ColumnSpec("person_id", self.tr("Research ID")), ColumnSpec("district", self.tr("District")),
+                 ColumnSpec("town", self.tr("Town")), ColumnSpec("age_months", self.tr("Age"), "months"),
+                 ColumnSpec("flags", self.tr("Flags")), ColumnSpec("followup_status", self.tr("Follow-up")),
+                 ColumnSpec("status_since", self.tr("Since extraction")),
+                 ColumnSpec("moved_in_recent", self.tr("Move-in"), "bool"),
+                 ColumnSpec("stale_sources", self.tr("Old data")), ColumnSpec("reasons", self.tr("Reasons"))]
         return cols
 
     def _show_frame(self) -> None:

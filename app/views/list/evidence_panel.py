@@ -108,7 +108,7 @@ class EvidencePanel(QWidget):
 
     def _add_flags(self, ev: ChildEvidence) -> None:
         flagged = ev.flags[ev.flags["flagged"].astype(bool)] if len(ev.flags) else ev.flags
-        section = self._section(self.tr("Flags (%n)", "", len(flagged)))
+        section = self._section(self.tr("Flags (%1)").replace("%1", str(len(flagged))))
         rows = ev.rows if len(ev.rows) else pd.DataFrame(columns=["rule_id"])
         for rec in flagged.itertuples(index=False):
             text = f"{rec.label} — {rec.reason}" if rec.reason and rec.reason != rec.label else rec.label
