@@ -46,10 +46,20 @@ def _s(a) -> pd.Series:
 
 
 def format_dates(days, style: str) -> np.ndarray:
-    """Dates (int days, -1 = empty) in one of the extract styles: iso, slash, compact, wareki
-    (令和5年4月5日), wareki_short (R5.4.5), uke_wareki (GYYMMDD), ym_wareki (R5.04), ym_iso."""
+    """Dates (int days since 1970, exactly -1 = empty) in one of the extract styles: iso, slash,
+    compact, wareki (令和5年4月5日), wareki_short (R5.4.5), uke_wareki (GYYMMDD), ym_wareki
+    (R5.04), ym_iso. Each distinct day is formatted once (extracts repeat days a lot)."""
     days = np.asarray(days, dtype=np.int64)
-    empty = days < 0
+    if len(days) == 0:
+        return np.zeros(0, dtype=object)
+    uniq, inv = np.unique(days, return_inverse=True)
+    return _format_unique(uniq, style)[inv.reshape(-1)]
+
+
+def _format_unique(days, style: str) -> np.ndarray:
+    days = np.asarray(days, dtype=np.int64)
+    # -1 marks "no date"; other negative days are real dates before 1970 (grandparents).
+    empty = days == -1
     safe = np.where(empty, 0, days)
     y, m, d = ymd(safe)
     if style == "iso":

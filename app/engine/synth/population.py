@@ -149,6 +149,8 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
     hh = pd.concat([hh, receipt_only[0]], ignore_index=True)
     persons = pd.concat([persons, receipt_only[1]], ignore_index=True)
     _numbers(rng, hh, persons)
+    # Writers index persons by position: pid must equal the row number.
+    assert (persons["pid"].to_numpy() == np.arange(len(persons))).all()
     hh["household_true_id"] = "HH" + pd.Series(hh["hh"] + 1).astype(str).str.zfill(6).to_numpy()
     return Population(households=hh, persons=persons)
 
@@ -177,6 +179,7 @@ def _persons(rng, hh: pd.DataFrame, kids: pd.DataFrame, asof: int) -> pd.DataFra
     p["twin"] = p["twin"].astype("boolean").fillna(False).astype(bool)
     p = p.sort_values(["hh", "role", "birth"], kind="stable").reset_index(drop=True)
     p["pid"] = np.arange(len(p))
+    p.loc[p["birth"] == -1, "birth"] = -2  # -1 is the "no date" marker (1969-12-31 → 12-30)
     hrow = hh.set_index("hh")
     for col in ("left_city", "moved_in_date", "moved_out_date", "out_back", "gone_date", "back_date",
                 "step_date", "foreign", "moved_within_date"):

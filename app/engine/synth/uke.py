@@ -24,19 +24,22 @@ PUBLIC_PAYER = "88146011"  # synthetic 小児医療費助成 payer number
 
 def _name_fields(world, pids: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
     """RE field 5 (full-width, JIS X 0208) and field 37 (katakana)."""
-    p = world.persons.set_index("pid").loc[pids]
+    pids = np.asarray(pids)
+    uniq, inv = np.unique(pids, return_inverse=True)
+    inv = inv.reshape(-1)
+    p = world.persons.iloc[uniq]  # pid is the row position
     fam, giv = p["family"].to_numpy(), p["given"].to_numpy()
     kana = (p["family_kana"] + "　" + p["given_kana"]).to_numpy()
     kanji = pd.Series(fam).str.cat(pd.Series(giv), sep="　")
     bad = kanji.str.contains("[" + "".join(nm.NOT_JIS0208) + "]", regex=True).to_numpy()
-    as_kana = bad & (rng.random(len(pids)) < 0.3)
+    as_kana = bad & (rng.random(len(uniq)) < 0.3)
     fixed = kanji.copy()
     for ch, rep in nm.NOT_JIS0208.items():
         fixed = fixed.str.replace(ch, rep, regex=False)
     name = np.where(as_kana, kana, fixed.to_numpy())
     # Full-width everywhere: foreign names are already katakana; digits/latin never occur.
     name = np.array([jaconv.h2z(s, kana=True, ascii=True, digit=True) for s in name], dtype=object)
-    return name, kana
+    return name[inv], kana[inv]
 
 
 def _records(cols: list) -> pd.Series:
@@ -98,11 +101,15 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
                     "", nvis, total, "", "", "", "", "", ""])
 
     def day_fields(mask_days: np.ndarray) -> list:
-        cols = []
-        for d in range(1, 32):
-            hit = (mask_days == d).any(axis=1)
-            cols.append(np.where(hit, "1", ""))
-        return cols
+        """Fields 14–44 as one pre-joined string: the count of visits on each day 1–31."""
+        counts = np.zeros((len(mask_days), 32), dtype=np.int64)
+        for j in range(mask_days.shape[1]):
+            np.add.at(counts, (np.arange(len(mask_days)), mask_days[:, j]), 1)
+        counts = counts[:, 1:]
+        # Few distinct day patterns: format each once.
+        uniq, inv = np.unique(counts, axis=0, return_inverse=True)
+        text = np.array([",".join(str(c) if c else "" for c in row) for row in uniq], dtype=object)
+        return [text[inv.reshape(-1)]]
 
     visit_days = np.where(used, days, 0)
     first_day = np.where(night[:, None], np.stack([d1, d1 * 0, d1 * 0], axis=1), visit_days)
@@ -133,13 +140,16 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     long["bill"] = r["bill"].to_numpy()[long["i"]]
     long["inst"] = r["institution"].to_numpy()[long["i"]]
     manifest, truth = [], []
+    bills = np.unique(r["bill"].to_numpy())
+    b_compact = dict(zip(bills, mess.format_dates(bills, "compact")))
+    b_wareki = dict(zip(bills, mess.format_dates(bills, "uke_wareki_ym")))
+    b_manifest = dict(zip(bills, mess.format_dates(bills + 9, "iso")))
     for (bill, inst), g in long.groupby(["bill", "inst"], sort=True):
         g_idx = g["i"].to_numpy()
         wk = bool(r["wareki"].to_numpy()[g_idx[0]])
         code, iname, tel = INSTITUTIONS[inst]
-        bill_ym = (mess.format_dates([bill], "uke_wareki_ym")[0] if wk
-                   else mess.format_dates([bill], "compact")[0][:6])
-        fname = f"RECEIPTC_{mess.format_dates([bill], 'compact')[0][:6]}_{code}.UKE"
+        bill_ym = b_wareki[bill] if wk else b_compact[bill][:6]
+        fname = f"RECEIPTC_{b_compact[bill][:6]}_{code}.UKE"
         ir = f"IR,2,14,1,{code},,{iname},{bill_ym},00,{tel}"
         rec_ids = np.unique(g_idx)
         pts = int(total[rec_ids].sum())
@@ -150,5 +160,5 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
         line_no = 2 + np.flatnonzero(is_re)
         truth.append(pd.DataFrame({"file": fname, "line": line_no, "pid": r["pid"].to_numpy()[g_idx[is_re]]}))
         manifest.append({"ファイル名": fname, "データ種別": "国保レセプト",
-                         "抽出日": mess.format_dates([bill + 9], "iso")[0], "提供課": "国民健康保険課"})
+                         "抽出日": b_manifest[bill], "提供課": "国民健康保険課"})
     return manifest, pd.concat(truth, ignore_index=True)

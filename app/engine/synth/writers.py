@@ -4,6 +4,7 @@ with each source's encoding, date style and mess; every data record is logged fo
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,33 +68,32 @@ class Truth:
     typo_pids: set = field(default_factory=set)
 
 
-def _quote(s: pd.Series) -> pd.Series:
-    # One C-level join finds the (rare) columns that need quoting at all.
-    joined = "".join(s.tolist())
-    if not any(ch in joined for ch in ',"\r\n'):
-        return s
-    need = s.str.contains('[",\r\n]', regex=True)
-    return s.where(~need, '"' + s.str.replace('"', '""', regex=False) + '"')
-
-
 def serialize(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
-    """CSV text with CRLF line ends and the physical start line of each record (header = 1)."""
-    cols = [_quote(frame[c].astype(str).reset_index(drop=True)) for c in frame.columns]
-    if len(frame):
-        lines = cols[0].str.cat(cols[1:], sep=",") if len(cols) > 1 else cols[0]
-        nl = lines.str.count("\n").to_numpy()
-    else:
-        lines, nl = pd.Series([], dtype=str), np.zeros(0, int)
+    """CSV text with CRLF line ends and the physical start line of each record (header = 1).
+    Fields with a comma, quote or line break are quoted (pandas' C writer, QUOTE_MINIMAL)."""
+    frame = frame.reset_index(drop=True)
+    nl = np.zeros(len(frame), dtype=np.int64)
+    for c in frame.columns:
+        col = frame[c]
+        # A C-level join finds the rare columns holding line breaks at all.
+        if col.dtype == object and "\n" in "".join(col.tolist()):
+            nl += col.str.count("\n").to_numpy()
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\r\n")
     start = 2 + np.concatenate([[0], np.cumsum(nl + 1)[:-1]]) if len(frame) else np.zeros(0, int)
-    header = ",".join(frame.columns)
-    body = "\r\n".join(lines.tolist())
-    return header + "\r\n" + (body + "\r\n" if len(frame) else ""), start
+    return buf.getvalue(), start
 
 
 def person_columns(world, pids: np.ndarray, style: SourceStyle, rng, truth: Truth, *,
                    atena: np.ndarray | None = None, with_setai: bool = True) -> dict:
-    """The person columns for the given true persons in the source's style."""
-    p = world.persons.set_index("pid").loc[pids]
+    """The person columns for the given true persons in the source's style.
+
+    A department's system holds one spelling per person, so the mess (variant kanji, spaces,
+    kana width and typos) is drawn once per distinct person and repeated on all their rows."""
+    pids = np.asarray(pids)
+    uniq, inv = np.unique(pids, return_inverse=True)
+    inv = inv.reshape(-1)
+    p = world.persons.iloc[uniq]  # pid is the row position
     fam = mess.variant_forms(p["family"].reset_index(drop=True), style.variant_rate, rng)
     giv = p["given"].reset_index(drop=True)
     name = mess.join_name(fam, giv, style.name_sep, rng)
@@ -101,14 +101,14 @@ def person_columns(world, pids: np.ndarray, style: SourceStyle, rng, truth: Trut
     k = p["family_kana"].reset_index(drop=True) + kana_sep + p["given_kana"].reset_index(drop=True)
     if style.typo_rate:
         k, hit = mess.kana_typos(k, style.typo_rate, rng)
-        truth.typo_pids.update(np.asarray(pids)[hit].tolist())
+        truth.typo_pids.update(uniq[hit].tolist())
     k = mess.kana(k, style.half_kana)
     hh = world.households.set_index("hh")
     setai = hh["setai"].reindex(p["hh"]).to_numpy()
-    cols = {"宛名番号": atena if atena is not None else p["atena"].to_numpy(),
-            "世帯番号": setai, "氏名": name.to_numpy(), "氏名カナ": k.to_numpy(),
-            "生年月日": mess.format_dates(p["birth"].to_numpy(), style.date_style),
-            "性別": mess.sex_codes(p["sex"].to_numpy(), style.sex_style)}
+    cols = {"宛名番号": atena if atena is not None else p["atena"].to_numpy()[inv],
+            "世帯番号": setai[inv], "氏名": name.to_numpy()[inv], "氏名カナ": k.to_numpy()[inv],
+            "生年月日": mess.format_dates(p["birth"].to_numpy(), style.date_style)[inv],
+            "性別": mess.sex_codes(p["sex"].to_numpy(), style.sex_style)[inv]}
     if not with_setai:
         cols.pop("世帯番号")
     return cols
@@ -116,9 +116,13 @@ def person_columns(world, pids: np.ndarray, style: SourceStyle, rng, truth: Trut
 
 def atena_at(world, pids: np.ndarray, days: np.ndarray) -> np.ndarray:
     """The 宛名番号 a person had on a date (the new one after an out-and-back return)."""
-    p = world.persons.set_index("pid").loc[pids]
-    new = (p["atena2"].to_numpy() != "") & (np.asarray(days) >= p["back_date"].to_numpy())
-    return np.where(new, p["atena2"].to_numpy(), p["atena"].to_numpy())
+    pids = np.asarray(pids)
+    uniq, inv = np.unique(pids, return_inverse=True)
+    inv = inv.reshape(-1)
+    p = world.persons.iloc[uniq]
+    a1, a2 = p["atena"].to_numpy()[inv], p["atena2"].to_numpy()[inv]
+    new = (a2 != "") & (np.asarray(days) >= p["back_date"].to_numpy()[inv])
+    return np.where(new, a2, a1)
 
 
 def emit(out_dir: Path, style: SourceStyle, frame: pd.DataFrame, pids: np.ndarray, rng, truth: Truth,
