@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -57,10 +59,12 @@ def test_zoom_through_year_month_day_labels(view):
     metrics = QFontMetricsF(view.plot.lanes_axis._font)
     kind, _step, _values, years, _minor = choose_ticks(_day("2019-01-01"), _day("2025-06-01"), 420, metrics)
     assert kind == "year" and "2022年" in years and not any("月" in t for t in years)
-    months = _labels(view, _day("2023-01-01"), _day("2023-07-01"))
+    months = _labels(view, _day("2022-12-20"), _day("2023-07-10"))
     assert "2023年1月" in months and "3月" in months
-    days = _labels(view, _day("2023-04-01"), _day("2023-04-20"))
-    assert "2023年4月1日" in days and "5日" in days
+    days = _labels(view, _day("2023-03-25"), _day("2023-04-14"))
+    assert re.fullmatch(r"2023年3月\d+日", days[0]), days    # the first label carries the year
+    assert any(re.fullmatch(r"4月\d日", t) for t in days)       # a new month names the month
+    assert any(re.fullmatch(r"\d+日", t) for t in days)         # other days only the day
     hours = _labels(view, _day("2023-04-03"), _day("2023-04-04"))
     assert any(t.endswith("時") for t in hours)
 

@@ -152,8 +152,10 @@ class TimelineView(QWidget):
         birth_text = f"{birth.year}年{birth.month}月生" if birth is not None else ""
         self.header.setText(f"{child.get('pseudonym') or child['person_id']}（{sex} {birth_text}）")
         self.sample_badge.setVisible(bool(data.is_sample))
-        sources = ", ".join(f"{tl.SOURCE_LABELS.get(k, k)} {date_ja(v)}" for k, v in sorted(data.sources.items())
-                            if v is not None)
+        # Freshness of the sources this record draws on (plus the core ones), not every file.
+        used = set(data.events["source"].astype(str)) | {"jumin", "kenshin", "shika", "yobo", "receipt", "epds"}
+        sources = "、".join(f"{tl.SOURCE_LABELS.get(k, k)} {date_ja(v)}" for k, v in sorted(data.sources.items())
+                           if v is not None and k in used)
         self.freshness.setText(self.tr("Data as of: %1").replace("%1", sources or "—"))
         self._rebuild()
         self.data_loaded.emit()

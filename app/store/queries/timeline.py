@@ -121,6 +121,8 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     flags, evidence = _flags_and_evidence(conn, pid)
     evidence = evidence[evidence["event_id"].isin(events["event_id"])].reset_index(drop=True)
     sources = sources_frame(conn)
+    if not session.can(roles.VIEW_CUSTODY):
+        sources = sources[sources["source"] != "jisou"]
     as_of_by_source = {s: _date_or_none(v) for s, v in sources.groupby("source")["as_of"].max().items()}
     known = [v for v in as_of_by_source.values() if v is not None]
     as_of = max(known) if known else dt.date.today()
