@@ -215,3 +215,15 @@ def test_every_mark_has_colour_and_shape_by_disclosure(sample):
     for cls in set(disclosure):
         symbols = {s for s, d in zip(marks.symbols, disclosure) if d == cls}
         assert symbols == {DISCLOSURE_STYLE[cls]["symbol"]}
+
+
+@pytest.mark.parametrize("key", ["height", "weight", "kaup", "caries", "epds"])
+def test_every_series_draws(view, key):
+    view.series_box.setCurrentIndex(view.series_box.findData(key))
+    series = view.model.series(key)
+    assert len(series["x"]) >= 1
+    lo, hi = view.plot.series.getViewBox().viewRange()[1]
+    assert lo <= np.nanmin(series["y"]) and np.nanmax(series["y"]) <= hi
+    if key == "epds":
+        assert lo <= 0 and hi >= 30       # the whole 0–30 scale with the cut-off lines
+    view.grab()

@@ -320,6 +320,19 @@ def kaup_series(events: pd.DataFrame, child_id: str, birth: dt.date) -> pd.DataF
                          "event_id": both["event_id"].to_numpy()[keep]})
 
 
+# Kaup index normal ranges by age in months (DOMAIN_FACTS.md, "Growth"): (from, to, low, high).
+_KAUP_NORMAL = [(3, 12, 16.0, 18.0), (12, 18, 15.5, 17.5), (18, 36, 15.0, 17.0), (36, 72, 14.5, 16.5)]
+# EPDS reference lines: (score, label). Japanese cut-off 8/9; the report's applied threshold 13.
+EPDS_LINES = [(9.0, "9点 国内カットオフ"), (13.0, "13点 適用基準")]
+
+
+def kaup_bands(birth: dt.date) -> pd.DataFrame:
+    """Normal Kaup index range per age band on the date axis: x0, x1, low, high."""
+    rows = [(day_of(_add_months(birth, a)), day_of(_add_months(birth, b)), lo, hi)
+            for a, b, lo, hi in _KAUP_NORMAL]
+    return pd.DataFrame(rows, columns=["x0", "x1", "low", "high"])
+
+
 def non_resident_spans(child: dict, start_day: float, end_day: float) -> list[tuple[float, float]]:
     """Spans of [start_day, end_day] when the child did not live in the city (no data, not missed)."""
     spans = []

@@ -192,6 +192,31 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
             caption.setPos(float(bands["x"].iloc[0]), float(bands["p97"].max()))
             self.series.addItem(caption)
             self._series_items.append(caption)
+        extra = []
+        if key == "kaup" and self.model.birth is not None:
+            k = tl.kaup_bands(self.model.birth)
+            bars = pg.BarGraphItem(x0=k["x0"].to_numpy(), x1=k["x1"].to_numpy(), y0=k["low"].to_numpy(),
+                                   y1=k["high"].to_numpy(), brush=pg.mkBrush(143, 184, 216, 60),
+                                   pen=pg.mkPen("#8FB8D8"))
+            caption = pg.TextItem("カウプ指数の標準範囲（月齢別）", color="#3A6A90", anchor=(0, 1))
+            caption.setPos(float(k["x0"].iloc[0]), float(k["high"].max()) + 0.3)
+            extra += [bars, caption]
+            data_range = [k["low"].to_numpy(), k["high"].to_numpy()]
+        elif key == "epds":
+            for i, (score, text) in enumerate(tl.EPDS_LINES):
+                # Lower line's label below it, upper line's above: the two never touch.
+                anchor = (0, 0) if i == 0 else (0, 1)
+                line = pg.InfiniteLine(pos=score, angle=0, movable=False,
+                                       pen=pg.mkPen("#B00000", width=1, style=Qt.PenStyle.DashLine),
+                                       label=text, labelOpts={"position": 0.01, "color": "#B00000",
+                                                              "anchors": [anchor, anchor]})
+                extra.append(line)
+            data_range = [np.array([0.0, 30.0])]
+        else:
+            data_range = []
+        for item in extra:
+            self.series.addItem(item)
+            self._series_items.append(item)
         rows = data["rows"]
         disclosure = self.model.events["disclosure"].to_numpy(dtype=object)[rows] if len(rows) else []
         symbols = [DISCLOSURE_STYLE.get(d, DISCLOSURE_STYLE["staff"])["symbol"] for d in disclosure]
@@ -207,7 +232,7 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
         self._series_items += [curve, points]
         self._series_rows = rows
         self._series_xy = (data["x"], data["y"])
-        ys = [data["y"]] + ([bands["p3"].to_numpy(), bands["p97"].to_numpy()] if bands is not None else [])
+        ys = [data["y"], *data_range] + ([bands["p3"].to_numpy(), bands["p97"].to_numpy()] if bands is not None else [])
         values = np.concatenate([np.asarray(v, dtype=float) for v in ys]) if ys else np.array([])
         values = values[np.isfinite(values)]
         if len(values):
