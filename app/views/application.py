@@ -42,6 +42,10 @@ def prepare_qt() -> None:
     from PySide6.QtCore import Qt
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    # The map's in-memory page scheme (mimamori://) must be declared before the app exists.
+    from app.views.web_scheme import register_schemes
+
+    register_schemes()
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
