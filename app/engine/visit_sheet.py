@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from app.engine.worklist import ChildEvidence, age_text
+from app.engine.worklist import SOURCE_LABELS, ChildEvidence, age_text
 
 DISCUSS, STAFF, NEVER = "discuss", "staff", "never"
 # Sources that never print, whatever their rows say (same list as the export gate).
@@ -111,7 +111,8 @@ def build_sheet(ev: ChildEvidence) -> VisitSheet:
             # A row is never shown more openly than its flag allows.
             if f.disclosure == STAFF:
                 disclosure = STAFF
-            fact = Fact("　・" + str(r.description), _date(r.date), f"{r.source}（{r.as_of}時点）" if r.as_of else r.source,
+            src = SOURCE_LABELS.get(r.source, r.source)
+            fact = Fact("　・" + str(r.description), _date(r.date), f"{src}（{r.as_of}時点）" if r.as_of else src,
                         disclosure)
             (sheet.discuss if disclosure == DISCUSS else sheet.staff).append(fact)
             if disclosure == DISCUSS and r.source in PRETEXTS_BY_SOURCE:

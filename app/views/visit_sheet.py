@@ -82,7 +82,9 @@ def render_pdf(sheets: list[VisitSheet], path: str | Path, footer: str) -> dict:
     writer.setResolution(150)
     writer.setTitle("訪問準備シート")
     writer.setCreator("Mimamori")
-    painter = QPainter(writer)
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"PDF を書き込めません: {path}")
     try:
         doc = QTextDocument()
         doc.documentLayout().setPaintDevice(writer)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.engine.worklist import ChildEvidence, age_text
+from app.engine.worklist import SOURCE_LABELS, ChildEvidence, age_text
 from app.views.list.legend import DisclosureLegend, disclosure_icon, disclosure_text
 from app.views.theme import disclosure_colour
 
@@ -18,13 +18,6 @@ EventIdsRole = Qt.ItemDataRole.UserRole + 2
 DisclosureRole = Qt.ItemDataRole.UserRole + 3
 KindRole = Qt.ItemDataRole.UserRole + 4   # "flag" | "row" | "member" | "followup" | "section"
 
-SOURCE_LABELS = {
-    "jumin": "住民基本台帳", "shussei": "出生連絡票", "ninpu": "妊娠届・妊婦健診", "kenshin": "乳幼児健診",
-    "shika": "歯科健診", "yobo": "予防接種", "receipt": "国保レセプト", "epds": "EPDS",
-    "hogosha_kenshin": "保護者健診", "jido_fuyo": "児童扶養手当", "seiho": "生活保護", "shogai": "障害者手帳",
-    "yoho": "幼保所属", "dv": "DV", "soudan": "相談記録", "assessment": "アセスメント", "jisou": "児相記録",
-    "followup": "フォロー記録",
-}
 
 
 def _date(value) -> str:
