@@ -205,3 +205,20 @@ def test_visit_sheet_refused_on_unregistered_terminal(tmp_path):
             prepare_visit_sheets(n, ["1000001"])
     finally:
         n.close()
+
+
+def test_list_export_through_the_gate(store, manager, nurse, tmp_path):
+    from app.store.queries.worklist import export_list
+
+    _register_terminal(store)
+    with pytest.raises(roles.AccessDenied):
+        export_list(nurse, tmp_path / "n.csv", encrypt=False, plaintext_confirmed=True)
+    result = export_list(manager, tmp_path / "m.csv", encrypt=False, plaintext_confirmed=True)
+    text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert "person_id" in header and "reasons" in header
+    assert text.rstrip().splitlines()[-1].startswith("# 出力者: manager")
+    if result.rows:
+        assert "score" in header
+    logged = manager.conn.execute("SELECT object_type FROM audit_log WHERE action = 'export' ORDER BY seq DESC LIMIT 1").fetchone()
+    assert logged == ("list",)

@@ -23,9 +23,20 @@ def _export_idmap(session, args):
     return export_idmap(session, args.out, encrypt=args.encrypt, passphrase=passphrase)
 
 
+def _export_list(session, args):
+    """The working list (issue 6): encrypted unless --plaintext; the score only for roles with it."""
+    from app.store.queries.worklist import export_list
+
+    passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
+        if not args.plaintext else None
+    return export_list(session, args.out, encrypt=not args.plaintext, passphrase=passphrase,
+                       plaintext_confirmed=args.plaintext)
+
+
 # kind → "module:function" or a function; resolved lazily so a missing module is a clear error.
 EXPORTERS: dict[str, object] = {
     "idmap": _export_idmap,
+    "list": _export_list,
 }
 
 

@@ -117,6 +117,7 @@ def _rules_of_run(conn, run: dict, flags: pd.DataFrame) -> list[dict]:
     weights = run.get("weights") if isinstance(run.get("weights"), dict) else {}
     thresholds = run.get("thresholds") if isinstance(run.get("thresholds"), dict) else {}
     restricted = run.get("restricted") if isinstance(run.get("restricted"), dict) else {}
+    labels = run.get("labels") if isinstance(run.get("labels"), dict) else {}
     order = list(dict.fromkeys(list(info) + flags["rule_id"].drop_duplicates().tolist()))
     out = []
     for rule_id in order:
@@ -127,6 +128,8 @@ def _rules_of_run(conn, run: dict, flags: pd.DataFrame) -> list[dict]:
                 vals = flags.loc[flags["rule_id"] == rule_id, col].dropna()
                 if len(vals):
                     d[col] = vals.iloc[0]
+        if labels.get(rule_id):
+            d["label"] = labels[rule_id]
         d["weight"] = float(weights.get(rule_id, d.get("weight", 1.0)))
         d["threshold"] = thresholds.get(rule_id) or (
             flags.loc[flags["rule_id"] == rule_id, "threshold"].dropna().iloc[0]
