@@ -108,7 +108,7 @@ def epds(rng, kids: pd.DataFrame, persons: pd.DataFrame, asof: int, tune: dict) 
     k, date, z = k[take], date[take], z[take]
     n = len(k)
     sev = tune["epds_slope"] * z + rng.standard_normal(n)
-    mu = np.array([0.35, 0.3, 0.9, 0.9, 0.6, 0.9, 0.5, 0.6, 0.4, 0.05])
+    mu = np.array([0.35, 0.3, 0.9, 0.9, 0.6, 0.9, 0.5, 0.6, 0.4, -0.45])  # item 10 (self-harm) is rare
     load = np.array([0.45, 0.4, 0.55, 0.5, 0.5, 0.55, 0.5, 0.55, 0.5, 0.2])
     raw = mu[None, :] + tune["epds_shift"] + load[None, :] * sev[:, None] * tune["epds_scale"] \
         + rng.normal(0, 0.5, (n, 10))

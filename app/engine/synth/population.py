@@ -98,7 +98,7 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
     hh["nhi"] = u[5] < sigmoid(-1.75 + 0.45 * z + 0.6 * hh["single_parent"] + 0.8 * hh["foreign"])
     hh["grandmother"] = u[6] < 0.04
     # Income bracket of the NHI-insured parent: 30 = 区オ (tax-exempt) … 26 = 区ア.
-    inc = np.select([u[7] < sigmoid(-1.4 + 0.8 * z), u[7] < sigmoid(-0.3 + 0.5 * z),
+    inc = np.select([u[7] < sigmoid(-1.3 + 0.4 * z), u[7] < sigmoid(-0.3 + 0.3 * z),
                      u[7] < 0.85, u[7] < 0.95], [30, 29, 28, 27], 26)
     hh["income_code"] = np.where(hh["nhi"], inc, 0)
 
