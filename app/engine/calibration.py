@@ -9,7 +9,7 @@
   maxima remain, then the lowest bin between them) — a test checks they agree. When the
   histogram never becomes bimodal the result says so and keeps the design threshold: a visible
   fallback, never a silent one.
-* **Weights**: ``LogisticRegressionCV`` (stratified k-fold, AUC) of the list on the flags; the
+* **Weights**: logistic regression, C chosen by stratified k-fold CV on AUC, of the list on the flags; the
   coefficients are the calibrated weights of score = Σ weight × flag.
 * **Validation** on held-out children only: ROC AUC with a bootstrap CI, precision and recall at
   the top k, calibration (bins, Brier), and per district and per nationality.
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import ndimage
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
 
 
 @dataclass
@@ -144,13 +144,14 @@ def fit_weights(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> WeightFit:
     """Logistic regression of the list on the flags, regularisation chosen by stratified CV."""
     y = np.asarray(y, dtype=int)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    lr = LogisticRegressionCV(Cs=10, cv=cv, scoring="roc_auc", max_iter=2000)
-    Xv = X.to_numpy(dtype=float)
-    lr.fit(Xv, y)
-    scores = np.asarray(next(iter(lr.scores_.values())))  # folds × Cs
-    best = int(np.argmax(scores.mean(axis=0)))
+    search = GridSearchCV(LogisticRegression(max_iter=2000), {"C": np.logspace(-3, 2, 8)}, cv=cv,
+                          scoring="roc_auc")
+    search.fit(X.to_numpy(dtype=float), y)
+    lr = search.best_estimator_
+    i = search.best_index_
     return WeightFit(dict(zip(X.columns, map(float, lr.coef_[0]))), float(lr.intercept_[0]),
-                     float(lr.C_[0]), float(scores[:, best].mean()), float(scores[:, best].std()), lr)
+                     float(search.best_params_["C"]), float(search.cv_results_["mean_test_score"][i]),
+                     float(search.cv_results_["std_test_score"][i]), lr)
 
 
 def out_of_fold_probability(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> np.ndarray:

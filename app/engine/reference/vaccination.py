@@ -91,37 +91,48 @@ def judge(children: pd.DataFrame, doses: pd.DataFrame, as_of, grace_months: int 
     res_from = children["resident_from_idx"].to_numpy(float)
     sure_age = ages.surely_reached(ages.age_months(birth, as_of_idx))
     pos = pd.Index(pid)
-    doses = doses[pd.to_datetime(doses["date"]) <= pd.Timestamp(as_of)]
-    doses = doses.assign(value_num=pd.to_numeric(doses["value_num"], errors="coerce").astype(float))
-    dose_pos = pos.get_indexer(doses["person_id"])
-    doses = doses.assign(_pos=dose_pos)[dose_pos >= 0]
-    dose_age = ages.age_months(birth[doses["_pos"].to_numpy()], ages.ym_index_from_dates(doses["date"]))
-    doses = doses.assign(_age=dose_age)
+    dates = doses["date"].to_numpy()
+    if dates.dtype.kind != "M":
+        dates = pd.to_datetime(doses["date"]).to_numpy()
+    dose_pos = pos.get_indexer(doses["person_id"].to_numpy())
+    ok = (dose_pos >= 0) & (dates <= pd.Timestamp(as_of).to_datetime64())
+    # one pass over all doses: each dose row counts for every vaccine its subtype satisfies
+    pairs = pd.DataFrame([(s, k) for k, v in enumerate(schedule) for s in v.satisfied_by], columns=["subtype", "_v"])
+    d = pd.DataFrame({"_pos": dose_pos[ok], "subtype": doses["subtype"].to_numpy()[ok],
+                      "num": pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float)[ok],
+                      "_age": ages.age_months(birth[dose_pos[ok]], ages.ym_index_from_dates(dates[ok]))})
+    d = d.merge(pairs, on="subtype")
+    nv = len(schedule)
+    key = d["_pos"].to_numpy() * nv + d["_v"].to_numpy()
+    g = pd.DataFrame({"key": key, "num": d["num"].to_numpy(), "age": d["_age"].to_numpy()}).groupby("key")
+    agg = pd.DataFrame({"max": g["num"].max(), "count": g.size(), "first": g["age"].min()})
+    full = np.full(n * nv, np.nan)
+    max_all, count_all, first_all = full.copy(), full.copy(), full.copy()
+    ki = agg.index.to_numpy()
+    max_all[ki], count_all[ki], first_all[ki] = agg["max"].to_numpy(), agg["count"].to_numpy(), agg["first"].to_numpy()
 
     frames = []
-    for v in schedule:
-        mine = doses[doses["subtype"].isin(v.satisfied_by)]
-        g = mine.groupby("_pos")
-        max_num = g["value_num"].max().reindex(range(n)).fillna(0).to_numpy()
-        count = g.size().reindex(range(n)).fillna(0).to_numpy()
-        first_age = g["_age"].min().reindex(range(n)).to_numpy()
+    for k, v in enumerate(schedule):
+        max_num = np.nan_to_num(max_all[k::nv], nan=0.0)
+        count = np.nan_to_num(count_all[k::nv], nan=0.0)
+        first_age = first_all[k::nv]
         recorded = np.maximum(max_num, count)
 
         # due month index per dose (k doses × n children)
         due = []
-        for d in v.due_by_months:
-            if d == BEFORE_SCHOOL:
+        for due_by in v.due_by_months:
+            if due_by == BEFORE_SCHOOL:
                 due.append(_school_march_index(birth) + grace_months + 1)
             else:
-                due.append(birth + int(d) + grace_months + 1)
+                due.append(birth + int(due_by) + grace_months + 1)
         due = np.vstack(due)  # overdue when as_of_idx >= due
         overdue = as_of_idx >= due
         required = overdue.sum(axis=0).astype(float)
         # catch-up: a late start needs fewer doses in total
         start_age = np.where(np.isnan(first_age), sure_age, first_age)
         cap = np.full(n, float(len(v.due_by_months)))
-        for from_m, k in v.reduced:
-            cap = np.where(start_age >= from_m, float(k), cap)
+        for from_m, n_doses in v.reduced:
+            cap = np.where(start_age >= from_m, float(n_doses), cap)
         required = np.minimum(required, cap)
         if v.born_from:
             required = np.where(birth < ages.ym_index_from_text(pd.Series([v.born_from]))[0], 0, required)

@@ -26,8 +26,9 @@ class EvalContext:
         p["age"] = ages.age_months(p["birth_idx"], self.as_of_idx)
         res_to = pd.to_datetime(p.get("resident_to"))
         alive_here = res_to.isna() | (res_to > self.as_of) if res_to is not None else True
-        kind_ok = p["kind"].eq("child") if "kind" in p else True
-        keep = kind_ok & alive_here & (p["age"] >= 0) & (p["age"] <= MAX_AGE_MONTHS)
+        # age alone decides who is a preschool child: ``kind`` is set at import time relative to
+        # the import's as-of and may call a 6-year-old "adult"; nobody aged 0–6 is a guardian
+        keep = alive_here & (p["age"] >= 0) & (p["age"] <= MAX_AGE_MONTHS)
         ch = p[keep].reset_index(drop=True)
         ch["resident_from"] = pd.to_datetime(ch.get("resident_from"))
         # resident_from only matters for children who came by 転入: for those born here the
@@ -47,30 +48,53 @@ class EvalContext:
         self.person_sex = pd.Series(p.get("sex", pd.Series("", index=p.index)).fillna("").astype(str).to_numpy(),
                                     index=p["person_id"].astype(str))
 
-        ev = events.copy()
-        ev["date"] = pd.to_datetime(ev["date"])
-        ev = ev[ev["date"] <= self.as_of]
-        for col in ("subtype", "value_text", "attrs", "household_id", "source_file"):
-            if col not in ev:
-                ev[col] = ""
-            ev[col] = ev[col].fillna("").astype(str)
-        ev["person_id"] = ev["person_id"].astype(str)
-        ev["value_num"] = pd.to_numeric(ev["value_num"], errors="coerce").astype("float64")
-        ev["event_id"] = pd.to_numeric(ev["event_id"]).astype("int64")
-        ev["_midx"] = ages.ym_index_from_dates(ev["date"])
-        self.events = ev
-        self._by_type: dict[str, pd.DataFrame] = {}
+        # events are held as plain column arrays; frames are cut from them per (types, subject)
+        # and cached, so rules reading the same events share one copy
+        dates = pd.to_datetime(events["date"]).astype("datetime64[ns]").to_numpy()
+        keep = ~np.isnat(dates) & (dates <= self.as_of.to_datetime64())
+        cols: dict[str, np.ndarray] = {}
+        for col in ("person_id", "household_id", "type", "subtype", "value_text", "attrs", "source_file"):
+            if col in events.columns:
+                arr = events[col].to_numpy(dtype=object)[keep]
+                cols[col] = np.where(pd.isna(arr), "", arr).astype(object) if col != "person_id" else arr.astype(str).astype(object)
+            else:
+                cols[col] = np.full(int(keep.sum()), "", dtype=object)
+        cols["event_id"] = pd.to_numeric(events["event_id"]).to_numpy(dtype="int64")[keep]
+        cols["value_num"] = pd.to_numeric(events["value_num"], errors="coerce").to_numpy(dtype="float64")[keep]
+        cols["source_line"] = (pd.to_numeric(events["source_line"], errors="coerce").to_numpy(dtype="float64")[keep]
+                               if "source_line" in events.columns else np.full(int(keep.sum()), np.nan))
+        cols["date"] = dates[keep]
+        cols["_midx"] = ages.ym_index_from_dates(pd.Series(cols["date"]))
+        self._cols = cols
+        self._type_codes, self._type_names = pd.factorize(cols["type"])
+        self._by_type: dict = {}
+        self._linked: dict = {}
         self.relations = relations
         self._links: dict[str, pd.DataFrame] = {}
         self.outputs: dict = {}  # rule id -> RuleOutput, for combine rules
+        self.cache: dict = {}  # shared intermediate frames (measurements, vaccine judgement)
         self.labels: dict[str, str] = {}  # rule id -> label, for reasons that name other rules
 
     # -- events ---------------------------------------------------------------------------
-    def of_types(self, types) -> pd.DataFrame:
+    def _frame(self, rows: np.ndarray, **extra) -> pd.DataFrame:
+        data = {k: v[rows] for k, v in self._cols.items()}
+        data.update(extra)
+        return pd.DataFrame(data)
+
+    def _rows_of_types(self, types) -> np.ndarray:
         key = tuple(sorted(types))
         if key not in self._by_type:
-            self._by_type[key] = self.events[self.events["type"].isin(key)]
+            wanted = [i for i, name in enumerate(self._type_names) if name in key]
+            self._by_type[key] = np.flatnonzero(np.isin(self._type_codes, wanted))
         return self._by_type[key]
+
+    def of_types(self, types) -> pd.DataFrame:
+        """All events of the given types (any person), as of the run date."""
+        return self._frame(self._rows_of_types(types))
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self._frame(np.arange(len(self._cols["event_id"])))
 
     def link(self, subject: str) -> pd.DataFrame:
         """(_pos, subject_id) pairs: whose events count for each child."""
@@ -125,19 +149,28 @@ class EvalContext:
         """Events of the given types belonging to each child through ``subject``.
 
         Adds ``_pos`` (child position), ``_age`` (the child's calendar age at the event).
+        The frame is cached and shared: callers filter or ``assign``, never modify in place.
         """
-        ev = self.of_types(types)
+        key = (tuple(sorted(types)), subject)
+        if key in self._linked:
+            return self._linked[key]
+        rows = self._rows_of_types(types)
         if subject == "self":
-            p = self.pos.get_indexer(ev["person_id"])
-            out = ev.assign(_pos=p)[p >= 0]
+            p = self.pos.get_indexer(self._cols["person_id"][rows])
+            rows, p = rows[p >= 0], p[p >= 0]
         elif subject == "household":
             hh = pd.DataFrame({"_pos": np.arange(self.n), "household_id": self.children["household_id"].to_numpy()})
             hh = hh[hh["household_id"] != ""]
-            out = ev[ev["household_id"] != ""].merge(hh, on="household_id")
+            ev = pd.DataFrame({"_row": rows, "household_id": self._cols["household_id"][rows]})
+            m = ev[ev["household_id"] != ""].merge(hh, on="household_id")
+            rows, p = m["_row"].to_numpy(), m["_pos"].to_numpy()
         else:
-            out = ev.merge(self.link(subject), left_on="person_id", right_on="subject_id").drop(columns="subject_id")
+            ev = pd.DataFrame({"_row": rows, "subject_id": self._cols["person_id"][rows]})
+            m = ev.merge(self.link(subject), on="subject_id")
+            rows, p = m["_row"].to_numpy(), m["_pos"].to_numpy()
         birth = self.children["birth_idx"].to_numpy()
-        out = out.assign(_age=out["_midx"].to_numpy() - birth[out["_pos"].to_numpy()])
+        out = self._frame(rows, _pos=p, _age=self._cols["_midx"][rows] - birth[p])
+        self._linked[key] = out
         return out
 
     def age_mask(self, ranges) -> np.ndarray:

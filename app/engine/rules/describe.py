@@ -17,8 +17,13 @@ START_END = {"start": "開始", "end": "終了"}
 
 
 def _num(s: pd.Series) -> pd.Series:
-    text = s.round(1).astype(str).str.replace(r"\.0$", "", regex=True)
-    return text.where(s.notna(), "")
+    v = s.to_numpy(dtype=float)
+    out = np.full(len(v), "", dtype=object)
+    whole = ~np.isnan(v) & (np.round(v) == v)
+    frac = ~np.isnan(v) & ~whole
+    out[whole] = v[whole].astype("int64").astype(str)
+    out[frac] = np.round(v[frac], 1).astype(str)
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _diagnoses(attrs: pd.Series) -> pd.Series:
@@ -80,8 +85,33 @@ def describe(ev: pd.DataFrame) -> pd.Series:
     return date + " " + out.str.strip()
 
 
-def join_per_group(pos: np.ndarray, texts: pd.Series, n: int, max_items: int = 3, sep: str = "、") -> np.ndarray:
-    """Join texts per child position, first ``max_items`` in the given order, then "ほかN件".
+def describe_grouped(rows: pd.DataFrame, n: int, max_items: int = 3, newest_first: bool = True,
+                     mask: np.ndarray | None = None, prefix: str = "") -> np.ndarray:
+    """Reason text per child from its evidence rows: the ``max_items`` newest (or oldest)
+    described, then "ほかN件". Only the shown rows are described (and copied), so long
+    histories stay cheap; ``mask`` selects the rows that count."""
+    out = np.full(n, "", dtype=object)
+    pos = rows["_pos"].to_numpy()
+    d = rows["date"].to_numpy().astype("datetime64[ns]").astype("int64")
+    idx = np.arange(len(pos)) if mask is None else np.flatnonzero(mask)
+    if len(idx) == 0:
+        return out
+    order = idx[np.lexsort((-d[idx] if newest_first else d[idx], pos[idx]))]
+    ps = pos[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    rank = np.arange(len(ps)) - np.repeat(starts, np.diff(np.r_[starts, len(ps)]))
+    counts = np.bincount(ps, minlength=n)
+    shown = rows.iloc[order[rank < max_items]]
+    texts = describe(shown)
+    if prefix:
+        texts = prefix + texts
+    return join_per_group(shown["_pos"].to_numpy(), texts, n, max_items, counts=counts)
+
+
+def join_per_group(pos: np.ndarray, texts: pd.Series, n: int, max_items: int = 3, sep: str = "、",
+                   counts: np.ndarray | None = None) -> np.ndarray:
+    """Join texts per child position, first ``max_items`` in the given order, then "ほかN件"
+    (``counts``: the total per child when the texts were already cut).
 
     Vectorised (no per-child loop): rank within group, spread into columns, concatenate.
     """
@@ -90,14 +120,16 @@ def join_per_group(pos: np.ndarray, texts: pd.Series, n: int, max_items: int = 3
         return out
     frame = pd.DataFrame({"p": pos, "t": texts.to_numpy()})
     rank = frame.groupby("p").cumcount().to_numpy()
-    counts = np.bincount(frame["p"].to_numpy(), minlength=n)
-    acc = pd.Series(out)
+    if counts is None:
+        counts = np.bincount(frame["p"].to_numpy(), minlength=n)
+    acc = np.full(n, "", dtype=object)
+    p_all, t_all = frame["p"].to_numpy(), frame["t"].to_numpy(dtype=object)
     for k in range(max_items):
         sel = rank == k
-        col = pd.Series("", index=range(n), dtype=object)
-        col.iloc[frame["p"].to_numpy()[sel]] = frame["t"].to_numpy()[sel]
-        joiner = np.where((acc != "") & (col != ""), sep, "")
-        acc = acc + joiner + col
+        p_k = p_all[sel]
+        # only the children that have a k-th text change; object arrays concatenate element-wise
+        acc[p_k] = np.where(acc[p_k] != "", acc[p_k] + sep, acc[p_k]) + t_all[sel]
     more = counts - max_items
-    suffix = np.where(more > 0, (" ほか" + pd.Series(more).astype(str) + "件").to_numpy(), "")
-    return (acc + suffix).to_numpy()
+    has_more = np.flatnonzero(more > 0)
+    acc[has_more] = acc[has_more] + " ほか" + more[has_more].astype(str).astype(object) + "件"
+    return acc

@@ -17,7 +17,7 @@ from app.engine.reference import growth as growth_ref
 from app.engine.reference import vaccination as vacc
 from app.engine.rules import ages
 from app.engine.rules.context import SUBJECT_PREFIX, EvalContext
-from app.engine.rules.describe import describe, join_per_group
+from app.engine.rules.describe import describe, describe_grouped, join_per_group
 from app.engine.rules.model import Rule
 
 EVIDENCE_COLUMNS = ["_pos", "event_id", "role", "date"]
@@ -58,8 +58,11 @@ def compare(values, op: str, thr):
         r = (v >= lo) & (v <= hi)
     else:
         raise ValueError(op)
+    r = r.fillna(False).to_numpy(dtype=bool)
     # a missing value never meets a condition (NaN != 0 would otherwise be True)
-    return (r.fillna(False) & v.notna()).to_numpy(dtype=bool)
+    if op in ("!=", "not_in") or v.dtype.kind == "f":
+        r &= v.notna().to_numpy()
+    return r
 
 
 def threshold_text(op: str, thr) -> str:
@@ -104,42 +107,50 @@ def apply_where(ev: pd.DataFrame, where: dict | None) -> pd.DataFrame:
 
 def _finish(ctx: EvalContext, rule: Rule, flag, value, triggers: pd.DataFrame | None,
             context: pd.DataFrame | None = None, detail: np.ndarray | None = None,
-            threshold: str = "") -> RuleOutput:
+            threshold: str = "", prefix: str = "") -> RuleOutput:
     """Common tail: age band, evidence of flagged children only, reason text, dates."""
     flag = np.asarray(flag, dtype=bool) & ctx.age_mask(rule.age_ranges)
     parts = []
+    trig_mask = None
     for frame, role in ((triggers, "trigger"), (context, "context")):
         if frame is not None and len(frame):
-            f = frame[flag[frame["_pos"].to_numpy()]]
-            parts.append(pd.DataFrame({"_pos": f["_pos"].to_numpy(),
-                                       "event_id": f["event_id"].to_numpy().astype("int64"),
-                                       "role": role, "date": f["date"].to_numpy()}))
+            p = frame["_pos"].to_numpy()
+            mask = flag[p]
+            if role == "trigger":
+                trig_mask = mask
+            parts.append(pd.DataFrame({"_pos": p[mask], "event_id": frame["event_id"].to_numpy()[mask].astype("int64"),
+                                       "role": role, "date": frame["date"].to_numpy()[mask]}))
     evidence = (pd.concat(parts, ignore_index=True) if parts
                 else pd.DataFrame({c: pd.Series(dtype=t) for c, t in
                                    zip(EVIDENCE_COLUMNS, ["int64", "int64", "object", "datetime64[ns]"])}))
-    evidence = evidence.drop_duplicates(["_pos", "event_id"])
+    if len(parts) > 1 or rule.kind == "combine":
+        evidence = evidence.drop_duplicates(["_pos", "event_id"])
     first = np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]")
     last = first.copy()
     trig = evidence[evidence["role"] == "trigger"]
     if len(trig):
-        g = trig.groupby("_pos")["date"]
-        mn, mx = g.min(), g.max()
-        first[mn.index.to_numpy()] = mn.to_numpy()
-        last[mx.index.to_numpy()] = mx.to_numpy()
+        tp = trig["_pos"].to_numpy()
+        td = trig["date"].to_numpy().astype("datetime64[ns]")
+        ok = ~np.isnat(td)
+        order = np.lexsort((td[ok], tp[ok]))
+        sp, sd = tp[ok][order], td[ok][order]
+        if len(sp):
+            starts = np.r_[True, sp[1:] != sp[:-1]]
+            ends = np.r_[sp[1:] != sp[:-1], True]
+            first[sp[starts]] = sd[starts]
+            last[sp[ends]] = sd[ends]
     if detail is None:
         detail = np.full(ctx.n, "", dtype=object)
-        if triggers is not None and len(triggers):
-            t = triggers[flag[triggers["_pos"].to_numpy()]].sort_values(["_pos", "date"])
-            texts = t["_prefix"] + describe(t) if "_prefix" in t else describe(t)
-            detail = join_per_group(t["_pos"].to_numpy(), texts, ctx.n)
-    detail = pd.Series(detail, dtype=object).fillna("")
-    reason = np.where(flag, (rule.label + np.where(detail != "", "：", "") + detail).to_numpy(), "")
-    return RuleOutput(flag, np.asarray(value, dtype=float), evidence, reason.astype(object),
+        if triggers is not None and len(triggers) and trig_mask is not None:
+            detail = describe_grouped(triggers, ctx.n, mask=trig_mask, prefix=prefix)
+    detail = pd.Series(detail, dtype=object).fillna("").to_numpy(dtype=object)
+    has = detail != ""
+    reason = np.full(ctx.n, "", dtype=object)
+    reason[flag] = rule.label
+    both = flag & has
+    reason[both] = reason[both] + "：" + detail[both]
+    return RuleOutput(flag, np.asarray(value, dtype=float), evidence, reason,
                       rule.get("threshold_text", threshold) or threshold, first, last)
-
-
-def _with_prefix(ev: pd.DataFrame, subject: str) -> pd.DataFrame:
-    return ev.assign(_prefix=SUBJECT_PREFIX.get(subject, ""))
 
 
 # -- kinds --------------------------------------------------------------------------------
@@ -158,6 +169,10 @@ def eval_events(ctx: EvalContext, rule: Rule) -> RuleOutput:
             for lo, hi in _ranges(rule.get(key), key, rule.id, scale):
                 keep |= (ev["_age"] >= lo).to_numpy() & (ev["_age"] <= hi).to_numpy()
             ev = ev[keep]
+    if rule.get("for_child"):
+        # a mother's record that names its child (EPDS child_id) counts for that child only
+        named = ev["attrs"].str.extract(r'"child_id"\s*:\s*"?([0-9A-Za-z]+)', expand=False)
+        ev = ev[(named.to_numpy(dtype=object) == ctx.pos.to_numpy()[ev["_pos"].to_numpy()])]
     if rule.get("since_resident"):
         rf = ctx.children["resident_from_idx"].to_numpy()[ev["_pos"].to_numpy()]
         ev = ev[np.isnan(rf) | (ev["_midx"].to_numpy() >= rf)]
@@ -196,9 +211,10 @@ def eval_events(ctx: EvalContext, rule: Rule) -> RuleOutput:
         flag = compare(value, op, thr)
         if fn in ("count", "sum"):
             flag &= np.bincount(pos, minlength=ctx.n) > 0
-    trig = _with_prefix(ev[row_ok], subject)
+    trig = ev if row_ok.all() else ev[row_ok]
     label = {"count": "件数", "sum": "合計", "max": "最大", "min": "最小", "latest": "最新"}[fn]
-    return _finish(ctx, rule, flag, value, trig, threshold=f"{label}{threshold_text(op, thr)}")
+    return _finish(ctx, rule, flag, value, trig, threshold=f"{label}{threshold_text(op, thr)}",
+                   prefix=SUBJECT_PREFIX.get(subject, ""))
 
 
 def _band_specs(rule: Rule):
@@ -239,7 +255,8 @@ def eval_checkup_by_age(ctx: EvalContext, rule: Rule) -> RuleOutput:
     trig_parts, texts = [], []
     for ranges, band in _band_specs(rule):
         m = ctx.age_mask(ranges)
-        sub = ev[ev["subtype"] == band["subtype"]]
+        kinds = band["subtype"] if isinstance(band["subtype"], list) else [band["subtype"]]
+        sub = ev[ev["subtype"].isin(kinds)]
         att = sub[sub["value_text"] == "attended"].sort_values("date")
         att = att[~att["_pos"].duplicated(keep="last")]
         val = np.full(ctx.n, np.nan)
@@ -254,7 +271,7 @@ def eval_checkup_by_age(ctx: EvalContext, rule: Rule) -> RuleOutput:
         hit = att[cond[att["_pos"].to_numpy()] & m[att["_pos"].to_numpy()]]
         miss = sub[(sub["value_text"] == "missed") & m[sub["_pos"].to_numpy()] & ~present[sub["_pos"].to_numpy()]]
         trig_parts += [hit, miss]
-        texts.append(f"{_ranges_text(ranges)}: {band['subtype']} ≥{band.get('value_at_least', 1)}"
+        texts.append(f"{_ranges_text(ranges)}: {'/'.join(kinds)} ≥{band.get('value_at_least', 1)}"
                      + ("または受診歴なし" if band.get("flag_if_absent") else ""))
     trig = pd.concat(trig_parts) if trig_parts else None
     out = _finish(ctx, rule, flag, value, trig, threshold="; ".join(texts))
@@ -288,7 +305,13 @@ def eval_cohort_percentile(ctx: EvalContext, rule: Rule) -> RuleOutput:
     ms = ms.sort_values("date")
     ms = ms[~ms.duplicated(["_pos", "_checkup"], keep="last")]
     ms = ms.assign(_sex=ctx.children["sex"].to_numpy()[ms["_pos"].to_numpy()])
-    ms["_pct"] = ms.groupby(["_checkup", "_sex"])["value_num"].rank(pct=True, method="average") * 100
+    basis = rule.get("basis", "cohort")
+    if basis == "reference":
+        # the checkup system's 体重区分: percentile on the national growth curve
+        ms["_pct"] = growth_ref.percentiles(rule.get("measure", "weight"), ms["_sex"].to_numpy(),
+                                            ms["_age"].to_numpy(float), ms["value_num"].to_numpy())
+    else:
+        ms["_pct"] = ms.groupby(["_checkup", "_sex"])["value_num"].rank(pct=True, method="average") * 100
     flag = np.zeros(ctx.n, dtype=bool)
     value = np.full(ctx.n, np.nan)
     trig_parts, texts = [], []
@@ -309,7 +332,8 @@ def eval_cohort_percentile(ctx: EvalContext, rule: Rule) -> RuleOutput:
     trig = pd.concat(trig_parts)
     detail = np.full(ctx.n, "", dtype=object)
     if len(trig):
-        d = describe(trig) + "(集団内" + trig["_pct"].round(0).astype(int).astype(str) + "パーセンタイル)"
+        d = describe(trig) + ("(集団内" if basis == "cohort" else "(発育曲線") + \
+            trig["_pct"].round(0).astype(int).astype(str) + "パーセンタイル)"
         detail = join_per_group(trig["_pos"].to_numpy(), d, ctx.n)
     return _finish(ctx, rule, flag, value, trig, detail=detail, threshold="; ".join(texts))
 
@@ -375,7 +399,10 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     """Improved ②: each routine vaccine judged against the schedule for the child's age."""
     ch = ctx.children[["person_id", "birth_idx", "resident_from_idx"]]
     doses = ctx.of_types(["vaccination"])
-    j = vacc.judge(ch, doses, ctx.as_of, grace_months=int(rule.get("grace_months", 1)))
+    grace = int(rule.get("grace_months", 1))
+    if ("vaccine_judgement", grace) not in ctx.cache:
+        ctx.cache[("vaccine_judgement", grace)] = vacc.judge(ch, doses, ctx.as_of, grace_months=grace)
+    j = ctx.cache[("vaccine_judgement", grace)]
     statuses = rule.get("statuses", ["unvaccinated", "behind"])
     if rule.get("vaccines"):
         j = j[j["vaccine"].isin(rule.get("vaccines"))]
@@ -387,7 +414,12 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     text = hit["vaccine_name"] + np.where(hit["status"] == "unvaccinated", " 未接種",
                                           " " + dose_txt + "回目遅れ")
     detail = join_per_group(hit["_pos"].to_numpy(), text.reset_index(drop=True), ctx.n, max_items=4)
+    # context: the recorded doses of the vaccines judged late (what was given, and when)
     vac_ev = ctx.linked(["vaccination"])
+    groups = {v.id: v.satisfied_by for v in vacc.default_schedule()}
+    late_pairs = pd.DataFrame([(vid, sub) for vid, subs in groups.items() for sub in subs], columns=["vaccine", "subtype"])
+    late = hit[["_pos", "vaccine"]].merge(late_pairs, on="vaccine")[["_pos", "subtype"]].drop_duplicates()
+    vac_ev = vac_ev[["_pos", "subtype", "event_id", "date"]].merge(late, on=["_pos", "subtype"])
     return _finish(ctx, rule, flag, value, None, context=vac_ev, detail=detail,
                    threshold=f"定期接種スケジュールに対し{'/'.join(STATUS_TEXT.get(s, s) for s in statuses)}"
                              f" ≥{rule.get('min_vaccines', 1)}種")
@@ -400,42 +432,45 @@ MEASURE_TEXT = {"weight_z": "体重zスコア", "height_z": "身長zスコア", 
                 "obesity": "幼児肥満度(%)", "weight_z_drop": "体重zスコア低下"}
 
 
+def _measurements(ctx: EvalContext) -> pd.DataFrame:
+    """Weight and height per (child, date), paired; built once per run and shared."""
+    if "measurements" not in ctx.cache:
+        cols = ["_pos", "date", "_midx", "_age", "value_num", "event_id"]
+        w = ctx.linked(["weight"])[cols].dropna(subset=["value_num"]).drop_duplicates(["_pos", "date"], keep="last")
+        h = ctx.linked(["height"])[cols].dropna(subset=["value_num"]).drop_duplicates(["_pos", "date"], keep="last")
+        m = w.merge(h, on=["_pos", "date", "_midx", "_age"], how="outer", suffixes=("_w", "_h"))
+        m = m.sort_values(["_pos", "date"], kind="stable").reset_index(drop=True)
+        m["_sex"] = ctx.children["sex"].to_numpy()[m["_pos"].to_numpy()]
+        ctx.cache["measurements"] = m
+    return ctx.cache["measurements"]
+
+
 def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     """Improved ④: the latest measurement vs the 2023 growth reference (z, percentile, Kaup,
     幼児肥満度) or its trend (fall of weight z since the previous measurement)."""
     measure = rule.get("measure")
-    w = ctx.linked(["weight"]).dropna(subset=["value_num"])
-    h = ctx.linked(["height"]).dropna(subset=["value_num"])
-    key = ["_pos", "date"]
-    w = w.drop_duplicates(key, keep="last")
-    h = h.drop_duplicates(key, keep="last")
-    if measure in ("kaup", "kaup_band", "obesity"):
-        m = w.merge(h[key + ["value_num", "event_id"]], on=key, suffixes=("", "_h"))
-    elif measure in ("height_z", "height_pct"):
-        m = h.assign(value_num_h=h["value_num"], event_id_h=h["event_id"])
-    else:
-        m = w.assign(value_num_h=np.nan, event_id_h=-1)
+    m = _measurements(ctx)
     m = m[m["_age"] >= int(rule.get("min_age_months", 0))]
-    sex = ctx.children["sex"].to_numpy()[m["_pos"].to_numpy()]
-    age = m["_age"].to_numpy(dtype=float)
+    sex, age = m["_sex"].to_numpy(), m["_age"].to_numpy(dtype=float)
+    w, h = m["value_num_w"].to_numpy(), m["value_num_h"].to_numpy()
     if measure in ("weight_z", "weight_z_drop"):
-        x = growth_ref.z_scores("weight", sex, age, m["value_num"])
+        x = growth_ref.z_scores("weight", sex, age, w)
     elif measure == "weight_pct":
-        x = growth_ref.percentiles("weight", sex, age, m["value_num"])
+        x = growth_ref.percentiles("weight", sex, age, w)
     elif measure == "height_z":
-        x = growth_ref.z_scores("height", sex, age, m["value_num"])
+        x = growth_ref.z_scores("height", sex, age, h)
     elif measure == "height_pct":
-        x = growth_ref.percentiles("height", sex, age, m["value_num"])
+        x = growth_ref.percentiles("height", sex, age, h)
     elif measure == "kaup":
-        x = growth_ref.kaup_index(m["value_num"], m["value_num_h"])
+        x = growth_ref.kaup_index(w, h)
     elif measure == "kaup_band":
-        x = growth_ref.kaup_band(age, growth_ref.kaup_index(m["value_num"], m["value_num_h"]))
+        x = growth_ref.kaup_band(age, growth_ref.kaup_index(w, h))
     else:
-        x = growth_ref.obesity_degree(sex, m["value_num_h"], m["value_num"], age)
-    m = m.assign(_x=x).dropna(subset=["_x"]).sort_values(["_pos", "date"])
+        x = growth_ref.obesity_degree(sex, h, w, age)
+    m = m.assign(_x=x).dropna(subset=["_x"])
     if measure == "weight_z_drop":
-        prev = m.groupby("_pos")["_x"].shift(1)
-        m = m.assign(_x=prev - m["_x"], _prev_id=m.groupby("_pos")["event_id"].shift(1))
+        g = m.groupby("_pos")
+        m = m.assign(_x=g["_x"].shift(1) - m["_x"], _prev_id=g["event_id_w"].shift(1))
     last = m[~m["_pos"].duplicated(keep="last")]
     if rule.get("window_months") is not None:
         last = last[last["_midx"] > ctx.as_of_idx - int(rule.get("window_months"))]
@@ -444,16 +479,24 @@ def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     op, thr = rule.get("op"), rule.get("value")
     flag = compare(value, op, thr)
     hit = last[flag[last["_pos"].to_numpy()]]
-    trig = pd.concat([hit, hit.assign(event_id=hit["event_id_h"])])
-    trig = trig[trig["event_id"].fillna(-1).astype("int64") >= 0]
+    uses = {"height_z": ["h"], "height_pct": ["h"], "weight_z": ["w"], "weight_pct": ["w"],
+            "weight_z_drop": ["w"]}.get(measure, ["w", "h"])
+    trig = pd.concat([hit[["_pos", "date"]].assign(event_id=hit[f"event_id_{u}"]) for u in uses])
+    trig = trig.dropna(subset=["event_id"])
     ctx_rows = None
     if measure == "weight_z_drop" and len(hit):
-        prev_ids = hit["_prev_id"].dropna().astype("int64")
-        ctx_rows = ctx.linked(["weight"])
-        ctx_rows = ctx_rows[ctx_rows["event_id"].isin(prev_ids)]
-    shown = last.assign(_x=np.round(last["_x"], 1))
-    d = describe(shown) + " " + MEASURE_TEXT[measure] + " " + shown["_x"].astype(str)
-    detail = join_per_group(shown["_pos"].to_numpy(), d, ctx.n)
+        prev = hit.dropna(subset=["_prev_id"])
+        ctx_rows = pd.DataFrame({"_pos": prev["_pos"].to_numpy(), "event_id": prev["_prev_id"].to_numpy(),
+                                 "date": pd.NaT})
+        ctx_rows["date"] = m.set_index("event_id_w")["date"].reindex(prev["_prev_id"]).to_numpy()
+    shown = hit
+    unit = {"w": "体重 " + pd.Series(shown["value_num_w"]).round(1).astype(str) + "kg",
+            "h": "身長 " + pd.Series(shown["value_num_h"]).round(1).astype(str) + "cm"}
+    text = shown["date"].dt.strftime("%Y-%m-%d")
+    for u in uses:
+        text = text + " " + unit[u]
+    text = text + " " + MEASURE_TEXT[measure] + " " + shown["_x"].round(1).astype(str)
+    detail = join_per_group(shown["_pos"].to_numpy(), text, ctx.n)
     return _finish(ctx, rule, flag, value, trig, context=ctx_rows, detail=detail,
                    threshold=f"{MEASURE_TEXT[measure]} {threshold_text(op, thr)}")
 

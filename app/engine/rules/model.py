@@ -33,10 +33,10 @@ from app.resource_files import resource_path
 KINDS = {
     # kind -> allowed kind-specific keys
     "events": {"event_types", "subject", "where", "aggregate", "window_months", "age_at_event_months",
-               "age_at_event_years", "since_resident", "describe"},
+               "age_at_event_years", "since_resident", "for_child"},
     "cumulative_count": {"event_types", "where", "band"},
     "checkup_by_age": {"event_types", "band"},
-    "cohort_percentile": {"measure", "checkup_type", "band"},
+    "cohort_percentile": {"measure", "basis", "band"},
     "due_checkups": {"event_types", "due", "grace_months", "kinds"},
     "vaccine_schedule": {"grace_months", "statuses", "vaccines", "min_vaccines"},
     "growth": {"measure", "op", "value", "min_age_months", "window_months"},

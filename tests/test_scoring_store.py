@@ -1,0 +1,157 @@
+"""Scoring runs in the store: rule sets versioned, runs never overwritten, evidence rows,
+role-checked reads (score only with VIEW_SCORE, custody-derived only for cg_manager),
+run comparison, the flags export and the score/calibrate commands."""
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from app.store.database import transaction
+from conftest import PASSWORD, open_as
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from app.engine.synth import generate_delivery
+    from app.store.accounts import add_user
+    from app.store.importing import import_delivery
+    from app.store.opening import create_store
+
+    base = tmp_path_factory.mktemp("scoring")
+    generate_delivery(base / "delivery", children=300, seed=7)
+    admin = create_store(base / "store.db", "admin", PASSWORD)
+    import_delivery(admin, base / "delivery")
+    add_user(admin, "nurse", "nurse", PASSWORD, areas=["中央"])
+    add_user(admin, "manager", "cg_manager", PASSWORD)
+    from app.store.scoring_runs import run_active_rulesets
+    run_active_rulesets(admin)
+    admin.close()
+    return base / "store.db"
+
+
+@pytest.fixture
+def admin(store):
+    s = open_as(store, "admin")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def nurse(store):
+    s = open_as(store, "nurse")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def manager(store):
+    s = open_as(store, "manager")
+    yield s
+    s.close()
+
+
+def test_runs_stored_per_target_with_rule_set_and_as_of(admin):
+    from app.store.scoring_runs import load_run
+
+    abuse, post = load_run(admin.conn, target="abuse"), load_run(admin.conn, target="postpartum")
+    assert abuse["ruleset_id"] == "improved" and post["ruleset_id"] == "postpartum"
+    assert abuse["as_of"] == "2025-03-31"
+    assert "jumin" in abuse["source_as_of"] and abuse["children"] > 250
+    n_rules = len([r for r in abuse["weights"]])
+    rows = admin.conn.execute("SELECT COUNT(*) FROM flags WHERE run_id=?", (abuse["run_id"],)).fetchone()[0]
+    assert rows == abuse["children"] * n_rules  # one row per (child, rule) evaluated
+
+
+def test_runs_are_never_overwritten(admin):
+    from app.store.scoring_runs import load_run
+    run = load_run(admin.conn, target="abuse")
+    with pytest.raises(Exception, match="never overwritten"):
+        with transaction(admin.conn):
+            admin.conn.execute("UPDATE runs SET as_of='2000-01-01' WHERE run_id=?", (run["run_id"],))
+
+
+def test_every_trigger_points_at_a_real_event_of_the_child_or_family(admin):
+    from app.store.scoring_runs import load_run
+    run = load_run(admin.conn, target="abuse")
+    bad = admin.conn.execute(
+        "SELECT COUNT(*) FROM evidence e LEFT JOIN events v ON v.event_id = e.event_id"
+        " WHERE e.run_id=? AND v.event_id IS NULL", (run["run_id"],)).fetchone()[0]
+    assert bad == 0
+    # flagged rules with triggers: the trigger's date lies within the flag's first/last dates
+    rows = admin.conn.execute(
+        "SELECT f.first_date, f.last_date, MIN(v.date), MAX(v.date) FROM flags f"
+        " JOIN evidence e ON e.run_id=f.run_id AND e.person_id=f.person_id AND e.rule_id=f.rule_id AND e.role='trigger'"
+        " JOIN events v ON v.event_id=e.event_id WHERE f.run_id=? AND f.flagged=1"
+        " GROUP BY f.person_id, f.rule_id", (run["run_id"],)).fetchall()
+    assert rows
+    assert all(r[0] == r[2][:10] and r[1] == r[3][:10] for r in rows)
+
+
+def test_nurse_sees_reasons_in_her_area_but_no_score_and_no_custody(nurse, manager):
+    from app.store.queries import scores
+    from app.store.roles import AccessDenied
+
+    f = scores.run_flags(nurse)
+    assert len(f) and (f["reason"] != "").all()
+    district = dict(nurse.conn.execute("SELECT person_id, district FROM persons").fetchall())
+    from app.store.areas import expand
+    assert set(f["person_id"].map(district)) <= set(expand(["中央"]))
+    assert "sibling_custody" not in set(f["rule_id"])
+    with pytest.raises(AccessDenied):
+        scores.run_scores(nurse)
+    with pytest.raises(AccessDenied):
+        scores.run_metrics(nurse)
+    assert "on_custody_list" not in scores.run_follow_state(nurse).columns
+    # the manager sees the whole city, the numbers and the custody-derived rule
+    assert len(scores.run_scores(manager)) > f["person_id"].nunique()
+    m = scores.run_metrics(manager)
+    assert m["metrics"]["children"] > 0
+    assert "on_custody_list" in scores.run_follow_state(manager).columns
+
+
+def test_child_evidence_lists_source_rows(manager):
+    from app.store.queries import scores
+    f = scores.run_flags(manager)
+    pid = f.loc[f["rule_id"] == "vaccination", "person_id"].iloc[0] if (f["rule_id"] == "vaccination").any() \
+        else f["person_id"].iloc[0]
+    ev = scores.child_evidence(manager, pid)
+    assert len(ev) and {"rule_id", "role", "source", "date", "type"} <= set(ev.columns)
+
+
+def test_compare_runs_after_new_rule_set_version(admin, manager):
+    from app.store.queries import scores
+    from app.store.scoring_runs import load_run, load_ruleset, run_scoring, store_ruleset
+
+    before = load_run(admin.conn, target="abuse")
+    text = load_ruleset(admin.conn, "improved").source_text.replace(
+        'id = "recent_move_in"\nlabel = "最近の転入"\nkind = "events"', 'id = "recent_move_in"\nlabel = "最近の転入"\nkind = "events"', 1)
+    text = text.replace("weight = 0.5\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後", "weight = 5.0\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後")
+    rid, ver = store_ruleset(admin, text, activate=True)
+    assert ver == before["ruleset_version"] + 1
+    [after_id] = run_scoring(admin, target="abuse")
+    assert load_run(admin.conn, before["run_id"])["ruleset_version"] == before["ruleset_version"]
+    diff = scores.compare(manager, before["run_id"], after_id, top_k=30)
+    assert diff["entered"] or diff["left"]
+    assert set(diff["entered"]).isdisjoint(diff["left"])
+
+
+def test_flags_export_frame(manager, admin):
+    from app.store.queries import scores
+    f = scores.flags_export_frame(manager)
+    assert {"research_id", "district", "age_months", "vaccination", "score", "follow_up"} <= set(f.columns)
+    assert set(f["vaccination"].unique()) <= {0, 1}
+    g = scores.flags_export_frame(admin)  # data_admin: no VIEW_SCORE, no custody
+    assert "score" not in g.columns and "sibling_custody" not in g.columns
+
+
+def test_score_and_calibrate_commands(store, capsys, monkeypatch):
+    from app.commands import main
+    monkeypatch.setenv("MIMAMORI_PASSWORD", PASSWORD)
+    assert main(["score", "--db", str(store), "--user", "admin", "--target", "postpartum", "--no-validate"]) == 0
+    assert "run" in capsys.readouterr().out
+    assert main(["calibrate", "--db", str(store), "--user", "admin", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ruleset"]["target"] == "abuse" and "thresholds" in out and "flag_counts" in out
+    assert main(["score", "--db", str(store), "--user", "nurse"]) == 3
