@@ -161,11 +161,13 @@ _SCRIPT = Template("""
   function render() {
     var lv = level();
     if (lv === "town") {
-      if (map.hasLayer(districts)) { map.removeLayer(districts); map.removeLayer(labels); }
+      if (map.hasLayer(districts)) { map.removeLayer(districts); }
+      if (map.hasLayer(labels)) { map.removeLayer(labels); }
       if (!map.hasLayer(towns)) { towns.addTo(map); outline.addTo(map); }
     } else {
       if (map.hasLayer(towns)) { map.removeLayer(towns); map.removeLayer(outline); }
-      if (!map.hasLayer(districts)) { districts.addTo(map); labels.addTo(map); }
+      if (!map.hasLayer(districts)) { districts.addTo(map); }
+      if (!map.hasLayer(labels)) { labels.addTo(map); }
     }
     districts.setStyle(styleFor); towns.setStyle(styleFor);
     labels.eachLayer(function (l) { if (l.getTooltip()) { l.getTooltip().setContent(l.feature.properties["地区"] + "<br>" + l.feature.properties.text[state.target + "/" + state.measure]); } });

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -88,7 +88,15 @@ class MapView(QWidget):
         self.bridge.district_clicked.connect(self._on_district)
         self.target.currentIndexChanged.connect(self._restyle)
         self.measure.currentIndexChanged.connect(self._restyle)
-        self.reload()
+        self._started = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Load on first show: a QWebEngineView reparented (into the main window's stack)
+        # while a load is under way crashed offscreen.
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            QTimer.singleShot(0, self.reload)
 
     # -- loading
     def reload(self) -> None:
@@ -130,13 +138,16 @@ class MapView(QWidget):
     def _probe(self, tries: int = 0) -> None:
         def done(count):
             if isinstance(count, (int, float)) and count > 0:
-                self._ready = True
+                # The compositor shows the drawn frame a moment after the DOM has it.
+                QTimer.singleShot(400, self._set_ready)
             elif tries < 100:
-                from PySide6.QtCore import QTimer
                 QTimer.singleShot(50, lambda: self._probe(tries + 1))
             else:
                 self._ready = True
         self.page.runJavaScript("window.mimamori ? window.mimamori.pathCount() : 0", 0, done)
+
+    def _set_ready(self) -> None:
+        self._ready = True
 
     def is_ready(self) -> bool:
         """True once the page has loaded and its polygons are drawn (for snapshot and tests)."""
