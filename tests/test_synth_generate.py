@@ -121,7 +121,8 @@ def test_uke_files_parse_record_by_record(delivery):
             elif kind == "SI":
                 assert len(r) == SI_FIELDS
                 codes.add(r[3])
-                assert sum(int(x) for x in r[13:44] if x) >= 1
+                # Fields 14–44 count the procedure per day; together they make 回数 (field 7).
+                assert sum(int(x) for x in r[13:44] if x) == int(r[6]) >= 1
             elif kind == "SY":
                 assert len(r) == SY_FIELDS and len(r[1]) == 7
             else:

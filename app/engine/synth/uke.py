@@ -101,15 +101,18 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
                     "", nvis, total, "", "", "", "", "", ""])
 
     def day_fields(mask_days: np.ndarray) -> list:
-        """Fields 14–44 as one pre-joined string: the count of visits on each day 1–31."""
-        counts = np.zeros((len(mask_days), 32), dtype=np.int64)
-        for j in range(mask_days.shape[1]):
-            np.add.at(counts, (np.arange(len(mask_days)), mask_days[:, j]), 1)
-        counts = counts[:, 1:]
-        # Few distinct day patterns: format each once.
-        uniq, inv = np.unique(counts, axis=0, return_inverse=True)
-        text = np.array([",".join(str(c) if c else "" for c in row) for row in uniq], dtype=object)
-        return [text[inv.reshape(-1)]]
+        """Fields 14–44 as one pre-joined string: the count of visits on each day 1–31.
+        Up to three visit days (0 = none) are one integer key; each distinct key is formatted
+        once (few distinct patterns, many receipts)."""
+        key = mask_days[:, 0] * 1024 + mask_days[:, 1] * 32 + mask_days[:, 2]
+        uniq, inv = np.unique(key, return_inverse=True)
+        text = []
+        for k in uniq.tolist():
+            counts = [0] * 32
+            for d in (k // 1024, (k // 32) % 32, k % 32):
+                counts[d] += 1
+            text.append(",".join(str(c) if c else "" for c in counts[1:]))
+        return [np.array(text, dtype=object)[inv.reshape(-1)]]
 
     visit_days = np.where(used, days, 0)
     first_day = np.where(night[:, None], np.stack([d1, d1 * 0, d1 * 0], axis=1), visit_days)
