@@ -33,11 +33,12 @@ def store(tmp_path_factory):
     add_user(admin, "nurse", "nurse", PASSWORD, areas=["中央"])
     add_user(admin, "manager", "cg_manager", PASSWORD)
     try:
-        from app.store.scoring_runs import run_active_rulesets
-    except ImportError:
-        run_active_rulesets = None
-    if run_active_rulesets is not None:
-        run_active_rulesets(admin)
+        from app.store import scoring_runs
+    except ImportError:   # scoring not landed yet: the list must say so (see the role test)
+        scoring_runs = None
+    if scoring_runs is not None:
+        score = getattr(scoring_runs, "run_active_rulesets", None) or scoring_runs.run_scoring
+        score(admin)
     admin.close()
     return base / "store.db"
 
@@ -222,3 +223,30 @@ def test_list_export_through_the_gate(store, manager, nurse, tmp_path):
         assert "score" in header
     logged = manager.conn.execute("SELECT object_type FROM audit_log WHERE action = 'export' ORDER BY seq DESC LIMIT 1").fetchone()
     assert logged == ("list",)
+
+
+def test_results_frame_of_a_real_run(nurse, manager):
+    """Flags, reasons, need order and evidence from the scoring run; custody-derived rules and
+    the score never reach the nurse; a follow-up shows as "since extraction"."""
+    pytest.importorskip("app.store.scoring_runs")
+    from app.engine.worklist import flag_columns
+    from app.store.followup import record_followup
+    from app.store.queries.worklist import child_evidence, worklist_data
+
+    m, n = worklist_data(manager), worklist_data(nurse)
+    assert len(m.frame) and len(n.frame)
+    assert sorted(n.frame["rank"]) == list(range(1, len(n.frame) + 1))
+    restricted = json.loads(manager.conn.execute("SELECT restricted FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()[0])
+    custody_rules = {r for r, v in restricted.items() if v}
+    assert not {c.removeprefix("flag:") for c in flag_columns(n.frame)} & custody_rules
+    flagged = n.frame[n.frame["flag_count"] > 0]
+    assert (flagged["reasons"] != "").all()
+    pid = flagged.sort_values("rank")["person_id"].iloc[0]
+    ev = child_evidence(nurse, pid, run_id=n.run_id)
+    assert ev.flags["flagged"].sum() == flagged.set_index("person_id").loc[pid, "flag_count"]
+    assert len(ev.rows) and (ev.rows["as_of"] != "").all() and ev.rows["source"].notna().all()
+    assert set(ev.rows["disclosure"]) <= {"discuss", "staff", "never"}
+    record_followup(nurse, pid, "支援中(ケース化)", "2025-04-03", note="ケース会議へ")
+    after = worklist_data(nurse).frame.set_index("person_id").loc[pid]
+    assert after["followup_status"] == "支援中(ケース化)" and after["status_since"] == "支援中(ケース化)"
+    assert bool(after["followed"])

@@ -36,6 +36,9 @@ ASSESSMENT_FOLLOWED = ("済", "中", "継続")
 STALE_DAYS_INFANT, STALE_DAYS = 92, 183
 # A move-in within this many days is "new" (before it the data is unknown, not missed).
 RECENT_MOVE_DAYS = 365
+# Sources whose age matters for a child's picture (freshness warnings); others are context.
+FRESHNESS_SOURCES = ("jumin", "kenshin", "shika", "yobo", "receipt", "epds", "assessment")
+STRICTNESS = {"discuss": 0, "staff": 1, "never": 2}
 SOURCE_SHORT = {"jumin": "住基", "kenshin": "健診", "yobo": "予防接種", "receipt": "レセプト", "epds": "EPDS",
                 "shika": "歯科", "shussei": "出生", "ninpu": "妊娠", "hogosha_kenshin": "保護者健診",
                 "assessment": "アセスメント", "soudan": "相談", "yoho": "幼保", "jido_fuyo": "児扶手",
@@ -161,7 +164,7 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
     """Per child, the sources whose data is too old for its age ("" when all are fresh)."""
     out = np.full(len(age_months), "", dtype=object)
     for source, value in sorted(as_of.items()):
-        if source in CUSTODY_SOURCES or not value:
+        if source not in FRESHNESS_SOURCES or not value:
             continue
         try:
             days = (today - pd.Timestamp(value[:10])).days
@@ -188,6 +191,12 @@ def _assessment_followed(conn, person_ids: list[str]) -> pd.Series:
     s = a["status"].fillna("")
     followed = s.str.contains("|".join(ASSESSMENT_FOLLOWED)) & ~s.str.contains("未")
     return pd.Series(followed.to_numpy(), index=a["person_id"].to_numpy())
+
+
+def _restricted(rule_ids: pd.Series, meta: dict[str, dict]) -> np.ndarray:
+    """Boolean mask of rules derived from child-guidance data (a numpy mask: safe when empty)."""
+    hidden = {r for r, d in meta.items() if d.get("restricted")}
+    return rule_ids.isin(hidden).to_numpy(dtype=bool)
 
 
 def _empty(message: str, targets, target) -> WorklistData:
@@ -250,8 +259,9 @@ def worklist_data(session, target: str | None = None, reveal: bool = False) -> W
     label = {r["rule_id"]: r["label"] for r in rules}
     names = flagged["rule_id"].map(label).fillna(flagged["rule_id"])
     reason = flagged["reason"].fillna("").astype(str) if "reason" in flagged else pd.Series("", index=flagged.index)
-    # "label：reason" when the reason adds something, else the label alone
-    text = names.where((reason == "") | (reason == names), names + "：" + reason)
+    # "label：reason" when the reason adds something; a reason that already names the rule stands alone
+    starts = np.array([r.startswith(n) for r, n in zip(reason, names)], dtype=bool)
+    text = names.where(reason == "", reason.where(starts, names + "：" + reason))
     flagged_known = flagged["rule_id"].isin(rule_ids).to_numpy()
     frame["reasons"] = worklist.join_by_group(text.to_numpy(dtype=object)[flagged_known],
                                               flagged["person_id"].to_numpy(dtype=object)[flagged_known],
@@ -263,8 +273,8 @@ def worklist_data(session, target: str | None = None, reveal: bool = False) -> W
     frame["followup_date"] = pd.to_datetime(state["followup_date"]).to_numpy()
     frame["next_action_date"] = pd.to_datetime(state["next_action_date"]).to_numpy()
     frame["status_since"] = state["status_since"].fillna("").to_numpy(dtype=object)
-    assessed = _assessment_followed(conn, frame["person_id"].tolist()).reindex(frame["person_id"]).fillna(False)
-    assessed = assessed.to_numpy(dtype=bool)
+    assessed = _assessment_followed(conn, frame["person_id"].tolist()).reindex(frame["person_id"])
+    assessed = assessed.astype("boolean").fillna(False).to_numpy(dtype=bool)
     frame["followed"] = (frame["followup_status"] != NOT_FOLLOWED).to_numpy() | assessed
     frame.loc[assessed & (frame["followup_status"] == NOT_FOLLOWED).to_numpy(), "followup_status"] = "フォロー済(アセスメント)"
     moved = evaluated["moved_in"].to_numpy(dtype=bool)
@@ -362,7 +372,7 @@ def child_evidence(session, person_id: str, run_id=None) -> ChildEvidence:
         rules = _rules_of_run(conn, run, all_flags) if len(all_flags) else []
         meta = {r["rule_id"]: r for r in rules}
         if not can_custody:
-            all_flags = all_flags[~all_flags["rule_id"].map(lambda r: bool(meta.get(r, {}).get("restricted")))]
+            all_flags = all_flags[~_restricted(all_flags["rule_id"], meta)]
         f = all_flags.copy()
         f["flagged"] = f["flagged"].fillna(0).astype(bool)
         f["label"] = f["rule_id"].map(lambda r: meta.get(r, {}).get("label", r))
@@ -397,6 +407,12 @@ def child_evidence(session, person_id: str, run_id=None) -> ChildEvidence:
                 num = joined["value_num"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
                 joined["value"] = value.where(value != "", num)
                 joined["as_of"] = joined["source"].map(lambda s: str(source_as_of.get(s, "") or "")[:10])
+                # A row is shown at least as guarded as its flag (an EPDS score behind a
+                # staff-only flag is staff-only here too).
+                flag_cls = joined["rule_id"].map(dict(zip(flags["rule_id"], flags["disclosure"]))).fillna("staff")
+                row_cls = joined["disclosure"].fillna("staff")
+                stricter = row_cls.map(STRICTNESS).fillna(1) >= flag_cls.map(STRICTNESS).fillna(1)
+                joined["disclosure"] = row_cls.where(stricter, flag_cls)
                 rows = joined.reindex(columns=rows.columns)
     household = _household(session, child, run, rules)
     return ChildEvidence(person_id=pid, pseudonym=display_pseudonym(pid), district=child["district"],
@@ -436,7 +452,7 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict]) -
             [*params, *rel["person_id"].tolist()]).fetchall(), columns=["person_id", "rule_id"])
         meta = {r["rule_id"]: r for r in rules}
         if not session.can(roles.VIEW_CUSTODY):
-            fl = fl[~fl["rule_id"].map(lambda r: bool(meta.get(r, {}).get("restricted")))]
+            fl = fl[~_restricted(fl["rule_id"], meta)]
         fl["label"] = fl["rule_id"].map(lambda r: meta.get(r, {}).get("label", r))
         joined = worklist.join_by_group(fl["label"].to_numpy(dtype=object), fl["person_id"].to_numpy(dtype=object),
                                         rel["person_id"].to_numpy(dtype=object), sep="・")
