@@ -69,3 +69,17 @@ def test_failed_migration_leaves_previous_version(tmp_path, monkeypatch):
     assert migrations.current_version(conn) == 1
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='ok_table'").fetchone()[0] == 0
     conn.close()
+
+
+def test_a_gap_below_the_newest_applied_migration_is_still_applied(tmp_path, monkeypatch):
+    """Parallel work can add migration 0200 after a store already has 0600."""
+    if len(ALL) < 3:
+        pytest.skip("needs three migrations")
+    skipped = ALL[1]
+    conn = connect(tmp_path / "g.db", secrets.token_bytes(32))
+    monkeypatch.setattr(migrations, "all_migrations", lambda: [m for m in ALL if m is not skipped])
+    migrations.migrate(conn)
+    monkeypatch.setattr(migrations, "all_migrations", lambda: ALL)
+    assert migrations.migrate(conn) == [skipped.number]
+    assert migrations.current_version(conn) == migrations.latest_version()
+    conn.close()

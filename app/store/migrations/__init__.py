@@ -45,17 +45,33 @@ def current_version(conn) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+def _applied(conn) -> set[int]:
+    """Numbers already applied. The ledger table also catches a migration whose number is
+    below one applied earlier (parallel work), which user_version alone would skip."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 "number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+    done = {r[0] for r in conn.execute("SELECT number FROM schema_migrations")}
+    if not done:
+        # A store from before the ledger: everything up to user_version was applied.
+        version = current_version(conn)
+        done = {m.number for m in all_migrations() if m.number <= version}
+    return done
+
+
 def migrate(conn, up_to: int | None = None) -> list[int]:
     """Apply every pending migration (each in its own transaction); return their numbers."""
     applied = []
-    version = current_version(conn)
+    done = _applied(conn)
     for migration in all_migrations():
-        if migration.number <= version or (up_to is not None and migration.number > up_to):
+        if migration.number in done or (up_to is not None and migration.number > up_to):
             continue
-        # executescript commits implicitly, so the version bump lives inside the script's
-        # own BEGIN/COMMIT: a failing migration leaves the previous version intact.
+        version = max(current_version(conn), migration.number)
+        # executescript commits implicitly, so the ledger row and version bump live inside
+        # the script's own BEGIN/COMMIT: a failing migration leaves the store as it was.
         conn.executescript(
-            "BEGIN;\n" + migration.sql + f"\nPRAGMA user_version = {migration.number};\nCOMMIT;"
+            "BEGIN;\n" + migration.sql
+            + f"\nINSERT INTO schema_migrations(number, name) VALUES ({migration.number}, '{migration.name}');"
+            + f"\nPRAGMA user_version = {version};\nCOMMIT;"
         )
         applied.append(migration.number)
     return applied
