@@ -370,9 +370,14 @@ class ChildEvidence:
 # Short codes for the compact flag column (two or three characters each); rules not listed
 # use the first two characters of their label.
 FLAG_SHORT = {
-    "checkup": "健診", "vaccine": "予防", "vaccination": "予防", "night_visit": "夜間", "growth": "発育",
-    "caries": "歯科", "dental": "歯科", "income": "所得", "epds": "EPDS", "guardian_smoker": "喫煙",
-    "guardian": "保護", "move_in": "転入", "young_mother": "若母", "single_parent": "ひとり",
+    "checkup": "健診", "checkup_attendance": "健診", "vaccine": "予防", "vaccination": "予防",
+    "vaccination_none": "未接種", "night_visit": "夜間", "night_visit_frequent": "夜間多", "growth": "体重",
+    "growth_height": "身長", "growth_kaup": "カウプ", "growth_obesity": "肥満", "growth_trend": "体重↓",
+    "caries": "むし歯", "caries_many": "むし歯多", "dental": "歯科", "dental_missed": "歯科",
+    "dental_missed_1y6m": "歯科1歳半", "income": "所得", "public_assistance": "生保", "single_parent": "ひとり親",
+    "young_mother": "若年母", "epds": "EPDS", "epds_self_harm": "EPDS問10", "guardian_smoker": "喫煙",
+    "guardian_health": "喫煙", "frequent_moves": "転居多", "recent_move_in": "転入", "move_in": "転入",
+    "sibling_custody": "きょうだい児相", "epds_no_nursery": "EPDS無所属",
 }
 
 
@@ -418,5 +423,8 @@ SOURCE_LABELS = {
     "yoho": "幼保所属", "dv": "DV", "soudan": "相談記録", "assessment": "アセスメント", "jisou": "児相記録",
     "followup": "フォロー記録",
 }
+
+# Sources whose age matters for a child's picture (freshness warnings and the as-of line).
+FRESHNESS_SOURCES = ("jumin", "kenshin", "shika", "yobo", "receipt", "epds", "assessment")
 
 TARGET_LABELS = {"abuse": "虐待予防", "postpartum": "産後うつ・育児不安"}

@@ -171,6 +171,9 @@ class ChildTableModel(QAbstractTableModel):
             return str(self._arrays["person_id"][self._rows[row]])
         return None
 
+    def rule_info(self, rule_id: str) -> RuleInfo | None:
+        return self._rules.get(rule_id)
+
     def flags_at(self, row: int) -> list[str]:
         if not 0 <= row < len(self._rows) or not self._flag_ids:
             return []

@@ -29,9 +29,9 @@ from app.views.list.conditions_panel import ConditionsPanel
 from app.views.list.evidence_panel import EvidencePanel
 from app.views.list.filter_bar import FilterBar
 from app.views.list.results_table import ResultsTable
-from app.views.timeline import guard_none_refcount
-
-guard_none_refcount()  # shiboken6 6.12 on Python 3.11 (see app/views/timeline/__init__.py)
+# Importing the timeline package applies its shiboken6 6.12 / Python 3.11 refcount guard
+# (see app/views/timeline/__init__.py); the list makes as many void Qt calls as the plots.
+import app.views.timeline  # noqa: E402,F401  isort: skip
 
 
 class StoreSource:
@@ -190,6 +190,10 @@ class ListView(QWidget):
         self._show_freshness()
         if data.message and not len(frame):
             self.status.setText(data.message)
+        # Start on the child most in need (or the one chosen elsewhere) so the evidence shows.
+        wanted = getattr(getattr(self.context, "selection", None), "current_child", None)
+        if not (wanted and self.table.select_person(wanted)) and self.model.rowCount():
+            self.table.selectRow(0)
         self._ready = True
         self.loaded.emit()
 
@@ -234,7 +238,7 @@ class ListView(QWidget):
             header.setSortIndicator(col, Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder)
             header.blockSignals(False)
         widths = {"rank": 48, "score": 60, "probability": 60, "pseudonym": 80, "person_id": 80, "district": 60,
-                  "town": 90, "age_months": 80, "flags": 150, "followup_status": 90, "status_since": 90,
+                  "town": 90, "age_months": 80, "flags": 230, "followup_status": 90, "status_since": 90,
                   "moved_in_recent": 50, "stale_sources": 110, "household_id": 90, "children": 50,
                   "name_kanji": 110}
         for i, k in enumerate(self.model.column_keys()):
@@ -245,8 +249,12 @@ class ListView(QWidget):
         if not self.data or not self.data.source_as_of:
             self.freshness.setText("")
             return
-        parts = [f"{k}: {v}" for k, v in sorted(self.data.source_as_of.items()) if v]
-        self.freshness.setText(self.tr("Data as of — %1").replace("%1", "  ".join(parts)))
+        items = sorted(self.data.source_as_of.items())
+        main = [f"{worklist.SOURCE_LABELS.get(k, k)} {str(v)[:10]}" for k, v in items
+                if v and k in worklist.FRESHNESS_SOURCES]
+        every = [f"{worklist.SOURCE_LABELS.get(k, k)} {str(v)[:10]}" for k, v in items if v]
+        self.freshness.setText(self.tr("Data as of — %1").replace("%1", "  ".join(main or every)))
+        self.freshness.setToolTip("\n".join(every))
 
     # --- filters and conditions ---------------------------------------------------------
     def _filter_changed(self, spec: WorklistFilter) -> None:

@@ -25,7 +25,7 @@ import pandas as pd
 from app.engine import worklist
 from app.engine.pseudonyms import display_pseudonym
 from app.engine.rules import ages
-from app.engine.worklist import FLAG_PREFIX, NOT_FOLLOWED, TARGET_LABELS, ChildEvidence, WorklistData
+from app.engine.worklist import FLAG_PREFIX, FRESHNESS_SOURCES, NOT_FOLLOWED, TARGET_LABELS, ChildEvidence, WorklistData
 from app.store import frames, roles
 from app.store.followup import followup_history, followup_state
 from app.store.queries import requires
@@ -36,8 +36,6 @@ ASSESSMENT_FOLLOWED = ("済", "中", "継続")
 STALE_DAYS_INFANT, STALE_DAYS = 92, 183
 # A move-in within this many days is "new" (before it the data is unknown, not missed).
 RECENT_MOVE_DAYS = 365
-# Sources whose age matters for a child's picture (freshness warnings); others are context.
-FRESHNESS_SOURCES = ("jumin", "kenshin", "shika", "yobo", "receipt", "epds", "assessment")
 STRICTNESS = {"discuss": 0, "staff": 1, "never": 2}
 SOURCE_SHORT = {"jumin": "住基", "kenshin": "健診", "yobo": "予防接種", "receipt": "レセプト", "epds": "EPDS",
                 "shika": "歯科", "shussei": "出生", "ninpu": "妊娠", "hogosha_kenshin": "保護者健診",
@@ -233,6 +231,9 @@ def worklist_data(session, target: str | None = None, reveal: bool = False) -> W
     evaluated = persons[persons["person_id"].isin(flags["person_id"].unique())].reset_index(drop=True)
     ids = evaluated["person_id"].astype(str)
     source_as_of = _source_as_of(conn)
+    if not session.can(roles.VIEW_CUSTODY):
+        # even the date of the child-guidance extract is not for other roles
+        source_as_of = {k: v for k, v in source_as_of.items() if k not in CUSTODY_SOURCES}
     at = _data_date(run, source_as_of)
     age = ages.age_months(ages.ym_index_from_text(evaluated["birth_ym"]), ages.ym_index_of(at))
     frame = pd.DataFrame({

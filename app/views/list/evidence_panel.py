@@ -104,7 +104,9 @@ class EvidencePanel(QWidget):
         section = self._section(self.tr("Flags (%1)").replace("%1", str(len(flagged))))
         rows = ev.rows if len(ev.rows) else pd.DataFrame(columns=["rule_id"])
         for rec in flagged.itertuples(index=False):
-            text = f"{rec.label} — {rec.reason}" if rec.reason and rec.reason != rec.label else rec.label
+            reason = str(rec.reason or "")
+            # Scoring reasons often start with the rule's label already.
+            text = reason if reason.startswith(str(rec.label)) else (f"{rec.label} — {reason}" if reason else rec.label)
             item = QTreeWidgetItem([text, "", f"{_date(rec.first_date)}〜{_date(rec.last_date)}",
                                     self.tr("threshold: %1").replace("%1", str(rec.threshold or "")), ""])
             item.setToolTip(0, text)

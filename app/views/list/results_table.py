@@ -6,10 +6,55 @@ Header clicks sort through the model's pandas sort (``setSortingEnabled`` makes 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
-from app.models.child_table_model import ChildTableModel, PersonIdRole
+from app.models.child_table_model import ChildTableModel, ColumnKeyRole, PersonIdRole, RawValueRole
+from app.views.theme import DISCLOSURE_STYLE
+
+
+class FlagBadgeDelegate(QStyledItemDelegate):
+    """The flag column as compact badges: the class's symbol + a short name, framed in the
+    disclosure colour (so colour is never the only cue); the tooltip lists rule and threshold."""
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        if index.data(ColumnKeyRole) != "flags":
+            super().paint(painter, option, index)
+            return
+        model = index.model()
+        rule_ids = index.data(RawValueRole) or []
+        self.initStyleOption(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = option.font
+        font.setPointSizeF(max(7.5, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        fm = QFontMetrics(font)
+        x = option.rect.left() + 3
+        top, h = option.rect.top() + 3, option.rect.height() - 6
+        for rid in rule_ids:
+            info = model.rule_info(rid)
+            cls = info.disclosure if info else "staff"
+            colour, symbol, _ = DISCLOSURE_STYLE.get(cls, ("#777777", "?", "o"))
+            text = f"{symbol}{info.short if info else rid}"
+            w = fm.horizontalAdvance(text) + 8
+            if x + w > option.rect.right() - 2:
+                painter.setPen(QColor("#444444"))
+                painter.drawText(QRectF(x, top, 14, h), int(Qt.AlignmentFlag.AlignCenter), "…")
+                break
+            rect = QRectF(x, top, w, h)
+            painter.setPen(QPen(QColor(colour), 1.4))
+            painter.setBrush(QColor(255, 255, 255, 235))
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(QColor("#1d2b33"))
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+            x += w + 3
+        painter.restore()
 
 
 class ResultsTable(QTableView):
@@ -28,6 +73,8 @@ class ResultsTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setSectionsMovable(True)
         self.setSortingEnabled(True)
+        self._badges = FlagBadgeDelegate(self)
+        self.setItemDelegate(self._badges)
         self.doubleClicked.connect(lambda idx: self._activate(idx.row()))
         model.modelReset.connect(self._restore_current)
         self._current: str | None = None
