@@ -167,7 +167,8 @@ def test_requests_roles_and_retention(store):
 from app.store.areas import expand  # noqa: E402
 from test_governance_matrix import CASE_CLASSES, QUERIES, _allowed_roles, _declared  # noqa: E402
 
-SCORE_COLUMNS = {"score", "probability", "rank"}
+# The numeric score is for managers only; a rank (the list's order) is what a nurse works by.
+SCORE_COLUMNS = {"score", "probability"}
 
 
 def _frames(result):

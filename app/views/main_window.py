@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 from app.store.opening import store_summary
 from app.views import registry
 from app.views.context import AppContext
+from app.views.lock_screen import install_session_lock
 from app.views.unavailable_page import NotAvailablePage
 
 
@@ -52,7 +53,8 @@ class MainWindow(QMainWindow):
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
-        self.setCentralWidget(central)
+        # Idle auto-lock and clipboard policy wrap the whole content (app/views/lock_screen.py).
+        self.setCentralWidget(install_session_lock(self, central, context))
         self.nav.currentRowChanged.connect(self._on_nav)
         context.selection.navigate.connect(self.show_view)
         context.selection.open_child.connect(lambda _pid: self.show_view("timeline"))
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.session_lock.detach()
         settings = self.context.settings
         if settings is not None:
             settings.setValue("main/geometry", self.saveGeometry())

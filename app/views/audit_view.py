@@ -1,0 +1,149 @@
+"""The auditor's view: the log filtered by user, action and period; chain verification;
+the unusual-access report; export of the log through the export gate."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
+    QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from app.store.audit_queries import log_facets, search_log, unusual_access, verify_log
+from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
+
+
+def _fill(table: QTableWidget, frame, columns: list[str]) -> None:
+    table.clear()
+    table.setColumnCount(len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setRowCount(len(frame))
+    for r, row in enumerate(frame[columns].itertuples(index=False)):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+    table.resizeColumnsToContents()
+
+
+class AuditView(QWidget):
+    def __init__(self, context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self._ready = False
+        layout = QVBoxLayout(self)
+        filters = QHBoxLayout()
+        self.user_combo = QComboBox()
+        self.action_combo = QComboBox()
+        self.start_edit = QDateEdit(QDate.currentDate().addMonths(-1))
+        self.end_edit = QDateEdit(QDate.currentDate())
+        for edit in (self.start_edit, self.end_edit):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        filters.addWidget(QLabel(self.tr("User")))
+        filters.addWidget(self.user_combo)
+        filters.addWidget(QLabel(self.tr("Action")))
+        filters.addWidget(self.action_combo)
+        filters.addWidget(QLabel(self.tr("From")))
+        filters.addWidget(self.start_edit)
+        filters.addWidget(QLabel(self.tr("To")))
+        filters.addWidget(self.end_edit)
+        self.search_button = QPushButton(self.tr("Search"))
+        self.search_button.clicked.connect(self.search)
+        filters.addWidget(self.search_button)
+        filters.addStretch(1)
+        self.verify_button = QPushButton(self.tr("Verify chain"))
+        self.verify_button.clicked.connect(self.verify)
+        filters.addWidget(self.verify_button)
+        self.export_button = QPushButton(self.tr("Export log…"))
+        self.export_button.clicked.connect(self.export)
+        filters.addWidget(self.export_button)
+        layout.addLayout(filters)
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("auditStatus")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.tabs = QTabWidget()
+        self.log_table = QTableWidget()
+        self.log_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.unusual_table = QTableWidget()
+        self.unusual_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.tabs.addTab(self.log_table, self.tr("Log"))
+        self.tabs.addTab(self.unusual_table, self.tr("Unusual access"))
+        layout.addWidget(self.tabs, 1)
+        self.context.worker.run(log_facets, context.session, on_done=self._facets, on_error=self._error)
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def _facets(self, facets: dict) -> None:
+        self.user_combo.addItem(self.tr("(all users)"), None)
+        for user in facets["users"]:
+            self.user_combo.addItem(user, user)
+        self.action_combo.addItem(self.tr("(all actions)"), None)
+        for action in facets["actions"]:
+            self.action_combo.addItem(action, action)
+        self.search()
+
+    def filters(self) -> dict:
+        return {"user": self.user_combo.currentData(), "action": self.action_combo.currentData(),
+                "start": self.start_edit.date().toString("yyyy-MM-dd"),
+                "end": self.end_edit.date().toString("yyyy-MM-dd")}
+
+    def search(self) -> None:
+        f = self.filters()
+        session = self.context.session
+        self.context.worker.run(search_log, session, **f, on_done=self._show_log, on_error=self._error)
+        self.context.worker.run(unusual_access, session, f["start"], f["end"],
+                                on_done=self._show_unusual, on_error=self._error)
+
+    def _show_log(self, frame) -> None:
+        _fill(self.log_table, frame, ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids"])
+        self.status_label.setText(self.tr("%1 entries").replace("%1", str(len(frame))))
+
+    def _show_unusual(self, frame) -> None:
+        _fill(self.unusual_table, frame, ["kind", "user", "first_ts", "last_ts", "children", "note"])
+        self.tabs.setTabText(1, self.tr("Unusual access (%1)").replace("%1", str(len(frame))))
+        self._ready = True
+
+    def verify(self) -> None:
+        self.context.worker.run(verify_log, self.context.session, on_done=self._verified, on_error=self._error)
+
+    def _verified(self, result) -> None:
+        if result.ok:
+            self.status_label.setText(self.tr("Audit log intact: %1 entries.").replace("%1", str(result.entries)))
+        else:
+            self.status_label.setText(self.tr("Audit log broken at entry %1: %2")
+                                      .replace("%1", str(result.first_broken)).replace("%2", result.reason))
+
+    def export(self) -> None:
+        plain = QMessageBox.question(
+            self, self.tr("Export log"), self.tr("Write the export encrypted (recommended)?"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No) == QMessageBox.StandardButton.No
+        passphrase = None
+        if plain:
+            if QMessageBox.warning(self, self.tr("Export log"), PLAINTEXT_WARNING,
+                                   QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel
+                                   ) != QMessageBox.StandardButton.Ok:
+                return
+        else:
+            passphrase, ok = QInputDialog.getText(self, self.tr("Export log"),
+                                                  self.tr("Passphrase for the encrypted file:"),
+                                                  QLineEdit.EchoMode.Password)
+            if not ok:
+                return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export log"), "audit_log.csv")
+        if path:
+            self.export_to(path, passphrase=passphrase, plaintext_confirmed=plain)
+
+    def export_to(self, path: str, passphrase: str | None = None, plaintext_confirmed: bool = False) -> None:
+        """Export the current filter through the gate (also used by tests)."""
+        self.context.worker.run(export_audit_log, self.context.session, path, encrypt=not plaintext_confirmed,
+                                passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                                **self.filters(), on_done=self._exported, on_error=self._error)
+
+    def _exported(self, result) -> None:
+        self.status_label.setText(self.tr("Exported %1 entries to %2")
+                                  .replace("%1", str(result.rows)).replace("%2", str(result.path)))
+
+    def _error(self, error: BaseException) -> None:
+        self.status_label.setText(str(error) if isinstance(error, (ExportRefused, PermissionError, ValueError))
+                                  else self.tr("The operation failed."))

@@ -1,0 +1,230 @@
+"""data_admin's view: accounts (add with role/area/senior, remove, reset password), this
+terminal's export registration, deletion requests and retention reminders."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
+    QLineEdit, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from app.store import roles
+from app.store.accounts import add_user, change_password, list_accounts, remove_user
+from app.store.deletion import confirm_retention, execute_request, list_requests, request_deletion, retention_status
+from app.store.terminal import is_registered
+from app.store.terminals import register_terminal
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    return table
+
+
+def _set_rows(table: QTableWidget, rows: list[list]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+    table.resizeColumnsToContents()
+
+
+class AddUserDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Add user"))
+        form = QFormLayout(self)
+        self.name_edit = QLineEdit()
+        self.role_combo = QComboBox()
+        for role in roles.ROLES:
+            self.role_combo.addItem(roles.ROLE_LABELS_JA[role], role)
+        self.area_edit = QLineEdit()
+        self.area_edit.setPlaceholderText(self.tr("e.g. 中央 or 本庁, 追浜 (comma separated)"))
+        self.senior_check = QCheckBox(self.tr("Senior (veteran) nurse"))
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("User name"), self.name_edit)
+        form.addRow(self.tr("Role"), self.role_combo)
+        form.addRow(self.tr("Area"), self.area_edit)
+        form.addRow("", self.senior_check)
+        form.addRow(self.tr("Initial password"), self.password_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict:
+        areas = [a.strip() for a in self.area_edit.text().replace("、", ",").split(",") if a.strip()]
+        return {"name": self.name_edit.text().strip(), "role": self.role_combo.currentData(),
+                "password": self.password_edit.text(), "areas": areas, "senior": self.senior_check.isChecked()}
+
+
+class UsersView(QWidget):
+    def __init__(self, context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self._ready = False
+        layout = QVBoxLayout(self)
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("usersMessage")
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+
+        users_page = QWidget()
+        users_layout = QVBoxLayout(users_page)
+        self.users_table = _table([self.tr("User"), self.tr("Role"), self.tr("Area"), self.tr("Senior"),
+                                   self.tr("Password changed")])
+        users_layout.addWidget(self.users_table)
+        row = QHBoxLayout()
+        for text, slot in ((self.tr("Add user…"), self.add_user), (self.tr("Remove user"), self.remove_user),
+                           (self.tr("Reset password…"), self.reset_password)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addStretch(1)
+        users_layout.addLayout(row)
+        self.tabs.addTab(users_page, self.tr("Users"))
+
+        terminal_page = QWidget()
+        terminal_layout = QVBoxLayout(terminal_page)
+        self.terminal_label = QLabel("")
+        self.terminal_label.setWordWrap(True)
+        terminal_layout.addWidget(self.terminal_label)
+        self.register_button = QPushButton(self.tr("Register this terminal for exports"))
+        self.register_button.clicked.connect(self.register_terminal)
+        terminal_layout.addWidget(self.register_button)
+        terminal_layout.addStretch(1)
+        self.tabs.addTab(terminal_page, self.tr("Terminal"))
+
+        deletion_page = QWidget()
+        deletion_layout = QVBoxLayout(deletion_page)
+        self.requests_table = _table([self.tr("No."), self.tr("Kind"), self.tr("Target"), self.tr("Reason"),
+                                      self.tr("Requested"), self.tr("Executed"), self.tr("Rows removed")])
+        deletion_layout.addWidget(self.requests_table)
+        row = QHBoxLayout()
+        for text, slot in ((self.tr("Request deletion of a source…"), lambda: self.new_request("source")),
+                           (self.tr("Request deletion of a person…"), lambda: self.new_request("person")),
+                           (self.tr("Carry out selected request"), self.execute_selected)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addStretch(1)
+        deletion_layout.addLayout(row)
+        self.tabs.addTab(deletion_page, self.tr("Deletion requests"))
+
+        retention_page = QWidget()
+        retention_layout = QVBoxLayout(retention_page)
+        self.retention_table = _table([self.tr("Source"), self.tr("Policy"), self.tr("Last confirmed"),
+                                       self.tr("Data as of"), self.tr("Confirmation due"), self.tr("Note")])
+        retention_layout.addWidget(self.retention_table)
+        confirm = QPushButton(self.tr("Department confirmed keeping the selected source"))
+        confirm.clicked.connect(self.confirm_selected)
+        retention_layout.addWidget(confirm)
+        self.tabs.addTab(retention_page, self.tr("Retention"))
+        self.refresh()
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    # -- loading ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        session = self.context.session
+        self.context.worker.run(lambda: (list_accounts(session), is_registered(session.conn, session.terminal_id),
+                                         list_requests(session), retention_status(session)),
+                                on_done=self._show, on_error=self._error)
+
+    def _show(self, result) -> None:
+        accounts, registered, requests, retention = result
+        _set_rows(self.users_table, [[a.name, roles.ROLE_LABELS_JA.get(a.role, a.role), "、".join(a.areas) or "—",
+                                      "○" if a.senior else "", a.password_changed_at[:10]] for a in accounts])
+        tid = self.context.session.terminal_id
+        self.terminal_label.setText(
+            (self.tr("This terminal (%1) is registered: exports and prints are allowed here.") if registered
+             else self.tr("This terminal (%1) is not registered: exports and prints are refused here."))
+            .replace("%1", tid))
+        _set_rows(self.requests_table, [[r.request_id, r.kind, r.target, r.reason, r.requested_at[:16],
+                                         (r.executed_at or "")[:16], r.rows_removed]
+                                        for r in requests.itertuples(index=False)])
+        _set_rows(self.retention_table, [[r.source, r.policy, r.last_confirmed or "—", r.as_of or "—",
+                                          "要確認" if r.due else "", r.note] for r in retention.itertuples(index=False)])
+        due = int(retention["due"].sum())
+        self.tabs.setTabText(3, self.tr("Retention (%1 due)").replace("%1", str(due)) if due else self.tr("Retention"))
+        self._ready = True
+
+    def _done(self, message: str):
+        def show(_result=None):
+            self.message_label.setText(message)
+            self.refresh()
+        return show
+
+    def _error(self, error: BaseException) -> None:
+        self.message_label.setText(str(error) if isinstance(error, (PermissionError, ValueError, LookupError))
+                                   else self.tr("The operation failed."))
+
+    def _selected(self, table: QTableWidget) -> str | None:
+        row = table.currentRow()
+        return table.item(row, 0).text() if row >= 0 and table.item(row, 0) else None
+
+    # -- actions ---------------------------------------------------------------------------
+    def add_user(self) -> None:
+        dialog = AddUserDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.add_user_values(**dialog.values())
+
+    def add_user_values(self, name: str, role: str, password: str, areas: list[str], senior: bool = False) -> None:
+        self.context.worker.run(add_user, self.context.session, name, role, password, areas=areas, senior=senior,
+                                on_done=self._done(self.tr("User %1 added.").replace("%1", name)), on_error=self._error)
+
+    def remove_user(self) -> None:
+        name = self._selected(self.users_table)
+        if name and QMessageBox.question(self, self.tr("Remove user"),
+                                         self.tr("Remove %1 and their key slot?").replace("%1", name)
+                                         ) == QMessageBox.StandardButton.Yes:
+            self.context.worker.run(remove_user, self.context.session, name,
+                                    on_done=self._done(self.tr("User %1 removed.").replace("%1", name)),
+                                    on_error=self._error)
+
+    def reset_password(self) -> None:
+        name = self._selected(self.users_table)
+        if not name:
+            return
+        password, ok = QInputDialog.getText(self, self.tr("Reset password"),
+                                            self.tr("New password for %1:").replace("%1", name),
+                                            QLineEdit.EchoMode.Password)
+        if ok:
+            self.context.worker.run(change_password, self.context.session, "", password, name=name,
+                                    on_done=self._done(self.tr("Password of %1 reset.").replace("%1", name)),
+                                    on_error=self._error)
+
+    def register_terminal(self) -> None:
+        self.context.worker.run(register_terminal, self.context.session, "",
+                                on_done=self._done(self.tr("This terminal is now registered for exports.")),
+                                on_error=self._error)
+
+    def new_request(self, kind: str) -> None:
+        prompt = self.tr("Source key (e.g. epds, receipt):") if kind == "source" else self.tr("Research ID:")
+        target, ok = QInputDialog.getText(self, self.tr("Deletion request"), prompt)
+        if ok and target.strip():
+            reason, _ = QInputDialog.getText(self, self.tr("Deletion request"), self.tr("Reason:"))
+            self.context.worker.run(request_deletion, self.context.session, kind, target, reason,
+                                    on_done=self._done(self.tr("Deletion request recorded.")), on_error=self._error)
+
+    def execute_selected(self) -> None:
+        request_id = self._selected(self.requests_table)
+        if request_id and QMessageBox.warning(
+                self, self.tr("Carry out deletion"),
+                self.tr("The data will be removed physically and cannot be restored. Continue?"),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes:
+            self.context.worker.run(execute_request, self.context.session, int(request_id),
+                                    on_done=self._done(self.tr("Deletion carried out.")), on_error=self._error)
+
+    def confirm_selected(self) -> None:
+        source = self._selected(self.retention_table)
+        if source:
+            self.context.worker.run(confirm_retention, self.context.session, source,
+                                    on_done=self._done(self.tr("Retention of %1 confirmed.").replace("%1", source)),
+                                    on_error=self._error)
