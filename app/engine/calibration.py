@@ -144,7 +144,7 @@ def fit_weights(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> WeightFit:
     """Logistic regression of the list on the flags, regularisation chosen by stratified CV."""
     y = np.asarray(y, dtype=int)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    search = GridSearchCV(LogisticRegression(max_iter=2000), {"C": np.logspace(-3, 2, 8)}, cv=cv,
+    search = GridSearchCV(LogisticRegression(solver="liblinear", max_iter=2000), {"C": np.logspace(-3, 2, 8)}, cv=cv,
                           scoring="roc_auc")
     search.fit(X.to_numpy(dtype=float), y)
     lr = search.best_estimator_
@@ -162,7 +162,8 @@ def out_of_fold_probability(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -
     if k < 2:
         return np.full(len(y), np.nan)
     cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return cross_val_predict(LogisticRegression(max_iter=2000), X.to_numpy(float), y, cv=cv,
+    # liblinear: same L2 model, several times faster than lbfgs on a few binary columns
+    return cross_val_predict(LogisticRegression(solver="liblinear", max_iter=2000), X.to_numpy(float), y, cv=cv,
                              method="predict_proba")[:, 1]
 
 
@@ -235,7 +236,7 @@ def validate(X: pd.DataFrame, y, weights: dict[str, float], groups: dict[str, pd
     idx = np.arange(len(y))
     tr, te = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
     Xv = X.to_numpy(float)
-    model = LogisticRegression(max_iter=2000).fit(Xv[tr], y[tr])
+    model = LogisticRegression(solver="liblinear", max_iter=2000).fit(Xv[tr], y[tr])
     p = model.predict_proba(Xv[te])[:, 1]
     w = np.array([weights.get(c, 0.0) for c in X.columns])
     score = Xv[te] @ w

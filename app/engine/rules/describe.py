@@ -32,7 +32,7 @@ def _diagnoses(attrs: pd.Series) -> pd.Series:
             d = json.loads(text) if text else {}
         except ValueError:
             return ""
-        return "・".join(str(x.get("name", x.get("code", ""))) for x in d.get("diagnoses", []) if isinstance(x, dict))
+        return "・".join(str(x.get("name") or x.get("code") or "") for x in d.get("diagnoses", []) if isinstance(x, dict))
     return attrs.map(names)
 
 

@@ -379,9 +379,15 @@ def eval_due_checkups(ctx: EvalContext, rule: Rule) -> RuleOutput:
         mdate = pd.Series("", index=range(ctx.n), dtype=object)
         mdate.iloc[first_mis["_pos"].to_numpy()] = first_mis["date"].dt.strftime("%Y-%m").to_numpy()
         label = d["subtype"] + ("健診" if rule.get("event_types", ["checkup"]) == ["checkup"] else "歯科健診")
+        # month text only where it is shown (children with no record), vectorised
+        end_txt = np.full(ctx.n, "", dtype=object)
+        nr = np.flatnonzero(no_record)
+        if len(nr):
+            we = window_end[nr].astype("int64")
+            end_txt[nr] = pd.Series(we // 12).astype(str).str.zfill(4).to_numpy(dtype=object) + "-" + \
+                pd.Series(we % 12 + 1).astype(str).str.zfill(2).to_numpy(dtype=object)
         piece = np.where(has_missed, label + " 未受診(" + mdate + ")" + np.where(attended, "→後日受診", ""),
-                         np.where(no_record, label + " 受診記録なし(対象" +
-                                  pd.Series(window_end).map(ages.month_text).to_numpy() + "まで)", ""))
+                         np.where(no_record, label + " 受診記録なし(対象" + end_txt + "まで)", ""))
         piece = pd.Series(piece, dtype=object)
         detail = detail + np.where((detail != "") & (piece != ""), "、", "") + piece
         trig_parts.append(mis)
