@@ -146,3 +146,46 @@ def propose(districts: pd.DataFrame, total_nurses: int | None = None, total_seni
     d["load_after"] = load(visits, alloc)
     d["quota"] = total_nurses * visits / visits.sum() if visits.sum() > 0 else 0.0
     return Proposal(d, total_nurses, total_seniors, minimum)
+
+
+PLAN_COLUMNS = {
+    "district": "地区",
+    "children": "子どもの数",
+    "flagged": "抽出",
+    "not_followed": "抽出・未フォロー",
+    "visits": "月あたり想定訪問数",
+    "nurses": "保健師数（現在）",
+    "seniors": "うちベテラン（現在）",
+    "load_before": "1人あたり訪問（現在）",
+    "nurses_after": "保健師数（提案）",
+    "seniors_after": "うちベテラン（提案）",
+    "load_after": "1人あたり訪問（提案）",
+}
+
+
+def format_load(value) -> str:
+    """A load per nurse as shown: one decimal, ∞ for visits without a nurse (— when hidden is the caller's)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if np.isinf(value):
+        return "∞"
+    return f"{value:,.1f}"
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The proposal as the chief sees it, every cell a string (``<5``/``X`` where hidden).
+
+    Only area rows, never individual ones; this is what the export and the printed page carry.
+    """
+    from app.engine.aggregates import display
+
+    out = pd.DataFrame({"district": table["district"].astype(str)})
+    for col in ("children", "flagged", "not_followed", "visits"):
+        states = table.get(col + "_state", pd.Series("", index=table.index)).fillna("").astype(str)
+        out[col] = [display(v, s, col) for v, s in zip(table[col], states)]
+    for col in ("nurses", "seniors", "nurses_after", "seniors_after"):
+        out[col] = table[col].fillna(0).astype(int).astype(str)
+    for col in ("load_before", "load_after"):
+        hidden = table.get("visits_state", pd.Series("", index=table.index)).fillna("").astype(str) != ""
+        out[col] = ["—" if h else format_load(float(v)) for v, h in zip(table[col], hidden)]
+    return out.rename(columns=PLAN_COLUMNS)

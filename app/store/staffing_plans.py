@@ -112,3 +112,104 @@ def list_plans(session) -> pd.DataFrame:
         "SELECT plan_id, created_at, created_by, target, run_ref, totals FROM staffing_plans ORDER BY plan_id DESC"
     ).fetchall()
     return pd.DataFrame(rows, columns=["plan_id", "created_at", "created_by", "target", "run_ref", "totals"])
+
+
+# ---------------------------------------------------------------------------------------------
+# What the staffing view loads, and the plan's way out (export gate).
+
+
+class PlanData:
+    """Everything the staffing view shows for one target (aggregates only, suppressed as due)."""
+
+    def __init__(self, target, figures, proposal=None, staff=None, trends=None, can_plan=False):
+        self.target = target
+        self.figures = figures          # queries.aggregates.AreaFigures
+        self.proposal = proposal        # engine.staffing.Proposal (table already suppressed) or None
+        self.staff = staff              # district, nurses, seniors as stored
+        self.trends = trends            # queries.aggregates.trend_figures frame
+        self.can_plan = can_plan
+
+
+def complete_staff(staff: pd.DataFrame, districts: list[str]) -> pd.DataFrame:
+    """One row per district (0 nurses where nothing was entered yet)."""
+    base = pd.DataFrame({"district": list(districts)})
+    got = staff[["district", "nurses", "seniors"]] if len(staff) else pd.DataFrame(columns=["district", "nurses", "seniors"])
+    out = base.merge(got, on="district", how="left")
+    for col in ("nurses", "seniors"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int)
+    return out
+
+
+def load_plan_data(session, target: str = "abuse", staff: pd.DataFrame | None = None,
+                   total_nurses: int | None = None, total_seniors: int | None = None,
+                   minimum: int = 1, save_staff: bool = False) -> PlanData:
+    """Figures, trends and (for PLAN_STAFFING) the stored staff and the proposal, in one call.
+
+    ``staff`` replaces the stored staff for the proposal; with ``save_staff`` it is stored
+    first (audited). Roles with VIEW_AGGREGATES only get the figures without a proposal.
+    """
+    from app.store.areas import all_districts
+    from app.store.queries.aggregates import area_figures, staffing_proposal, trend_figures
+
+    session.require(roles.VIEW_AGGREGATES)
+    trends = trend_figures(session, target)
+    if not session.can(roles.PLAN_STAFFING):
+        return PlanData(target, area_figures(session), trends=trends)
+    visible = session.visible_districts()
+    districts = all_districts() if visible is None else visible
+    if staff is not None and save_staff:
+        set_district_staff(session, staff)
+    staff = complete_staff(district_staff(session) if staff is None else staff, districts)
+    proposal, figures = staffing_proposal(session, target, staff, total_nurses, total_seniors, minimum)
+    return PlanData(target, figures, proposal, staff, trends, can_plan=True)
+
+
+def export_plan(session, frame: pd.DataFrame, path, *, fmt: str = "csv", encrypt: bool = True,
+                passphrase: str | None = None, plaintext_confirmed: bool = False, title: str = "配置計画"):
+    """The plan table (display strings, areas only) through the export gate (EXPORT_PLAN).
+
+    No ``@requires`` here on purpose: the gate checks the terminal and the role itself and logs
+    a refusal, so the auditor sees attempts too.
+    """
+    from app.store.exports import export_frame
+
+    return export_frame(session, frame, path, capability=roles.EXPORT_PLAN, kind="staffing_plan", fmt=fmt,
+                        encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                        title=title, object_ids=frame.iloc[:, 0].astype(str).tolist() if len(frame) else [])
+
+
+def authorize_plan_print(session, *, encrypt: bool = True, passphrase: str | None = None,
+                         plaintext_confirmed: bool = False) -> str:
+    """Check (terminal, EXPORT_PLAN, encryption choice) and log a printout; returns its footer."""
+    from app.store.accounts import AccountError, check_password_policy
+    from app.store.exports import ExportRefused, authorize_print, check_allowed
+
+    check_allowed(session, roles.EXPORT_PLAN)
+    if not encrypt and not plaintext_confirmed:
+        raise ExportRefused("暗号化しない出力には、警告を確認したうえでの明示的な選択が必要です。")
+    if encrypt:
+        if not passphrase:
+            raise ExportRefused("暗号化のパスフレーズを入力してください。")
+        try:
+            check_password_policy(passphrase)
+        except AccountError as exc:
+            raise ExportRefused(str(exc).replace("パスワード", "パスフレーズ")) from None
+    return authorize_print(session, roles.EXPORT_PLAN, "staffing_plan")
+
+
+def write_plan_document(session, data: bytes, path, *, content_type: str = "pdf", encrypt: bool = True,
+                        passphrase: str | None = None, footer: str = "") -> Path:
+    """Write a printable plan (already authorised): sealed in the .mmx container unless plain was chosen."""
+    from app.store.exports import CONTAINER_SUFFIX, check_allowed, encrypt_container
+
+    check_allowed(session, roles.EXPORT_PLAN)
+    path = Path(path)
+    if encrypt:
+        if path.suffix != CONTAINER_SUFFIX:
+            path = path.with_name(path.name + CONTAINER_SUFFIX)
+        data = encrypt_container(data, passphrase, {
+            "name": path.name.removesuffix(CONTAINER_SUFFIX), "content_type": content_type, "created": now_iso(),
+            "user": session.user, "terminal": session.terminal_id, "footer": footer})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path

@@ -8,8 +8,16 @@ from it. Areas are limited to ``session.visible_districts()``.
 
 What is counted:
 - children: persons of kind ``child`` still resident (``resident_to`` empty);
-- flagged for a target: at least ``min_flags`` rules flagged in the newest run of that target
-  (the working list's default filter is the same: one flag or more);
+- flagged ("high need") for a target, in the newest run of that target: the child is in the
+  top ``top_share`` (default ``TOP_SHARE`` = 10 %) of the run's own ranking with a score above
+  zero — ``scores.rank <= ceil(top_share × runs.children)`` and ``scores.score > 0``. Most
+  children carry at least one single rule flag (the report's eight items fire widely), so
+  "one flag or more" would count most of the city; the scoring engineer defines no cut of
+  its own in the run, and this one follows theirs where they draw one: ``compare_runs`` puts a
+  child "on the list" when ranked within the top k with a score above zero, and
+  ``calibration.validate`` reports each district's share in the top 10 %. A share of the
+  run (not a fixed k) keeps the cut meaningful at any city size. A run without scores (an
+  older store) falls back to "at least one rule flagged", and the figures say so;
 - followed: a follow-up record other than 未対応, or an assessment whose フォロー状況 says
   済/中/継続 (as the working list counts it); in support: latest status 支援中(ケース化);
 - change: flagged now minus flagged in the run before (same target).
@@ -29,8 +37,12 @@ from app.store.areas import all_districts
 from app.store.queries import requires
 
 ASSESSMENT_FOLLOWED = ("済", "中", "継続")
+TOP_SHARE = 0.10
+HIGH_NEED_TEXT = "抽出 = 実行のスコア順位で上位{share:.0%}（スコア0より大）"
+FALLBACK_TEXT = "この実行にはスコアがないため、抽出 = ルールが1つ以上該当"
 IN_SUPPORT = "支援中(ケース化)"
 NOT_FOLLOWED = "未対応"
+UNKNOWN_DISTRICT = "地区不明"   # a child whose address has no district (kept in the city total)
 
 
 @dataclass
@@ -58,20 +70,30 @@ def _runs(conn, target: str) -> list[dict]:
         return []
     cols = _columns(conn, "runs")
     key = "run_id" if "run_id" in cols else "rowid"
-    wanted = [c for c in ("created_at", "as_of") if c in cols]
+    wanted = [c for c in ("created_at", "as_of", "children") if c in cols]
     where, params = ("WHERE target = ?", [target]) if "target" in cols else ("", [])
     rows = conn.execute(f"SELECT {key}{''.join(', ' + c for c in wanted)} FROM runs {where} ORDER BY {key}",
                         params).fetchall()
     return [dict(zip(["run_id", *wanted], r)) for r in rows]
 
 
-def _flagged(conn, run: dict, target: str, min_flags: int) -> pd.DataFrame:
-    cols = _columns(conn, "flags")
-    where, params = ("run_id = ?", [run["run_id"]]) if "run_id" in cols else ("1=1", [])
-    flag_col = "flagged" if "flagged" in cols else "1"
-    rows = conn.execute(
-        f"SELECT person_id FROM flags WHERE {where} AND {flag_col} GROUP BY person_id HAVING COUNT(*) >= ?",
-        params + [min_flags]).fetchall()
+def _flagged(conn, run: dict, target: str, top_share: float = TOP_SHARE) -> pd.DataFrame:
+    """The run's high-need children (see the module docstring): top ``top_share`` by rank, score > 0."""
+    run_id = run["run_id"]
+    has_scores = _table_exists(conn, "scores") and conn.execute(
+        "SELECT 1 FROM scores WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None
+    if has_scores:
+        total = run.get("children") or conn.execute("SELECT COUNT(*) FROM scores WHERE run_id = ?",
+                                                    (run_id,)).fetchone()[0]
+        k = int(np.ceil(top_share * int(total)))
+        rows = conn.execute("SELECT person_id FROM scores WHERE run_id = ? AND rank <= ? AND score > 0",
+                            (run_id, k)).fetchall()
+    else:
+        cols = _columns(conn, "flags")
+        where, params = ("run_id = ?", [run_id]) if "run_id" in cols else ("1=1", [])
+        flag_col = "flagged" if "flagged" in cols else "1"
+        rows = conn.execute(f"SELECT DISTINCT person_id FROM flags WHERE {where} AND {flag_col}", params).fetchall()
+    run["high_need"] = HIGH_NEED_TEXT.format(share=top_share) if has_scores else FALLBACK_TEXT
     return pd.DataFrame({"person_id": [r[0] for r in rows], "target": target})
 
 
@@ -80,7 +102,10 @@ def _children(session) -> pd.DataFrame:
     rows = session.conn.execute(
         f"SELECT person_id, district, town FROM persons WHERE kind = 'child' AND resident_to IS NULL AND {where}",
         params).fetchall()
-    return pd.DataFrame(rows, columns=["person_id", "district", "town"])
+    frame = pd.DataFrame(rows, columns=["person_id", "district", "town"])
+    frame["district"] = frame["district"].fillna("").replace("", UNKNOWN_DISTRICT)
+    frame["town"] = frame["town"].fillna("")
+    return frame
 
 
 def _followups(conn, ids: set[str], before: str | None = None) -> pd.DataFrame:
@@ -116,7 +141,7 @@ def _towns(session) -> pd.DataFrame:
     return towns if visible is None else towns[towns["district"].isin(visible)]
 
 
-def _exact(session, min_flags: int = 1, run_index: int = -1, model: agg.VisitModel = agg.VisitModel()):
+def _exact(session, top_share: float = TOP_SHARE, run_index: int = -1, model: agg.VisitModel = agg.VisitModel()):
     """Exact figures (kept inside this module) and the runs used."""
     conn = session.conn
     children = _children(session)
@@ -127,9 +152,9 @@ def _exact(session, min_flags: int = 1, run_index: int = -1, model: agg.VisitMod
         if len(runs) >= -run_index:
             run = runs[run_index]
             used[target] = run
-            flagged.append(_flagged(conn, run, target, min_flags))
+            flagged.append(_flagged(conn, run, target, top_share))
             if len(runs) >= 1 - run_index:
-                previous.append(_flagged(conn, runs[run_index - 1], target, min_flags))
+                previous.append(_flagged(conn, runs[run_index - 1], target, top_share))
     flagged_df = pd.concat(flagged, ignore_index=True) if flagged else pd.DataFrame(columns=["person_id", "target"])
     prev_df = pd.concat(previous, ignore_index=True) if previous else None
     cut = None
@@ -148,16 +173,16 @@ def _suppress_for(session) -> bool:
 
 
 @requires(roles.VIEW_AGGREGATES, data_class="aggregates")
-def area_figures(session, min_flags: int = 1) -> AreaFigures:
+def area_figures(session, top_share: float = TOP_SHARE) -> AreaFigures:
     """Figures per district and town for every target, suppressed as the role requires."""
-    figures, used = _exact(session, min_flags)
+    figures, used = _exact(session, top_share)
     message = "" if used else "スコアリングの結果がまだありません（抽出数は0として表示）"
     session.audit("view_aggregates", "aggregates", list(used), {"suppressed": _suppress_for(session)})
     return AreaFigures(agg.suppress(figures, enabled=_suppress_for(session)), used, message)
 
 
 @requires(roles.VIEW_AGGREGATES, data_class="aggregates")
-def trend_figures(session, target: str = "abuse", min_flags: int = 1, last: int = 8) -> pd.DataFrame:
+def trend_figures(session, target: str = "abuse", top_share: float = TOP_SHARE, last: int = 8) -> pd.DataFrame:
     """District figures for each of the last ``last`` runs of ``target`` (oldest first), suppressed.
 
     Columns: run_id, created_at, district, children, flagged, not_followed, visits and their
@@ -166,7 +191,7 @@ def trend_figures(session, target: str = "abuse", min_flags: int = 1, last: int 
     runs = _runs(session.conn, target) if _table_exists(session.conn, "flags") else []
     out = []
     for i in range(max(0, len(runs) - last), len(runs)):
-        figures, used = _exact(session, min_flags, run_index=i - len(runs))
+        figures, used = _exact(session, top_share, run_index=i - len(runs))
         s = agg.suppress(figures, enabled=_suppress_for(session))
         d = s.district[s.district["target"] == target].copy()
         d.insert(0, "run_id", runs[i]["run_id"])
@@ -177,15 +202,17 @@ def trend_figures(session, target: str = "abuse", min_flags: int = 1, last: int 
 
 @requires(roles.PLAN_STAFFING, data_class="aggregates")
 def staffing_proposal(session, target: str, staff: pd.DataFrame, total_nurses: int | None = None,
-                      total_seniors: int | None = None, minimum: int = 1, min_flags: int = 1):
+                      total_seniors: int | None = None, minimum: int = 1, top_share: float = TOP_SHARE):
     """The allocation proposal on exact visits, returned with every hidden figure removed.
 
     ``staff``: district, nurses, seniors (current). Returns (Proposal, AreaFigures). The
     proposal's table carries only what the chief may see: visits and loads are NaN where
     the district's visits are suppressed (their ``visits_state`` says why).
     """
-    exact, used = _exact(session, min_flags)
+    exact, used = _exact(session, top_share)
     d = exact["district"][exact["district"]["target"] == target][["district", "children", "not_followed", "visits"]]
+    # No nurse can be sent to an unknown district: it stays in the figures, not in the plan.
+    d = d[d["district"] != UNKNOWN_DISTRICT]
     d = d.merge(staff[["district", "nurses", "seniors"]], on="district", how="left")
     proposal = propose(d, total_nurses, total_seniors, minimum)
     shown = agg.suppress(exact, enabled=_suppress_for(session))
