@@ -250,3 +250,16 @@ def test_results_frame_of_a_real_run(nurse, manager):
     after = worklist_data(nurse).frame.set_index("person_id").loc[pid]
     assert after["followup_status"] == "支援中(ケース化)" and after["status_since"] == "支援中(ケース化)"
     assert bool(after["followed"])
+
+
+def test_names_only_after_explicit_logged_reveal(nurse):
+    pytest.importorskip("app.store.scoring_runs")
+    from app.store.queries.worklist import worklist_data
+
+    hidden = worklist_data(nurse)
+    assert "name_kanji" not in hidden.frame
+    before = nurse.conn.execute("SELECT count(*) FROM audit_log WHERE action = 'identity_show'").fetchone()[0]
+    shown = worklist_data(nurse, reveal=True)
+    assert "name_kanji" in shown.frame and (shown.frame["name_kanji"] != "").any()
+    after = nurse.conn.execute("SELECT count(*) FROM audit_log WHERE action = 'identity_show'").fetchone()[0]
+    assert after == before + 1

@@ -181,9 +181,10 @@ class EvidencePanel(QWidget):
         if item is None:
             return
         kind = item.data(0, KindRole)
+        # A flag highlights its rule's evidence; a single row highlights just its events.
         if kind == "flag":
             self.rule_selected.emit(item.data(0, RuleRole))
-        if kind in ("flag", "row"):
+        elif kind == "row":
             ids = item.data(0, EventIdsRole) or []
             if ids:
                 self.events_selected.emit(list(ids))
