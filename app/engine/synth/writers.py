@@ -4,7 +4,6 @@ with each source's encoding, date style and mess; every data record is logged fo
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,18 +69,24 @@ class Truth:
 
 def serialize(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
     """CSV text with CRLF line ends and the physical start line of each record (header = 1).
-    Fields with a comma, quote or line break are quoted (pandas' C writer, QUOTE_MINIMAL)."""
+    Fields with a comma, quote or line break are quoted (RFC 4180, as QUOTE_MINIMAL)."""
     frame = frame.reset_index(drop=True)
     nl = np.zeros(len(frame), dtype=np.int64)
+    cols = []
     for c in frame.columns:
-        col = frame[c]
-        # A C-level join finds the rare columns holding line breaks at all.
-        if col.dtype == object and "\n" in "".join(col.tolist()):
+        vals = frame[c].astype(str).tolist()
+        joined = "".join(vals)  # one C-level pass finds the rare columns that need quoting
+        if any(ch in joined for ch in ',"\r\n'):
+            col = pd.Series(vals, dtype=object)
+            need = col.str.contains('[",\r\n]', regex=True)
+            col = col.where(~need, '"' + col.str.replace('"', '""', regex=False) + '"')
             nl += col.str.count("\n").to_numpy()
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\r\n")
+            vals = col.tolist()
+        cols.append(vals)
+    lines = list(map(",".join, zip(*cols)))
     start = 2 + np.concatenate([[0], np.cumsum(nl + 1)[:-1]]) if len(frame) else np.zeros(0, int)
-    return buf.getvalue(), start
+    body = "\r\n".join(lines) + "\r\n" if lines else ""
+    return ",".join(frame.columns) + "\r\n" + body, start
 
 
 def person_columns(world, pids: np.ndarray, style: SourceStyle, rng, truth: Truth, *,
