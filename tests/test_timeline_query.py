@@ -128,3 +128,28 @@ def test_templates_per_role_user_copies_and_admin_edits(store):
     names = [t.name for t in load_templates(open_as(path, "nurse"))]
     assert "乳児訪問（改）" in names
     assert _audited(admin, "timeline_template_edit") == [["infant_visit"]]
+
+
+def test_view_opens_through_the_worker_and_saves_a_template(qtbot, store):
+    from app.views.context import AppContext
+    from app.views.timeline_view import TimelineView
+    from app.views.worker import ImmediateWorker
+
+    path, _ = store
+    nurse = open_as(path, "nurse")
+    context = AppContext(nurse, ImmediateWorker())
+    view = TimelineView(context)
+    qtbot.addWidget(view)
+    context.selection.open_child.emit(CHILD_ID)            # e.g. from the working list
+    assert view.data is not None and view.data.child["person_id"] == CHILD_ID
+    assert not view.data.is_sample and not view.sample_badge.isVisibleTo(view)
+    assert "cg_referral" not in [t.id for t in view.templates]
+    view.apply_template("infant_visit")
+    view.set_lane_visible("household", False)
+    view.save_template_as("訪問前チェック")
+    assert view.template.name == "訪問前チェック" and not view.template.shipped
+    assert "household" not in view.template.lanes and "guardian" in view.template.lanes
+    assert "household" not in view.visible_lane_groups()
+    context.selection.open_child.emit("1000009")              # outside her area
+    assert "表示できません" in view.header.text()
+    assert view.data is None and view.plot.model is None and not view.plot._items  # nothing left over

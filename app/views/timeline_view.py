@@ -18,8 +18,8 @@ import sys
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from app.engine import timeline_layout as tl
 from app.models.timeline_model import (DISCLOSURE_STYLE, FLAG_STYLE, SERIES, WINDOW_STYLE,
@@ -75,6 +75,10 @@ class TimelineView(QWidget):
         self.lanes_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.lanes_menu = QMenu(self)
         self.lanes_button.setMenu(self.lanes_menu)
+        self.save_button = QToolButton()
+        self.save_button.setText(self.tr("Save as mine…"))
+        self.save_button.clicked.connect(self._ask_template_name)
+        self.save_button.setEnabled(context is not None)
         self.household_box = QCheckBox(self.tr("Household"))
         self.household_box.toggled.connect(self.set_household_mode)
         self.wareki_box = QCheckBox(self.tr("Japanese era years"))
@@ -92,6 +96,7 @@ class TimelineView(QWidget):
         top.addWidget(QLabel(self.tr("Template")))
         top.addWidget(self.template_box)
         top.addWidget(self.lanes_button)
+        top.addWidget(self.save_button)
         top.addWidget(self.household_box)
         top.addWidget(self.wareki_box)
         top.addWidget(QLabel(self.tr("Graph")))
@@ -140,6 +145,11 @@ class TimelineView(QWidget):
                                 on_done=self.set_data, on_error=self._load_failed)
 
     def _load_failed(self, error: BaseException) -> None:
+        # Never leave the previous child on screen under another child's error.
+        self.data, self.model = None, None
+        self.plot.clear_child()
+        self.sample_badge.hide()
+        self.freshness.clear()
         self.error_text = str(error)
         self.header.setText(self.tr("Could not open the record: %1").replace("%1", self.error_text))
 
@@ -246,6 +256,29 @@ class TimelineView(QWidget):
 
     def visible_lane_groups(self) -> list[str]:
         return sorted({self.model.lane_group(k) for k in self.model.lane_keys()}) if self.model else []
+
+    def _ask_template_name(self) -> None:
+        name, ok = QInputDialog.getText(self, self.tr("Save template"), self.tr("Name of your template:"))
+        if ok and name.strip():
+            self.save_template_as(name.strip())
+
+    def save_template_as(self, name: str) -> None:
+        """Save the current template with the lanes now shown as the user's own (in the store)."""
+        from app.store.queries.timeline import save_user_template
+
+        base = self.template.id if self.template.shipped else self._base_of(self.template)
+        lanes = self.template.visible(self.hidden)
+
+        def saved(template):
+            self._load_templates()
+            self.apply_template(template.id)
+
+        self.context.worker.run(save_user_template, self.context.session, base, name, lanes,
+                                self.series_box.currentData(), on_done=saved, on_error=self._load_failed)
+
+    def _base_of(self, template: tl.LaneTemplate) -> str:
+        # User templates are named "user:<base id>:<name>".
+        return template.id.split(":", 2)[1]
 
     # -- range, modes, selection -----------------------------------------------------
     def set_range_preset(self, key: str) -> None:

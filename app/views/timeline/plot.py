@@ -10,6 +10,7 @@ API (the view uses only this):
 - ``set_model(model)`` build every item once for a ``TimelineModel``;
 - ``set_series(key)`` switch the numeric series (``SERIES`` keys);
 - ``set_day_range(lo, hi)`` / ``day_range()`` the visible x range;
+- ``clear_child()`` show nothing;
 - ``highlight_rows(rows)`` ring these event rows (empty clears);
 - ``describe_at(x, y, plot="lanes")`` tooltip text of the mark nearest to a data point;
 - ``wareki(on)`` 和暦 labels on the date axes;
@@ -159,6 +160,18 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
         self.overview.setYRange(y_lo, 0.8, padding=0)
         self.set_series(self._series_key)
         self.set_day_range(lo, hi)
+
+    def clear_child(self) -> None:
+        """Remove every item (no child shown). Not ``clear``: GraphicsLayoutWidget binds that
+        name to its layout's clear, which would remove the plots themselves."""
+        for plot, item in self._items:
+            plot.removeItem(item)
+        for item in self._series_items:
+            self.series.removeItem(item)
+        self._items, self._series_items = [], []
+        self._series_rows, self._series_xy = np.array([], dtype=int), (np.array([]), np.array([]))
+        self.lanes.getAxis("left").setTicks([[]])
+        self.model = None
 
     def _add(self, plot, item) -> None:
         plot.addItem(item)
