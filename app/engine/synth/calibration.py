@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.engine.synth.schedules import _growth_ref, z_from_value
+from app.engine.synth.schedules import growth_reference, z_from_value
 
 # Table 7-36: (custody-list children, others) flagged.
 REPORT = {
@@ -54,7 +54,7 @@ def item_flags(world) -> pd.DataFrame:
     f3 = pid.isin(nv["pid"]).to_numpy()
     # ④ weight percentile against the 2023 reference (not cohort percentiles).
     att = chk[chk["attended"]].copy()
-    ref = _growth_ref()
+    ref = growth_reference()
     att["wz"] = z_from_value(ref, att["sex"].to_numpy(), att["age_months"].to_numpy(),
                              att["weight"].to_numpy(), "weight")
     inf = att[att["kind"].isin(["4か月", "10か月"])].sort_values("date").groupby("pid").tail(1)

@@ -88,7 +88,8 @@ def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
     return out.sort_values(["pid", "date", "vaccine", "dose"], kind="stable").reset_index(drop=True)
 
 
-def _growth_ref() -> pd.DataFrame:
+def growth_reference() -> pd.DataFrame:
+    """The 2023 growth reference (p3/p50/p97 of height and weight by sex and month)."""
     return pd.read_csv(resource_path("reference", "growth_r5_2023.csv"), encoding="utf-8")
 
 
@@ -130,7 +131,7 @@ def checkups(rng, kids: pd.DataFrame, asof: int, tune: dict) -> pd.DataFrame:
     z = kids["risk"].to_numpy()
     birth = kids["birth"].to_numpy()
     sex = kids["sex"].to_numpy()
-    ref = _growth_ref()
+    ref = growth_reference()
     person_noise = rng.normal(0, 0.8, n)
     zw0 = rng.standard_normal(n)  # each child's own growth channel (tracks between checkups)
     zh0 = 0.5 * zw0 + 0.87 * rng.standard_normal(n)

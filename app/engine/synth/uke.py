@@ -43,7 +43,7 @@ def _name_fields(world, pids: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _records(cols: list) -> pd.Series:
-    s = pd.Series(cols[0]).astype(str) if not isinstance(cols[0], str) else None
+    """Comma-joined records from a list of per-receipt arrays and constant strings."""
     parts = [pd.Series(np.asarray(c, dtype=object)).astype(str) if not isinstance(c, str) else c for c in cols]
     n = max(len(p) for p in parts if not isinstance(p, str))
     parts = [pd.Series([p] * n) if isinstance(p, str) else p.reset_index(drop=True) for p in parts]
@@ -73,7 +73,6 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     rtype = np.where(ko, "1124", "1114")
     special = np.where(r["income_code"].to_numpy() > 0, r["income_code"].astype(str).to_numpy(), "")
     chart = pd.Series(rng.integers(100000, 999999, n)).astype(str).to_numpy()
-    empty = [""] * 0
     re_cols = ["RE", r["rno"].to_numpy(), rtype, ym, name, sex, bd, "", "", "", "", special, "",
                chart, "", "", "", "", "", "", ""] + [""] * 15 + [kana, ""]
     re = _records(re_cols)
@@ -93,8 +92,7 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     kinds = r["night_kind"].to_numpy()
     nc = np.array([NIGHT_CODES.get(k, ("", ""))[0 if f else 1] for k, f in zip(kinds, first)], dtype=object)
     npts = np.where(kinds == "深夜", "695", np.where(kinds == "休日", "365", "200"))
-    total = (nvis * (base_pts.astype(int) + infant_pts.astype(int)) + np.where(night, npts.astype(int), 0)
-             + np.where(ko, 0, 0))
+    total = nvis * (base_pts.astype(int) + infant_pts.astype(int)) + np.where(night, npts.astype(int), 0)
     hon = _records(["HO", INSURER, "", pd.Series(rng.integers(10000000, 99999999, n)).astype(str).to_numpy(),
                     nvis, total, "", "", "", "", "", "", "", "", ""])
     kor = _records(["KO", PUBLIC_PAYER, pd.Series(rng.integers(1000000, 9999999, n)).astype(str).to_numpy(),
