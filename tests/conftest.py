@@ -77,3 +77,26 @@ def open_as(path: Path, user: str):
     from app.store.opening import open_store
 
     return open_store(path, user, PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def scored_store(tmp_path_factory):
+    """A small municipality through the real pipeline: generate → import → score, with one
+    account per role. Shared by the session: open your own Session with ``open_as`` and do
+    not change it (build your own store for tests that write)."""
+    from app.engine.synth import generate_delivery
+    from app.store.accounts import add_user
+    from app.store.importing import import_delivery
+    from app.store.opening import create_store
+    from app.store.scoring_runs import run_active_rulesets
+
+    base = tmp_path_factory.mktemp("scored")
+    generate_delivery(base / "delivery", children=300, seed=7)
+    session = create_store(base / "store.db", "admin", PASSWORD)
+    for name, role, areas in (("nurse", "nurse", ["中央"]), ("nurse_noarea", "nurse", []),
+                              ("manager", "cg_manager", []), ("chief", "chief", []), ("auditor", "auditor", [])):
+        add_user(session, name, role, PASSWORD, areas=areas)
+    import_delivery(session, base / "delivery")
+    run_active_rulesets(session)
+    session.close()
+    return base / "store.db"

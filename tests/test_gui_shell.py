@@ -14,7 +14,7 @@ from conftest import PASSWORD, open_as
 
 EXPECTED_VIEWS = {
     "nurse": ["list", "timeline"],
-    "cg_manager": ["list", "timeline", "map", "staffing"],
+    "cg_manager": ["list", "timeline", "map", "staffing", "rules"],
     "chief": ["map", "staffing"],
     "data_admin": ["map", "staffing", "import", "rules", "users"],
     "auditor": ["audit"],

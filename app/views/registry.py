@@ -27,7 +27,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("map", "app.views.map_view:MapView", (roles.VIEW_AGGREGATES,)),
     ViewSpec("staffing", "app.views.staffing_view:StaffingView", (roles.PLAN_STAFFING, roles.VIEW_AGGREGATES)),
     ViewSpec("import", "app.views.import_view:ImportView", (roles.IMPORT,)),
-    ViewSpec("rules", "app.views.rules_view:RulesView", (roles.MANAGE_RULES,)),
+    ViewSpec("rules", "app.views.rules_view:RulesView", (roles.MANAGE_RULES, roles.VIEW_SCORE)),
     ViewSpec("audit", "app.views.audit_view:AuditView", (roles.VIEW_AUDIT,)),
     ViewSpec("users", "app.views.users_view:UsersView", (roles.MANAGE_USERS,)),
 )

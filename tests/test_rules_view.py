@@ -1,0 +1,104 @@
+"""The rules view: data_admin edits, checks, versions and activates rule sets; cg_manager
+reads the validation figures; roles without the right get nothing from the queries."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app.store.queries import rulesets as q
+from app.store.roles import AccessDenied
+from app.views.context import AppContext
+from app.views.rules_view import RulesView
+from app.views.worker import ImmediateWorker
+from conftest import open_as
+
+
+@pytest.fixture
+def admin_store(tmp_path, scored_store):
+    """A private copy of the scored store (the tests below write rule sets)."""
+    import shutil
+
+    from app.store.keyslots import slot_path
+
+    path = tmp_path / "copy.db"
+    shutil.copy(scored_store, path)
+    shutil.copy(slot_path(scored_store), slot_path(path))
+    return path
+
+
+def _view(qtbot, session):
+    view = RulesView(AppContext(session, ImmediateWorker()))
+    qtbot.addWidget(view)
+    assert view.is_ready()
+    return view
+
+
+def test_manager_sees_validation_figures(qtbot, scored_store):
+    session = open_as(scored_store, "manager")
+    view = _view(qtbot, session)
+    assert view.runs_table.rowCount() >= 2  # abuse and postpartum
+    abuse_row = next(r for r in range(view.runs_table.rowCount()) if view.runs_table.item(r, 1).text() == "虐待予防")
+    view.runs_table.selectRow(abuse_row)
+    text = view.metrics_view.toPlainText()
+    assert "ROC AUC" in text and "学習に使っていない児童での検証" in text
+    assert view.counts_table.rowCount() > 0
+    assert not view.save_button.isEnabled()  # reading only
+    session.close()
+
+
+def test_admin_sees_counts_but_not_custody_metrics(qtbot, scored_store):
+    session = open_as(scored_store, "admin")
+    view = _view(qtbot, session)
+    view.runs_table.selectRow(0)
+    text = view.metrics_view.toPlainText()
+    assert "児童相談所の管理職にだけ表示" in text
+    assert "ROC AUC" not in text
+    session.close()
+
+
+def test_invalid_rule_set_is_explained_and_not_stored(qtbot, admin_store):
+    session = open_as(admin_store, "admin")
+    view = _view(qtbot, session)
+    before = len(q.list_rulesets(session))
+    view.editor.setPlainText("[ruleset]\nid = \"broken\"\n[[rule]]\nid = 3\n")
+    view.save_text()
+    assert view.editor_status.text().startswith("問題があります")
+    assert len(q.list_rulesets(session)) == before
+    session.close()
+
+
+def test_save_new_version_and_activate(qtbot, admin_store):
+    session = open_as(admin_store, "admin")
+    view = _view(qtbot, session)
+    row = next(r for r in range(view.ruleset_table.rowCount())
+               if view.ruleset_table.item(r, 1).text() == "improved")
+    view.ruleset_table.selectRow(row)
+    text = view.editor.toPlainText()
+    view.editor.setPlainText(text + "\n# threshold note by the data office\n")
+    view.save_text()
+    assert "improved の第" in view.editor_status.text()
+    versions = q.list_rulesets(session)
+    improved = versions[versions["ruleset_id"] == "improved"]
+    assert len(improved) == 2
+    newest = int(improved["version"].max())
+    row = next(r for r in range(view.ruleset_table.rowCount())
+               if view.ruleset_table.item(r, 1).text() == "improved" and view.ruleset_table.item(r, 2).text() == str(newest))
+    view.ruleset_table.selectRow(row)
+    view.activate_selected()
+    active = q.list_rulesets(session)
+    assert active[(active["ruleset_id"] == "improved") & (active["active"] == 1)]["version"].tolist() == [newest]
+    actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+    assert "ruleset_store" in actions and "ruleset_activate" in actions
+    session.close()
+    assert QApplication.instance()
+
+
+@pytest.mark.parametrize("user", ["nurse", "chief", "auditor"])
+def test_other_roles_get_nothing(scored_store, user):
+    session = open_as(scored_store, user)
+    for call in (lambda: q.list_rulesets(session), lambda: q.list_scoring_runs(session),
+                 lambda: q.run_overview(session, 1), lambda: q.save_ruleset(session, "x")):
+        with pytest.raises(AccessDenied):
+            call()
+    session.close()
