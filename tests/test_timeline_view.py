@@ -198,7 +198,7 @@ def test_no_custody_lane_without_custody_events(qtbot, sample):
 
 def test_not_yet_resident_shading(view):
     texts = [item.toPlainText() for _, item in view.plot._items if hasattr(item, "toPlainText")]
-    assert "データなし（転入前）" in texts
+    assert any("データなし（転入前）" in t and "転入 2022年1月15日" in t for t in texts)
 
 
 def test_disclosure_look_matches_the_app_theme():

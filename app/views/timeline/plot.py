@@ -134,9 +134,16 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
                                             pen=pg.mkPen(None))
                 shade.setZValue(-10)
                 self._add(plot, shade)
-            text = NO_DATA_TEXT if a <= lo + 1 else NO_DATA_AFTER_TEXT
-            label = pg.TextItem(text, color="#444444", anchor=(0.5, 0), fill=pg.mkBrush(255, 255, 255, 210))
-            label.setPos((a + b) / 2, 0.45)
+            # Labelled at the boundary, pointing into the shaded span, so a short span (a move
+            # soon after birth) never pushes the label over the lane names.
+            before = a <= lo + 1
+            boundary = tl.date_of(b if before else a)
+            date_text = f"{boundary.year}年{boundary.month}月{boundary.day}日"
+            text = f"◀ {NO_DATA_TEXT}｜転入 {date_text}" if before else f"転出 {date_text}｜{NO_DATA_AFTER_TEXT} ▶"
+            label = pg.TextItem(text, color="#444444", anchor=(0, 0) if before else (1, 0),
+                                fill=pg.mkBrush(255, 255, 255, 220))
+            label.setFont(cjk_font(8.5))
+            label.setPos(b if before else a, 0.75)
             self._add(self.lanes, label)
 
         self.highlight = pg.ScatterPlotItem(symbol="o", size=24, brush=pg.mkBrush(None),

@@ -11,6 +11,10 @@
         <translation>レーン</translation>
     </message>
     <message>
+        <source>Save as mine…</source>
+        <translation>自分用に保存…</translation>
+    </message>
+    <message>
         <source>Household</source>
         <translation>世帯表示</translation>
     </message>
@@ -65,6 +69,14 @@
     <message>
         <source> (must see)</source>
         <translation>（必須）</translation>
+    </message>
+    <message>
+        <source>Save template</source>
+        <translation>テンプレートの保存</translation>
+    </message>
+    <message>
+        <source>Name of your template:</source>
+        <translation>テンプレート名:</translation>
     </message>
 </context>
 </TS>
