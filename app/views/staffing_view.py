@@ -100,7 +100,8 @@ class BarChart(pg.PlotWidget):
                 item.setPos(x[i], 0)
                 self.addItem(item)
         self.setXRange(-0.7, len(names) - 0.3, padding=0)
-        self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
+        # Headroom above the tallest bar keeps the legend (top right) off the bars.
+        self.setYRange(0, top * (1.4 if self.legend is not None else 1.15) if top > 0 else 1, padding=0)
 
 
 class TrendChart(pg.PlotWidget):
@@ -127,6 +128,8 @@ class TrendChart(pg.PlotWidget):
             x = part["run_id"].map(pos).to_numpy(dtype=float)
             y = part[measure].to_numpy(dtype=float)
             colour = self.PALETTE[k % len(self.PALETTE)]
+            if not np.isfinite(y).any():
+                continue   # hidden in every run: nothing to draw (the table says "<5")
             item = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                                    symbolBrush=colour, connect="finite", name=district)
             self.addItem(item)
@@ -398,8 +401,8 @@ class StaffingView(QWidget):
     def _set(self, r: int, c: int, text: str, left: bool = False, bold: bool = False) -> None:
         item = QTableWidgetItem(text)
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        item.setTextAlignment(int((Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
-                                  | Qt.AlignmentFlag.AlignVCenter))
+        item.setTextAlignment((Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
+                              | Qt.AlignmentFlag.AlignVCenter)
         if bold:
             f = item.font()
             f.setBold(True)
@@ -492,7 +495,7 @@ class StaffingView(QWidget):
             self.trend_table.setItem(i, 0, QTableWidgetItem(str(district)))
             for j, r in enumerate(runs, start=1):
                 item = QTableWidgetItem(str(values.get(r, "")))
-                item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.trend_table.setItem(i, j, item)
 
     # -- export and print ----------------------------------------------------------------------
