@@ -150,7 +150,7 @@ def judge(children: pd.DataFrame, doses: pd.DataFrame, as_of, grace_months: int 
                           np.where(~known, "unknown",
                                    np.where(recorded == 0, "unvaccinated", "behind")))
         frames.append(pd.DataFrame({
-            "person_id": pid, "vaccine": v.id, "vaccine_name": v.name,
+            "person_id": pid, "_pos": np.arange(n), "vaccine": v.id, "vaccine_name": v.name,
             "doses": recorded, "required": required, "status": status,
             "missing_dose": np.where(missing, recorded + 1, np.nan),
             "due_index": np.where(missing, due_first_missing, np.nan),

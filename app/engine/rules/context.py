@@ -66,6 +66,8 @@ class EvalContext:
         cols["date"] = dates[keep]
         cols["_midx"] = ages.ym_index_from_dates(pd.Series(cols["date"]))
         self._cols = cols
+        # each event's own child position (-1: not a child evaluated), looked up once
+        self._self_pos = self.pos.get_indexer(cols["person_id"])
         self._type_codes, self._type_names = pd.factorize(cols["type"])
         self._by_type: dict = {}
         self._linked: dict = {}
@@ -156,7 +158,7 @@ class EvalContext:
             return self._linked[key]
         rows = self._rows_of_types(types)
         if subject == "self":
-            p = self.pos.get_indexer(self._cols["person_id"][rows])
+            p = self._self_pos[rows]
             rows, p = rows[p >= 0], p[p >= 0]
         elif subject == "household":
             hh = pd.DataFrame({"_pos": np.arange(self.n), "household_id": self.children["household_id"].to_numpy()})

@@ -16,73 +16,83 @@ MOVES = {"move_in": "転入", "move_out": "転出", "move_within": "転居", "bi
 START_END = {"start": "開始", "end": "終了"}
 
 
-def _num(s: pd.Series) -> pd.Series:
-    v = s.to_numpy(dtype=float)
+def _num(v) -> np.ndarray:
+    """Numbers as short text: integers without decimals, others to one decimal; NaN -> ""."""
+    v = np.asarray(v, dtype=float)
     out = np.full(len(v), "", dtype=object)
     whole = ~np.isnan(v) & (np.round(v) == v)
     frac = ~np.isnan(v) & ~whole
     out[whole] = v[whole].astype("int64").astype(str)
     out[frac] = np.round(v[frac], 1).astype(str)
-    return pd.Series(out, index=s.index, dtype=object)
+    return out
 
 
-def _diagnoses(attrs: pd.Series) -> pd.Series:
+def _map(arr: np.ndarray, mapping: dict) -> np.ndarray:
+    out = arr.copy()
+    for k, v in mapping.items():
+        out[arr == k] = v
+    return out
+
+
+def _diagnoses(attrs) -> np.ndarray:
     def names(text):
         try:
             d = json.loads(text) if text else {}
         except ValueError:
             return ""
         return "・".join(str(x.get("name") or x.get("code") or "") for x in d.get("diagnoses", []) if isinstance(x, dict))
-    return attrs.map(names)
+    return np.array([names(a) for a in attrs], dtype=object)
 
 
 def describe(ev: pd.DataFrame) -> pd.Series:
-    """``YYYY-MM-DD 内容`` for each row of an events frame (index preserved)."""
-    date = ev["date"].dt.strftime("%Y-%m-%d").fillna("日付不明")
-    t = ev["type"]
-    sub = ev["subtype"].fillna("")
-    txt = ev["value_text"].fillna("")
-    num = ev["value_num"]
-    out = pd.Series(t + " " + sub + " " + txt, index=ev.index)
-    m = t == "checkup"
-    out[m] = sub[m] + "健診 " + txt[m].replace(STATE)
-    m = t == "dental"
-    caries = (" むし歯" + _num(num[m]) + "本").where(num[m].fillna(0) > 0, "")
-    out[m] = sub[m] + "歯科健診 " + txt[m].replace(STATE) + caries
-    m = t == "vaccination"
-    out[m] = "予防接種 " + sub[m] + " " + _num(num[m]) + "回目"
-    m = t == "night_visit"
-    if m.any():
-        dx = _diagnoses(ev.loc[m, "attrs"])
-        out[m] = "夜間・休日受診(" + txt[m] + ")" + dx.map(lambda v: f" 病名: {v}" if v else "")
-    m = t == "income_bracket"
-    out[m] = "所得区分 " + txt[m]
-    m = t == "epds"
-    if m.any():
-        # item 10 (self-harm) is always shown when answered, whatever the total
-        item10 = pd.to_numeric(ev.loc[m, "attrs"].str.extract(
-            r'"items"\s*:\s*\[(?:\s*[^,\]]*,){9}\s*(-?[\d.]+)', expand=False), errors="coerce")
-        out[m] = "EPDS " + _num(num[m]) + "点" + ("(問10: " + _num(item10) + ")").where(item10 > 0, "")
-    m = t == "guardian_checkup"
-    out[m] = "保護者健診 喫煙" + txt[m]
-    m = t.isin(list(MOVES))
-    out[m] = t[m].map(MOVES)
-    m = t == "public_assistance"
-    out[m] = "生活保護 " + txt[m].replace(START_END)
-    m = t == "single_parent_allowance"
-    out[m] = "児童扶養手当 " + txt[m].replace(START_END)
-    m = t == "nursery"
-    out[m] = sub[m] + " " + txt[m].replace({"enrolled": "入所", "left": "退所"})
-    m = t == "custody"
-    out[m] = "児童相談所 " + sub[m]
-    m = t == "assessment"
-    out[m] = "アセスメント " + sub[m] + " " + txt[m]
-    m = t.isin(["height", "weight"])
-    unit = t[m].map({"height": "身長 ", "weight": "体重 "})
-    out[m] = unit + _num(num[m]) + t[m].map({"height": "cm", "weight": "kg"})
-    m = t == "birth_record"
-    out[m] = "出生 " + _num(num[m]) + "g"
-    return date + " " + out.str.strip()
+    """``YYYY-MM-DD 内容`` for each row of an events frame (index preserved).
+
+    Works on numpy object arrays, one mask per event type present (the rows described are
+    only the few shown per child, but a Series setitem per type was the slow part)."""
+    n = len(ev)
+    d = ev["date"].to_numpy().astype("datetime64[D]")
+    date = np.where(np.isnat(d), "日付不明", d.astype(str)).astype(object)
+    t = ev["type"].to_numpy(dtype=object)
+    sub = pd.Series(ev["subtype"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
+    txt = pd.Series(ev["value_text"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
+    num = ev["value_num"].to_numpy(dtype=float)
+    out = (t + " " + sub + " " + txt).astype(object)
+    present = set(pd.unique(t))
+
+    def put(name_or_mask, fn):
+        m = (t == name_or_mask) if isinstance(name_or_mask, str) else name_or_mask
+        if m.any():
+            out[m] = fn(m)
+
+    put("checkup", lambda m: sub[m] + "健診 " + _map(txt[m], STATE))
+    put("dental", lambda m: sub[m] + "歯科健診 " + _map(txt[m], STATE)
+        + np.where(np.nan_to_num(num[m]) > 0, " むし歯" + _num(num[m]) + "本", ""))
+    put("vaccination", lambda m: "予防接種 " + sub[m] + " " + _num(num[m]) + "回目")
+    if "night_visit" in present:
+        def night(m):
+            dx = _diagnoses(ev["attrs"].to_numpy(dtype=object)[m])
+            return "夜間・休日受診(" + txt[m] + ")" + np.where(dx != "", " 病名: " + dx, "")
+        put("night_visit", night)
+    put("income_bracket", lambda m: "所得区分 " + txt[m])
+    if "epds" in present:
+        def epds(m):
+            # item 10 (self-harm) is always shown when answered, whatever the total
+            item10 = pd.to_numeric(pd.Series(ev["attrs"].to_numpy(dtype=object)[m]).str.extract(
+                r'"items"\s*:\s*\[(?:\s*[^,\]]*,){9}\s*(-?[\d.]+)', expand=False), errors="coerce").to_numpy()
+            return "EPDS " + _num(num[m]) + "点" + np.where(np.nan_to_num(item10) > 0, "(問10: " + _num(item10) + ")", "")
+        put("epds", epds)
+    put("guardian_checkup", lambda m: "保護者健診 喫煙" + txt[m])
+    put(np.isin(t, list(MOVES)), lambda m: _map(t[m], MOVES))
+    put("public_assistance", lambda m: "生活保護 " + _map(txt[m], START_END))
+    put("single_parent_allowance", lambda m: "児童扶養手当 " + _map(txt[m], START_END))
+    put("nursery", lambda m: sub[m] + " " + _map(txt[m], {"enrolled": "入所", "left": "退所"}))
+    put("custody", lambda m: "児童相談所 " + sub[m])
+    put("assessment", lambda m: "アセスメント " + sub[m] + " " + txt[m])
+    put("height", lambda m: "身長 " + _num(num[m]) + "cm")
+    put("weight", lambda m: "体重 " + _num(num[m]) + "kg")
+    put("birth_record", lambda m: "出生 " + _num(num[m]) + "g")
+    text = date + " " + out
+    return pd.Series(text, index=ev.index, dtype=object).str.strip()
 
 
 def describe_grouped(rows: pd.DataFrame, n: int, max_items: int = 3, newest_first: bool = True,

@@ -412,8 +412,7 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     statuses = rule.get("statuses", ["unvaccinated", "behind"])
     if rule.get("vaccines"):
         j = j[j["vaccine"].isin(rule.get("vaccines"))]
-    hit = j[j["status"].isin(statuses)].copy()
-    hit["_pos"] = ctx.pos.get_indexer(hit["person_id"])
+    hit = j[j["status"].isin(statuses)]
     value = np.bincount(hit["_pos"].to_numpy(), minlength=ctx.n).astype(float)
     flag = value >= int(rule.get("min_vaccines", 1))
     dose_txt = hit["missing_dose"].fillna(0).astype(int).astype(str)
