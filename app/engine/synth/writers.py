@@ -12,6 +12,7 @@ import pandas as pd
 
 from app.engine.synth import mess
 
+CHUNK_ROWS = 250_000
 PERSON_COLS = ["宛名番号", "世帯番号", "氏名", "氏名カナ", "生年月日", "性別"]
 
 
@@ -67,8 +68,9 @@ class Truth:
     typo_pids: set = field(default_factory=set)
 
 
-def serialize(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
-    """CSV text with CRLF line ends and the physical start line of each record (header = 1).
+def serialize(frame: pd.DataFrame, header: bool = True, first_line: int = 2) -> tuple[str, np.ndarray]:
+    """CSV text with CRLF line ends and the physical start line of each record (header = 1;
+    ``first_line`` is the line of the first record when writing a later chunk).
     Fields with a comma, quote or line break are quoted (RFC 4180, as QUOTE_MINIMAL)."""
     frame = frame.reset_index(drop=True)
     nl = np.zeros(len(frame), dtype=np.int64)
@@ -84,9 +86,9 @@ def serialize(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
             vals = col.tolist()
         cols.append(vals)
     lines = list(map(",".join, zip(*cols)))
-    start = 2 + np.concatenate([[0], np.cumsum(nl + 1)[:-1]]) if len(frame) else np.zeros(0, int)
+    start = first_line + np.concatenate([[0], np.cumsum(nl + 1)[:-1]]) if len(frame) else np.zeros(0, int)
     body = "\r\n".join(lines) + "\r\n" if lines else ""
-    return ",".join(frame.columns) + "\r\n" + body, start
+    return (",".join(frame.columns) + "\r\n" if header else "") + body, start
 
 
 def person_columns(world, pids: np.ndarray, style: SourceStyle, rng, truth: Truth, *,
@@ -154,9 +156,20 @@ def emit(out_dir: Path, style: SourceStyle, frame: pd.DataFrame, pids: np.ndarra
         k = max(1, int(round(n * style.dup_rate)))
         dup_src = np.sort(rng.choice(np.flatnonzero(problems == ""), size=k, replace=False))
     full = pd.concat([frame, frame.iloc[dup_src]], ignore_index=True)
+    del frame
     all_pids = np.concatenate([pids, pids[dup_src]])
-    text, start = serialize(full)
-    (out_dir / style.file).write_bytes(text.encode(style.encoding))
+    # Written in chunks so a 200,000-child city never holds a whole big extract as text.
+    starts, line = [], 2
+    with open(out_dir / style.file, "wb") as fh:
+        for lo in range(0, max(len(full), 1), CHUNK_ROWS):
+            text, st = serialize(full.iloc[lo:lo + CHUNK_ROWS], header=lo == 0, first_line=line)
+            # The BOM of UTF-8-BOM sources goes once, at the start of the file.
+            enc = style.encoding if lo == 0 or style.encoding != "utf-8-sig" else "utf-8"
+            fh.write(text.encode(enc))
+            if len(st):
+                line = int(st[-1]) + text.count("\n", text.rfind("\r\n", 0, len(text) - 2) + 2)
+            starts.append(st)
+    start = np.concatenate(starts)
     truth.records.append(pd.DataFrame({"file": style.file, "line": start, "true_person_id": all_pids}))
     badm = problems != ""
     if badm.any():
