@@ -128,6 +128,10 @@ def test_small_counts_are_suppressed_for_the_chief(qtbot, chief):
     rows = view._rows()
     hidden = rows["visits_state"].fillna("") != ""
     assert all(_column(view, 7)[i] == "—" for i in np.flatnonzero(hidden))
+    # Loads come from the shown whole visits, so they give back nothing finer than the table.
+    shown = rows[~hidden & (rows["nurses_after"] > 0)]
+    assert np.allclose(shown["load_after"] * shown["nurses_after"], shown["visits"])
+    assert (shown["visits"] == shown["visits"].round()).all()
     frame = view.plan_frame()
     counts = frame.iloc[:, 1:5].to_numpy().ravel()
     assert all(v in ("<5", "X") or int(v.replace(",", "")) >= 5 for v in counts)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from app.engine import aggregates as agg
-from app.engine.staffing import Proposal, propose
+from app.engine.staffing import Proposal, load, propose
 from app.store import roles
 from app.store.areas import all_districts
 from app.store.queries import requires
@@ -221,6 +221,12 @@ def staffing_proposal(session, target: str, staff: pd.DataFrame, total_nurses: i
     for col in ("children", "not_followed", "visits"):
         t[col] = view[col].reindex(t.index)
         t[col + "_state"] = view[col + "_state"].reindex(t.index).fillna("")
+    # Loads from the shown (whole) visits, not the exact fractions: a load to one decimal
+    # times the nurses would otherwise give back the exact visits the rounding withheld.
+    t["load_before"] = load(t["visits"].to_numpy(float), t["nurses"].to_numpy(float))
+    t["load_after"] = load(t["visits"].to_numpy(float), t["nurses_after"].to_numpy(float))
+    shown_total = float(t["visits"].sum())
+    t["quota"] = proposal.total_nurses * t["visits"] / shown_total if shown_total > 0 else 0.0
     hidden = t["visits_state"] != ""
     for col in ("load_before", "load_after", "quota"):
         t.loc[hidden, col] = np.nan
