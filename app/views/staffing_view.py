@@ -71,15 +71,14 @@ class BarChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.getAxis("left").setStyle(tickFont=_font(8))
-        self.legend = None
 
     def show_series(self, names: list[str], series: list[tuple[str, str, np.ndarray, list[str]]], title: str) -> None:
         """``series``: (label, colour, values with NaN where hidden, states) drawn side by side."""
         self.clear()
-        if self.legend is not None:
-            self.legend.scene().removeItem(self.legend) if self.legend.scene() else None
-        self.legend = self.addLegend(offset=(-10, 5), labelTextSize="8pt") if len(series) > 1 else None
-        self.setTitle(title, size="10pt")
+        # The colour key goes in the title: a legend inside the plot would cover a bar.
+        key = "".join(f"　<span style='color:{colour}'>■</span> {html.escape(label)}"
+                      for label, colour, _, _ in series) if len(series) > 1 else ""
+        self.setTitle(html.escape(title) + key, size="10pt")
         self.axis.set_names(names)
         n = max(len(series), 1)
         width = 0.8 / n
@@ -100,8 +99,7 @@ class BarChart(pg.PlotWidget):
                 item.setPos(x[i], 0)
                 self.addItem(item)
         self.setXRange(-0.7, len(names) - 0.3, padding=0)
-        # Headroom above the tallest bar keeps the legend (top right) off the bars.
-        self.setYRange(0, top * (1.4 if self.legend is not None else 1.15) if top > 0 else 1, padding=0)
+        self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
 
 
 class TrendChart(pg.PlotWidget):
