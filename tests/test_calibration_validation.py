@@ -51,3 +51,12 @@ def test_top_k_and_bins_by_hand():
     assert [b["n"] for b in bins] == [3, 3] and bins[1]["observed"] == pytest.approx(2 / 3)
     auc, lo, hi = bootstrap_auc(y, s, n_boot=20)
     assert auc == pytest.approx(7 / 8) and lo <= hi  # 0.7 ranks below the negative 0.8
+
+
+def test_rank_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+    from app.engine.calibration import _auc_ranks
+    rng = np.random.default_rng(5)
+    y = (rng.random(500) < 0.2).astype(int)
+    s = np.round(rng.random(500) + 0.2 * y, 1)  # many ties
+    assert _auc_ranks(y, s) == pytest.approx(roc_auc_score(y, s))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import ndimage
+from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
@@ -171,6 +172,14 @@ def _auc(y, s) -> float:
     return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
 
 
+def _auc_ranks(y: np.ndarray, s: np.ndarray) -> float:
+    # Mann–Whitney form of the AUC (ties count half), same value as roc_auc_score
+    pos = int(y.sum())
+    neg = len(y) - pos
+    r = rankdata(s)
+    return float((r[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
 def bootstrap_auc(y, s, n_boot: int = 200, seed: int = 0) -> tuple[float, float, float]:
     """AUC and its 95 % percentile-bootstrap interval."""
     y = np.asarray(y, int)
@@ -180,7 +189,7 @@ def bootstrap_auc(y, s, n_boot: int = 200, seed: int = 0) -> tuple[float, float,
     for _ in range(n_boot):
         i = rng.integers(0, len(y), len(y))
         if 0 < y[i].sum() < len(i):
-            vals.append(roc_auc_score(y[i], s[i]))
+            vals.append(_auc_ranks(y[i], s[i]))
     lo, hi = (np.percentile(vals, [2.5, 97.5]) if vals else (np.nan, np.nan))
     return _auc(y, s), float(lo), float(hi)
 
