@@ -276,11 +276,13 @@ def _homonyms(rng, p: pd.DataFrame, hh: pd.DataFrame, n_children: int) -> None:
         p.loc[b, col] = p.loc[a, col].to_numpy()
     # Same birth date; move B's whole household to A's family name so siblings stay consistent.
     p.loc[b, "birth"] = p.loc[a, "birth"].to_numpy()
-    for ai, bi in zip(a, b):
-        hb = p.at[bi, "hh"]
-        same_fam = (p["hh"] == hb) & (p["family"] == p.at[bi, "family"])
-        p.loc[same_fam, "family"] = p.at[ai, "family"]
-        p.loc[same_fam, "family_kana"] = p.at[ai, "family_kana"]
+    key = pd.DataFrame({"hh": p.loc[b, "hh"].to_numpy(), "family": p.loc[b, "family"].to_numpy(),
+                        "new_f": p.loc[a, "family"].to_numpy(), "new_k": p.loc[a, "family_kana"].to_numpy()})
+    key = key.drop_duplicates(["hh", "family"])
+    m = p[["hh", "family"]].merge(key, on=["hh", "family"], how="left")
+    hit = m["new_f"].notna().to_numpy()
+    p.loc[hit, "family"] = m.loc[hit, "new_f"].to_numpy()
+    p.loc[hit, "family_kana"] = m.loc[hit, "new_k"].to_numpy()
     p.loc[a, "notes"] = (p.loc[a, "notes"] + ";homonym").str.lstrip(";")
     p.loc[b, "notes"] = (p.loc[b, "notes"] + ";homonym").str.lstrip(";")
 
