@@ -433,7 +433,7 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
 GROWTH_MEASURES = {"weight_z", "height_z", "weight_pct", "height_pct", "kaup", "kaup_band",
                    "obesity", "weight_z_drop"}
 MEASURE_TEXT = {"weight_z": "体重zスコア", "height_z": "身長zスコア", "weight_pct": "体重パーセンタイル",
-                "height_pct": "身長パーセンタイル", "kaup": "カウプ指数", "kaup_band": "カウプ指数(基準外)",
+                "height_pct": "身長パーセンタイル", "kaup": "カウプ指数", "kaup_band": "カウプ指数の年齢別基準(−1 未満/+1 超)",
                 "obesity": "幼児肥満度(%)", "weight_z_drop": "体重zスコア低下"}
 
 
@@ -500,7 +500,13 @@ def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     text = shown["date"].dt.strftime("%Y-%m-%d")
     for u in uses:
         text = text + " " + unit[u]
-    text = text + " " + MEASURE_TEXT[measure] + " " + shown["_x"].round(1).astype(str)
+    if measure == "kaup_band":
+        # show the index itself and which side of the age band it falls
+        k = growth_ref.kaup_index(shown["value_num_w"].to_numpy(), shown["value_num_h"].to_numpy())
+        side = np.where(shown["_x"].to_numpy() < 0, "(基準範囲未満)", "(基準範囲超)")
+        text = text + " カウプ指数 " + pd.Series(np.round(k, 1), index=shown.index).astype(str) + side
+    else:
+        text = text + " " + MEASURE_TEXT[measure] + " " + shown["_x"].round(1).astype(str)
     detail = join_per_group(shown["_pos"].to_numpy(), text, ctx.n)
     return _finish(ctx, rule, flag, value, trig, context=ctx_rows, detail=detail,
                    threshold=f"{MEASURE_TEXT[measure]} {threshold_text(op, thr)}")
