@@ -20,7 +20,7 @@ def _from_era(letter: str, y: int, m: int, d: int) -> dt.date:
     return dt.date(ERA_START[letter].year - 1 + y, m, d)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(dates, min_size=1, max_size=20))
 def test_every_style_reads_back_to_the_same_day(ds):
     days = np.array([(d - DAY0).days for d in ds])
