@@ -263,3 +263,43 @@ def test_names_only_after_explicit_logged_reveal(nurse):
     assert "name_kanji" in shown.frame and (shown.frame["name_kanji"] != "").any()
     after = nurse.conn.execute("SELECT count(*) FROM audit_log WHERE action = 'identity_show'").fetchone()[0]
     assert after == before + 1
+
+
+def test_list_view_on_the_store_by_role(nurse, manager, qtbot):
+    """The page as the main window builds it (store source): the score column is there for the
+    cg_manager and absent for the nurse; the nurse's rows are all in her districts."""
+    pytest.importorskip("app.store.scoring_runs")
+    from app.views.context import AppContext, Selection
+    from app.views.list_view import ListView
+    from app.views.worker import ImmediateWorker
+
+    views = {}
+    for session in (nurse, manager):
+        view = ListView(AppContext(session, ImmediateWorker(), Selection()))
+        qtbot.addWidget(view)
+        assert view.is_ready() and not view.error_text
+        views[session.role] = view
+    assert "score" in views["cg_manager"].model.column_keys()
+    assert "score" not in views["nurse"].model.column_keys()
+    assert "rank" in views["nurse"].model.column_keys()
+    nv = views["nurse"]
+    col = nv.model.column_of("district")
+    shown = {nv.model.data(nv.model.index(r, col)) for r in range(nv.model.rowCount())}
+    assert shown and shown <= set(nurse.visible_districts())
+    assert nv.evidence.evidence is not None          # the top child's evidence is shown
+
+
+def test_followup_dialog_values(qtbot):
+    from PySide6.QtCore import QDate
+
+    from app.views.list.followup_dialog import FollowupDialog
+
+    dialog = FollowupDialog("あ-0001", "連絡済み")
+    qtbot.addWidget(dialog)
+    assert dialog.status.currentData() == "訪問済み"          # the next step is suggested
+    dialog.date.setDate(QDate(2025, 4, 2))
+    dialog.note.setPlainText("母と面談")
+    dialog.has_next.setChecked(True)
+    dialog.next_date.setDate(QDate(2025, 4, 16))
+    assert dialog.values() == {"status": "訪問済み", "date": "2025-04-02", "note": "母と面談",
+                               "next_action_date": "2025-04-16"}
