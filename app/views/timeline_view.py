@@ -182,24 +182,34 @@ class TimelineView(QWidget):
 
     # -- templates ----------------------------------------------------------------
     def _load_templates(self) -> None:
-        templates = tl.shipped_templates()
+        """Shipped templates at once; the store's (edits, the user's own) through the worker."""
         session = getattr(self.context, "session", None)
+        templates = tl.shipped_templates()
         if session is not None:
-            try:
-                from app.store.queries.timeline import load_templates
-
-                templates = load_templates(session)
-            except ImportError:
-                pass
             templates = [t for t in templates if not t.roles or session.role in t.roles]
-        self.templates = templates
+        self._set_templates(templates)
+        if session is not None:
+            from app.store.queries.timeline import load_templates
+
+            # The connection belongs to the worker thread (app/views/worker.py).
+            self.context.worker.run(load_templates, session, on_done=self._set_templates,
+                                    on_error=lambda _exc: None)
+
+    def _set_templates(self, templates: list[tl.LaneTemplate]) -> None:
+        current = self.template.id if self.template is not None else None
+        self.templates = list(templates)
         self.template_box.blockSignals(True)
         self.template_box.clear()
-        for t in templates:
+        for t in self.templates:
             self.template_box.addItem(t.name + ("" if t.shipped else self.tr(" (mine)")), t.id)
         self.template_box.blockSignals(False)
-        if templates:
-            self.apply_template(templates[0].id)
+        ids = [t.id for t in self.templates]
+        wanted = getattr(self, "_wanted_template", None)
+        if wanted in ids:
+            self._wanted_template = None
+            self.apply_template(wanted)
+        elif ids:
+            self.apply_template(current if current in ids else ids[0])
 
     def apply_template(self, template_id: str) -> None:
         """Switch to a template: its lanes, its must-see set, its first series."""
@@ -270,8 +280,8 @@ class TimelineView(QWidget):
         lanes = self.template.visible(self.hidden)
 
         def saved(template):
+            self._wanted_template = template.id
             self._load_templates()
-            self.apply_template(template.id)
 
         self.context.worker.run(save_user_template, self.context.session, base, name, lanes,
                                 self.series_box.currentData(), on_done=saved, on_error=self._load_failed)
