@@ -83,7 +83,7 @@ def test_wareki_labels(view):
 def test_axis_labels_never_touch(qtbot, view, width):
     view.resize(width, 700)
     rng = np.random.default_rng(width)
-    for _ in range(25):
+    for _ in range(12):
         lo = _day("2019-01-01") + rng.uniform(0, 2000)
         span = float(np.exp(rng.uniform(np.log(0.8), np.log(2400))))
         view.plot.set_day_range(lo, lo + span)
