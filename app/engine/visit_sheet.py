@@ -10,6 +10,7 @@ that does not reveal what the city linked behind the family's back.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -44,7 +45,7 @@ QUESTIONS_BY_RULE = {
     "growth": ["授乳・食事の様子（量、回数、好き嫌い）", "睡眠やふだんの機嫌"],
     "caries": ["歯みがきの習慣、おやつ・飲み物の様子", "かかりつけの歯科はありますか"],
     "dental": ["歯みがきの習慣、おやつ・飲み物の様子", "かかりつけの歯科はありますか"],
-    "night_visit": ["最近のけがや病気、夜間に受診したことの有無（こちらからは事実を示さずに）",
+    "night": ["最近のけがや病気、夜間に受診したことの有無（こちらからは事実を示さずに）",
                     "家の中の安全対策（転落・やけど）"],
     "epds": ["保護者ご自身の睡眠・気分・食欲", "困ったときに相談できる人はいますか"],
     "income": ["利用できる手当・支援制度のご案内を希望されますか"],
@@ -82,6 +83,21 @@ def _date(value) -> str:
     return "" if pd.isna(ts) else ts.strftime("%Y-%m-%d")
 
 
+def _by_rule(table: dict, rule_id: str):
+    """Entry for a rule id, or for the family it belongs to (``checkup_attendance`` → ``checkup``)."""
+    if rule_id in table:
+        return table[rule_id]
+    for key in sorted(table, key=len, reverse=True):
+        if rule_id.startswith(key):
+            return table[key]
+    return None
+
+
+def _without_date(text: str) -> str:
+    # Event descriptions start with their date, which the sheet prints in its own column.
+    return re.sub(r"^\d{4}-\d{2}-\d{2}\s*", "", str(text))
+
+
 def _is_never(disclosure, source) -> bool:
     return disclosure == NEVER or source in NEVER_SOURCES
 
@@ -101,8 +117,10 @@ def build_sheet(ev: ChildEvidence) -> VisitSheet:
             sheet.omitted_never += 1 + len(mine)
             continue
         target = sheet.discuss if f.disclosure == DISCUSS else sheet.staff
-        reason = f.reason if f.reason and f.reason != f.label else ""
-        target.append(Fact(f"{f.label}" + (f"：{reason}" if reason else ""), _date(f.last_date), "", f.disclosure))
+        reason = str(f.reason or "")
+        # Scoring reasons usually start with the rule's label already.
+        text = reason if reason.startswith(str(f.label)) else (f"{f.label}：{reason}" if reason else str(f.label))
+        target.append(Fact(text, _date(f.last_date), "", f.disclosure))
         for r in mine.itertuples(index=False):
             disclosure = r.disclosure or f.disclosure
             if _is_never(disclosure, r.source):
@@ -112,15 +130,15 @@ def build_sheet(ev: ChildEvidence) -> VisitSheet:
             if f.disclosure == STAFF:
                 disclosure = STAFF
             src = SOURCE_LABELS.get(r.source, r.source)
-            fact = Fact("　・" + str(r.description), _date(r.date), f"{src}（{r.as_of}時点）" if r.as_of else src,
+            fact = Fact("　・" + _without_date(r.description), _date(r.date), f"{src}（{r.as_of}時点）" if r.as_of else src,
                         disclosure)
             (sheet.discuss if disclosure == DISCUSS else sheet.staff).append(fact)
             if disclosure == DISCUSS and r.source in PRETEXTS_BY_SOURCE:
                 pretexts.append(PRETEXTS_BY_SOURCE[r.source])
-        pretext = getattr(f, "contact_pretext", None) or PRETEXTS_BY_RULE.get(f.rule_id)
+        pretext = getattr(f, "contact_pretext", None) or _by_rule(PRETEXTS_BY_RULE, f.rule_id)
         if f.disclosure == DISCUSS and pretext:
             pretexts.append(pretext)
-        questions.extend(QUESTIONS_BY_RULE.get(f.rule_id, []))
+        questions.extend(_by_rule(QUESTIONS_BY_RULE, f.rule_id) or [])
     for m in ev.household.itertuples(index=False) if len(ev.household) else ():
         if m.person_id == ev.person_id or _is_never(getattr(m, "disclosure", STAFF), None):
             continue

@@ -74,6 +74,28 @@ def _latest_run(conn, target: str | None) -> dict | None:
     return run
 
 
+def _run_by_id(conn, run_id) -> dict | None:
+    if not _table_exists(conn, "runs"):
+        return None
+    cur = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    run = dict(zip([d[0] for d in cur.description], row))
+    for k, v in list(run.items()):
+        if isinstance(v, str) and v[:1] in "{[":
+            try:
+                run[k] = json.loads(v)
+            except ValueError:
+                pass
+    return run
+
+
+def _default_target(conn) -> str | None:
+    targets = dict(_targets(conn))
+    return "abuse" if "abuse" in targets else next(iter(targets), None)
+
+
 def _targets(conn) -> list[tuple[str, str]]:
     if not _table_exists(conn, "runs") or "target" not in _columns(conn, "runs"):
         return []
@@ -209,8 +231,8 @@ def worklist_data(session, target: str | None = None, reveal: bool = False) -> W
     """The results frame (app/engine/worklist.py) of the latest run for the user's districts."""
     conn = session.conn
     targets = _targets(conn)
-    if target is None and targets:
-        target = "abuse" if "abuse" in dict(targets) else targets[0][0]
+    if target is None:
+        target = _default_target(conn)
     run = _latest_run(conn, target)
     if run is None or not _table_exists(conn, "flags"):
         return _empty("採点（スコアリング）がまだ実行されていません。データ管理担当に依頼してください。", targets, target)
@@ -333,9 +355,10 @@ def _add_scores(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]
 
 
 @requires(roles.VIEW_CHILDREN, data_class="children")
-def child_evidence(session, person_id: str, run_id=None) -> ChildEvidence:
+def child_evidence(session, person_id: str, run_id=None, target: str | None = None) -> ChildEvidence:
     """The evidence panel's content for one visible child (flags, rows behind them, household,
-    follow-up history). Raises LookupError for a child the user may not see."""
+    follow-up history) in run ``run_id``, else the latest run of ``target`` (default: abuse).
+    Raises LookupError for a child the user may not see."""
     from app.engine.rules.describe import describe
 
     conn = session.conn
@@ -346,15 +369,9 @@ def child_evidence(session, person_id: str, run_id=None) -> ChildEvidence:
         raise LookupError(f"研究用ID {pid} の子どもは表示できません")
     child = me.iloc[0]
     source_as_of = _source_as_of(conn)
-    run = _latest_run(conn, None) if run_id is None else {"run_id": run_id}
-    if run is not None and run_id is not None and _table_exists(conn, "runs"):
-        full = _latest_run(conn, None)
-        if full and full.get("run_id") != run_id:
-            row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-            if row:
-                run = dict(zip(_columns(conn, "runs"), row))
-        elif full:
-            run = full
+    if not session.can(roles.VIEW_CUSTODY):
+        source_as_of = {k: v for k, v in source_as_of.items() if k not in CUSTODY_SOURCES}
+    run = _run_by_id(conn, run_id) if run_id is not None else _latest_run(conn, target or _default_target(conn))
     at = _data_date(run, source_as_of)
     age = int(ages.age_months(ages.ym_index_from_text(pd.Series([child["birth_ym"]])), ages.ym_index_of(at))[0])
     flags = pd.DataFrame(columns=["rule_id", "label", "flagged", "reason", "threshold", "disclosure",

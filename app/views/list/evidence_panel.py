@@ -4,6 +4,8 @@ as colour + icon + text (legend always visible above the tree)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFont
@@ -119,7 +121,8 @@ class EvidencePanel(QWidget):
             for r in mine.itertuples(index=False):
                 src = SOURCE_LABELS.get(r.source, r.source)
                 as_of = f"{src}（{r.as_of}時点）" if r.as_of else src
-                child = QTreeWidgetItem([r.description, "", _date(r.date), str(r.value or ""), as_of])
+                text = re.sub(r"^\d{4}-\d{2}-\d{2}\s*", "", str(r.description))  # the date has its column
+                child = QTreeWidgetItem([text, "", _date(r.date), str(r.value or ""), as_of])
                 child.setToolTip(0, r.description)
                 child.setData(0, KindRole, "row")
                 child.setData(0, RuleRole, rec.rule_id)
