@@ -353,7 +353,14 @@ class StaffingView(QWidget):
         rows = self._rows()
         city = self.data.figures.figures.city
         city = city[city["target"] == self.data.target]
-        self.table.setRowCount(len(rows) + (1 if len(city) else 0))
+        # Areas counted in the figures but outside the plan (a child with no district) still get
+        # their row, so the districts plus these rows add up to the city line as shown.
+        extra = pd.DataFrame()
+        if self.data.proposal is not None:
+            f = self.data.figures.figures.district
+            f = f[f["target"] == self.data.target]
+            extra = f[~f["district"].isin(rows["district"])].reset_index(drop=True)
+        self.table.setRowCount(len(rows) + len(extra) + (1 if len(city) else 0))
         self._spins: dict[tuple[int, str], QSpinBox] = {}
         for r, (_, row) in enumerate(rows.iterrows()):
             self._set(r, 0, str(row["district"]), left=True)
@@ -376,9 +383,16 @@ class StaffingView(QWidget):
             self._set(r, 8, str(int(row["nurses_after"])), bold=True)
             self._set(r, 9, str(int(row["seniors_after"])), bold=True)
             self._set(r, 10, "—" if hidden else format_load(float(row["load_after"])), bold=True)
+        for k, (_, row) in enumerate(extra.iterrows()):
+            r = len(rows) + k
+            self._set(r, 0, str(row["district"]), left=True)
+            for c, col in enumerate(("children", "flagged", "not_followed", "visits"), start=1):
+                self._set(r, c, display(row.get(col), str(row.get(col + "_state", "") or ""), col))
+            for c in range(5, self.table.columnCount()):
+                self._set(r, c, "")
         if len(city):
             c_row = city.iloc[0]
-            r = len(rows)
+            r = len(rows) + len(extra)
             self._set(r, 0, CITY, left=True, bold=True)
             for c, col in enumerate(("children", "flagged", "not_followed", "visits"), start=1):
                 self._set(r, c, display(c_row.get(col), str(c_row.get(col + "_state", "") or ""), col), bold=True)
