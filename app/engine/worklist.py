@@ -405,7 +405,8 @@ class WorklistData:
     index: "SearchIndex | None" = None  # built on the worker thread by prepare_index
 
 
-def prepare_index(data: WorklistData, warm: tuple[str, ...] = ("rank",)) -> WorklistData:
+def prepare_index(data: WorklistData,
+                  warm: tuple[str, ...] = ("rank", "age_months", "town", "district", "flag_count")) -> WorklistData:
     """Build the frame's search index and the usual sort orders (worker thread, not the GUI)."""
     if not isinstance(data.frame.index, pd.RangeIndex):
         data.frame = data.frame.reset_index(drop=True)
