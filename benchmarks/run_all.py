@@ -57,6 +57,10 @@ SUITES = [
 # is the only scoring figure at that size when the pipeline's import cannot reach it in time.)
 PIPELINE_COVERED = {"bench_generate", "bench_import"}
 ROW_MARK = "@@BENCH-ROWS@@"
+# Every benchmark process runs under the same shiboken6 6.12 / Python 3.11 guard as the
+# application (app/views/timeline/__init__.py: None/True/False made immortal); without it a
+# script making millions of Qt calls aborts with "none_dealloc", which the app never would.
+GUARD = "import app.views.timeline"
 FULL_TIMEOUT_S = 600
 QUICK_TIMEOUT_S = 120
 
@@ -188,8 +192,19 @@ def _in_child(args: list[str], timeout: float, password: str | None = None) -> t
     for line in reversed(res.stdout.splitlines()):
         if line.startswith(ROW_MARK):
             return "ok", json.loads(line[len(ROW_MARK):]), ""
-    tail = (res.stderr.strip().splitlines() or res.stdout.strip().splitlines() or ["no output"])[-1]
-    return "failed", [], f"exit {res.returncode}: {tail[:200]}"
+    return "failed", [], f"exit {res.returncode}: {_error_line(res)}"
+
+
+def _error_line(res: subprocess.CompletedProcess) -> str:
+    """The line of a failed child's output that says what went wrong."""
+    lines = res.stderr.strip().splitlines() or res.stdout.strip().splitlines() or ["no output"]
+    for line in lines:
+        if line.startswith("Fatal Python error"):
+            return line[:200]
+    for line in reversed(lines):
+        if "Error" in line or "Exception" in line:
+            return line.strip()[:200]
+    return lines[-1].strip()[:200]
 
 
 def run_pipeline(size: int, timeout: float) -> tuple[str, list[dict]]:
@@ -238,7 +253,10 @@ def run_script(name: str, size: int | None, quick: bool, timeout: float) -> tupl
     """Run an interface-less script; each line it prints becomes a row (its own figures, quoted)."""
     full, quick_args = SCRIPT_ARGS[name]
     args = quick_args if quick else full(size)
-    cmd = [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args]
+    script = ROOT / "benchmarks" / f"{name}.py"
+    launcher = (f"import sys, runpy; {GUARD}; sys.argv = {[str(script), *args]!r}; "
+                f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    cmd = [sys.executable, "-c", launcher]
     t = time.perf_counter()
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT),
@@ -247,8 +265,7 @@ def run_script(name: str, size: int | None, quick: bool, timeout: float) -> tupl
         return "timeout", [row("—", size, None, None, f"timeout: after {timeout:.0f} s", status="timeout")]
     wall = time.perf_counter() - t
     if res.returncode != 0:
-        tail = (res.stderr.strip().splitlines() or ["no output"])[-1]
-        return "failed", [row("—", size, None, None, f"failed: exit {res.returncode}: {tail[:200]}",
+        return "failed", [row("—", size, None, None, f"failed: exit {res.returncode}: {_error_line(res)}",
                               status="failed")]
     rows = [row(f"{name}.py {' '.join(args)} (whole script)", size, wall, None,
                 "figures below as printed by the script", stdout=res.stdout)]
@@ -299,10 +316,30 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def markdown_report(result: dict) -> str:
+    """The run as a Markdown section: machine, command, per-suite status and the table."""
+    m = result["machine"]
+    sizes = ",".join(str(x) for x in result["sizes"])
+    lines = [f"Run {result['started']}: `python -m app bench --sizes {sizes}"
+             f"{' --quick' if result['quick'] else ''}` — whole run {result['total_seconds']:.0f} s.",
+             "",
+             f"Machine: {m.get('os', '')}, {m.get('cpus')} cores, {m.get('memory_gib', '?')} GiB, "
+             f"Python {m['python']}; PySide6 {m.get('PySide6', '?')}, pandas {m.get('pandas', '?')}, "
+             f"scikit-learn {m.get('sklearn', '?')}, SQLCipher {m.get('sqlcipher', '?')}, "
+             f"recordlinkage {m.get('recordlinkage', 'not installed')}. Load average (1 min) "
+             f"{m.get('load_average_at_start')} at the start and {m.get('load_average_1min')} at the end "
+             f"(other work shared the machine).", "",
+             "| suite | status | seconds |", "|---|---|---:|"]
+    lines += [f"| {s['suite']} | {s['status']} | {s['seconds']:.0f} |" for s in result["suites"]]
+    lines += ["", format_table(result["rows"])]
+    return "\n".join(lines) + "\n"
+
+
 def run_suites(sizes: list[int], quick: bool, only: list[str] | None = None,
                echo=print) -> dict:
     """Run the suites; the result dict is what ``--json`` writes."""
     started = time.perf_counter()
+    started_at = dt.datetime.now().isoformat(timespec="seconds")
     load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     timeout = QUICK_TIMEOUT_S if quick else FULL_TIMEOUT_S
     sizes = [QUICK_SIZE] if quick else sizes
@@ -350,7 +387,7 @@ def run_suites(sizes: list[int], quick: bool, only: list[str] | None = None,
             status = status if st == "ok" else st
             all_rows.extend(dict(r, suite=name) for r in got)
         suites.append({"suite": name, "status": status, "seconds": round(time.perf_counter() - t0, 1)})
-    return {"started": dt.datetime.now().isoformat(timespec="seconds"), "quick": quick, "sizes": sizes,
+    return {"started": started_at, "quick": quick, "sizes": sizes,
             "machine": dict(machine(), load_average_at_start=load_before), "total_seconds": round(time.perf_counter() - started, 1),
             "suites": suites, "rows": all_rows}
 
@@ -372,6 +409,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--quick", action="store_true", help="tiny sizes, about a minute: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--only", help="comma-separated suite names (pipeline, bench_store, …)")
+    parser.add_argument("--markdown", type=Path, help="also write the run as a Markdown section here")
     return parser
 
 
@@ -388,6 +426,10 @@ def main_with(args) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
         print(f"wrote {args.json}")
+    if getattr(args, "markdown", None):
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown_report(result), "utf-8")
+        print(f"wrote {args.markdown}")
     return 0
 
 
@@ -400,6 +442,10 @@ def _child_main(argv: list[str]) -> int:
     p.add_argument("--dir", type=Path)
     p.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
+    try:
+        exec(GUARD)
+    except ImportError:
+        pass
     if a.stage:
         rows = _stage(a.stage, a.size, a.dir, os.environ["MIMAMORI_BENCH_PASSWORD"])
     else:

@@ -35,6 +35,7 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="tiny sizes (about a minute): a smoke run")
     p.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     p.add_argument("--only", help="comma-separated suites (pipeline, bench_store, bench_gui, …)")
+    p.add_argument("--markdown", type=Path, help="also write the run as a Markdown section to this file")
     p.set_defaults(func=run)
 
 
