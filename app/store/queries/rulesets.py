@@ -118,12 +118,25 @@ def run_overview(session, run_id: int) -> dict:
 
 def start_scoring(session, progress=None) -> list[int]:
     """Run the active rule set of every target (RUN_SCORING)."""
+    session.require(roles.RUN_SCORING)
     return scoring_runs.run_scoring(session, progress=progress)
 
 
+# Declarations for the governance role matrix (tests/test_governance_matrix.py).
+QUERY_ANY_OF = {
+    "list_rulesets": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+    "ruleset_text": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+    "ruleset_rules": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+    "list_scoring_runs": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+    "run_overview": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+}
 QUERY_CAPABILITIES = {
-    "list_rulesets": (roles.MANAGE_RULES,), "ruleset_text": (roles.MANAGE_RULES,),
-    "ruleset_rules": (roles.MANAGE_RULES,), "check_ruleset": (roles.MANAGE_RULES,),
-    "list_scoring_runs": (roles.MANAGE_RULES,), "run_overview": (roles.MANAGE_RULES,),
+    "check_ruleset": (roles.MANAGE_RULES,),
     "start_scoring": (roles.RUN_SCORING,),
+}
+QUERY_DATA_CLASSES = {
+    "list_rulesets": "admin", "ruleset_text": "admin", "ruleset_rules": "admin", "list_scoring_runs": "admin",
+    "check_ruleset": "admin", "start_scoring": "admin",
+    # Per-rule counts for everyone allowed; metrics against the list only with VIEW_CUSTODY.
+    "run_overview": "aggregates",
 }
