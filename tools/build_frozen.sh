@@ -10,20 +10,25 @@
 # with a non-zero exit code. The generated delivery and the store live in a temporary folder
 # that is deleted on exit (synthetic data counts as person data).
 #
-# Environment: PYTHON (default /work/venv/bin/python if present, else python3),
+# Environment: PYTHON (default: .venv or /work/venv with PyInstaller installed, else python3),
 #              SMOKE_CHILDREN (default 300), KEEP_SMOKE=1 keeps the smoke folder for inspection.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-/tmp/mimamori-frozen}"
 if [[ -z "${PYTHON:-}" ]]; then
-  if [[ -x /work/venv/bin/python ]]; then PYTHON=/work/venv/bin/python; else PYTHON=python3; fi
+  # The project's own virtual environment (tools/setup.sh), else the shared one, else python3.
+  for candidate in "$ROOT/.venv/bin/python" /work/venv/bin/python; do
+    if [[ -x "$candidate" ]] && "$candidate" -c "import PyInstaller" 2>/dev/null; then PYTHON="$candidate"; break; fi
+  done
+  PYTHON="${PYTHON:-python3}"
 fi
 CHILDREN="${SMOKE_CHILDREN:-300}"
 
 fail() { echo "build_frozen: FAILED: $*" >&2; exit 1; }
 step() { printf '\n== %s\n' "$*"; }
 
+"$PYTHON" -c "import PyInstaller" 2>/dev/null || fail "PyInstaller is not installed for $PYTHON (pip install -e \".[build]\")"
 step "building with PyInstaller into $OUT"
 mkdir -p "$OUT"
 t0=$(date +%s)
