@@ -32,6 +32,7 @@ ERA_START = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "�
     ("㋿5.4.5", dt.date(2023, 4, 5), "day"),
     ("平成27年4月", dt.date(2015, 4, 1), "month"),
     ("S55.7.12", dt.date(1980, 7, 12), "day"),
+    ("2022-04-04 10:07", dt.date(2022, 4, 4), "day"),
 ])
 def test_date_formats(text, expected, precision):
     assert parse_date(text) == (expected, precision)

@@ -31,6 +31,8 @@ _ERA_RE = re.compile(
     r"(?:[月.\-/]\s*(\d{1,2})\s*日?)?\s*月?$",
     re.IGNORECASE,
 )
+# A trailing time of day (受付日時 "2022-04-04 10:07"): the day is what the frames keep.
+_TIME_RE = re.compile(r"^(.+?)[ T]\d{1,2}:\d{2}(?::\d{2})?$")
 _WEST_RE = re.compile(r"^(\d{4})\s*[年.\-/]\s*(\d{1,2})\s*(?:[月.\-/]\s*(\d{1,2})\s*日?)?\s*月?$")
 
 
@@ -68,6 +70,9 @@ def parse_date(value: object, *, uke: bool = False) -> tuple[dt.date | None, str
     s = unicodedata.normalize("NFKC", raw).strip()  # full-width digits, ㋿/㍻ → 令和/平成
     if not s:
         return None, ""
+    timed = _TIME_RE.match(s)
+    if timed:
+        s = timed.group(1).strip()
     if s.isdigit():
         if len(s) == 8:
             return _date(int(s[:4]), int(s[4:6]), int(s[6:]), raw), "day"
