@@ -303,3 +303,15 @@ def test_followup_dialog_values(qtbot):
     dialog.next_date.setDate(QDate(2025, 4, 16))
     assert dialog.values() == {"status": "訪問済み", "date": "2025-04-02", "note": "母と面談",
                                "next_action_date": "2025-04-16"}
+
+
+def test_choosing_a_run_chooses_its_target_and_rule_set(manager):
+    pytest.importorskip("app.store.scoring_runs")
+    from app.store.queries.worklist import worklist_data
+
+    runs = manager.conn.execute("SELECT run_id, target, ruleset_id FROM runs ORDER BY run_id").fetchall()
+    latest = worklist_data(manager)
+    assert latest.runs and latest.runs[0][0] == max(r[0] for r in runs if r[1] == latest.target)
+    for run_id, target, ruleset_id in runs:
+        data = worklist_data(manager, run_id=run_id)
+        assert data.run_id == run_id and data.target == target and ruleset_id in data.ruleset_text

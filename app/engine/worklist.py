@@ -403,6 +403,7 @@ class WorklistData:
     source_as_of: dict[str, str] = field(default_factory=dict)
     message: str = ""   # why the list is empty, for the user (Japanese), "" when it is not
     index: "SearchIndex | None" = None  # built on the worker thread by prepare_index
+    runs: list[tuple[int, str]] = field(default_factory=list)  # (run_id, label) of this target, newest first
 
 
 def prepare_index(data: WorklistData,

@@ -43,9 +43,9 @@ class StoreSource:
     def can(self, capability: str) -> bool:
         return self.session.can(capability)
 
-    def load(self, target: str | None = None, reveal: bool = False) -> WorklistData:
+    def load(self, target: str | None = None, reveal: bool = False, run_id: int | None = None) -> WorklistData:
         from app.store.queries.worklist import worklist_data
-        return worklist_data(self.session, target=target, reveal=reveal)
+        return worklist_data(self.session, target=target, reveal=reveal, run_id=run_id)
 
     def evidence(self, person_id: str, data: WorklistData) -> ChildEvidence:
         from app.store.queries.worklist import child_evidence
@@ -139,7 +139,9 @@ class ListView(QWidget):
 
         self.filters.filter_changed.connect(self._filter_changed)
         self.conditions.conditions_changed.connect(self._conditions_changed)
-        self.conditions.target_changed.connect(lambda t: self.reload(target=t))
+        self.conditions.target_changed.connect(lambda t: self.reload(target=t, run_id=None))
+        self.conditions.run_changed.connect(lambda r: self.reload(target=self.data.target if self.data else None,
+                                                                  run_id=r))
         self.model.rows_changed.connect(self._update_status)
         self.table.child_current.connect(self._child_current)
         self.table.child_activated.connect(self.open_timeline)
@@ -160,14 +162,19 @@ class ListView(QWidget):
     def is_ready(self) -> bool:
         return self._ready
 
-    def reload(self, target: str | None = None) -> None:
+    def reload(self, target: str | None = None, run_id: int | None = None) -> None:
+        """Load the list again (same target and run unless given)."""
         self._ready = False
-        target = target or (self.data.target if self.data else None)
+        if target is None and self.data is not None:
+            target = self.data.target
+            run_id = run_id if run_id is not None else self.data.run_id
         source = self.source
 
-        def load(target, reveal):
-            return worklist.prepare_index(source.load(target, reveal))
-        self.context.worker.run(load, target, self.reveal, on_done=self.set_data, on_error=self._load_failed)
+        def load(target, reveal, run_id):
+            if run_id is None:
+                return worklist.prepare_index(source.load(target, reveal))
+            return worklist.prepare_index(source.load(target, reveal, run_id))
+        self.context.worker.run(load, target, self.reveal, run_id, on_done=self.set_data, on_error=self._load_failed)
 
     def _load_failed(self, error: BaseException) -> None:
         self.error_text = str(error)
@@ -180,7 +187,7 @@ class ListView(QWidget):
         self._households = None
         rules = self._rule_infos()
         self.conditions.set_run(data.targets or [(data.target, TARGET_LABELS.get(data.target, data.target))],
-                                data.target, data.ruleset_text, rules)
+                                data.target, data.ruleset_text, rules, data.runs, data.run_id)
         frame = data.frame
         districts = sorted(frame["district"].dropna().unique().tolist()) if len(frame) else []
         towns = ({d: sorted(g["town"].dropna().unique().tolist()) for d, g in frame.groupby("district")}

@@ -91,6 +91,15 @@ def _run_by_id(conn, run_id) -> dict | None:
     return run
 
 
+def _runs_of(conn, target: str | None) -> list[tuple[int, str]]:
+    """(run_id, Japanese label) of the target's runs, newest first: each run records its rule set."""
+    if not _table_exists(conn, "runs"):
+        return []
+    rows = conn.execute("SELECT run_id, ruleset_id, ruleset_version, as_of, created_at FROM runs WHERE target = ?"
+                        " ORDER BY run_id DESC LIMIT 50", (target or "",)).fetchall()
+    return [(r[0], f"{r[1]} v{r[2]}（基準日 {str(r[3])[:10]}・実行 {str(r[4])[:10]}）") for r in rows]
+
+
 def _default_target(conn) -> str | None:
     targets = dict(_targets(conn))
     return "abuse" if "abuse" in targets else next(iter(targets), None)
@@ -227,13 +236,16 @@ def _empty(message: str, targets, target) -> WorklistData:
 
 
 @requires(roles.VIEW_CHILDREN, data_class="children")
-def worklist_data(session, target: str | None = None, reveal: bool = False) -> WorklistData:
-    """The results frame (app/engine/worklist.py) of the latest run for the user's districts."""
+def worklist_data(session, target: str | None = None, reveal: bool = False, run_id=None) -> WorklistData:
+    """The results frame (app/engine/worklist.py) for the user's districts, from run ``run_id``
+    or else the latest run of ``target``; ``runs`` lists the target's runs to choose from."""
     conn = session.conn
     targets = _targets(conn)
     if target is None:
         target = _default_target(conn)
-    run = _latest_run(conn, target)
+    run = _run_by_id(conn, run_id) if run_id is not None else _latest_run(conn, target)
+    if run is not None:
+        target = run.get("target", target)
     if run is None or not _table_exists(conn, "flags"):
         return _empty("採点（スコアリング）がまだ実行されていません。データ管理担当に依頼してください。", targets, target)
     districts = session.visible_districts()
@@ -320,6 +332,7 @@ def worklist_data(session, target: str | None = None, reveal: bool = False) -> W
         target=target or "abuse",
         ruleset_text=f"ルールセット {rs}（基準日 {as_of_text}）" if as_of_text else f"ルールセット {rs}",
         run_id=run.get("run_id"), extracted_at=run.get("created_at"), source_as_of=source_as_of,
+        runs=_runs_of(conn, target),
         message="" if len(frame) else "表示できる子どもがいません（担当地区を確認してください）。")
 
 

@@ -13,6 +13,7 @@ from app.models.child_table_model import RuleInfo
 
 class ConditionsPanel(QWidget):
     target_changed = Signal(str)
+    run_changed = Signal(int)
     # counted rule ids, top-k (0 = all), score cut (None = none)
     conditions_changed = Signal(list, int, object)
 
@@ -29,6 +30,11 @@ class ConditionsPanel(QWidget):
         self.ruleset = QLabel()
         self.ruleset.setStyleSheet("color:#38505e;")
         row.addWidget(self.ruleset)
+        # Each scoring run records its rule set and data dates: choosing a run chooses them.
+        self.run = QComboBox()
+        self.run.setToolTip(self.tr("Scoring run (rule set, data date, when it was run)"))
+        self.run.currentIndexChanged.connect(self._run_chosen)
+        row.addWidget(self.run)
         self.rules_button = QToolButton()
         self.rules_button.setText(self.tr("Rules counted"))
         self.rules_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -59,9 +65,16 @@ class ConditionsPanel(QWidget):
         self._quiet = False
 
     def set_run(self, targets: list[tuple[str, str]], current: str, ruleset_text: str,
-                rules: list[RuleInfo]) -> None:
-        """Show the available targets, the run's rule set and one checkable entry per rule."""
+                rules: list[RuleInfo], runs: list[tuple[int, str]] | None = None,
+                run_id: int | None = None) -> None:
+        """Show the available targets, the run (and its rule set) and one checkable entry per rule."""
         self._quiet = True
+        self.run.clear()
+        for rid, label in runs or []:
+            self.run.addItem(label, rid)
+        self.run.setCurrentIndex(max(self.run.findData(run_id), 0))
+        self.run.setVisible(len(runs or []) > 1)
+        self.ruleset.setVisible(len(runs or []) <= 1)
         self.target.clear()
         for key, label in targets:
             self.target.addItem(label, key)
@@ -73,6 +86,7 @@ class ConditionsPanel(QWidget):
         for r in rules:
             text = f"{r.label}（{r.threshold}）" if r.threshold else r.label
             action = QAction(text, self.rules_menu)
+            action.setToolTip(self.tr("Thresholds are set in the rule set (Rules and scoring view)"))
             action.setCheckable(True)
             action.setChecked(True)
             action.setData(r.rule_id)
@@ -87,6 +101,10 @@ class ConditionsPanel(QWidget):
         for a in self.rules_menu.actions():
             if a.data() == rule_id:
                 a.setChecked(on)
+
+    def _run_chosen(self) -> None:
+        if not self._quiet and self.run.currentData() is not None:
+            self.run_changed.emit(int(self.run.currentData()))
 
     def _target_chosen(self) -> None:
         if not self._quiet and self.target.currentData():

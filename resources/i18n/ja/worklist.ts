@@ -7,6 +7,10 @@
         <translation>対象</translation>
     </message>
     <message>
+        <source>Scoring run (rule set, data date, when it was run)</source>
+        <translation>採点の実行（ルールセット・基準日・実行日）</translation>
+    </message>
+    <message>
         <source>Rules counted</source>
         <translation>数えるルール</translation>
     </message>
@@ -29,6 +33,10 @@
     <message>
         <source>Score ≥</source>
         <translation>スコア ≥</translation>
+    </message>
+    <message>
+        <source>Thresholds are set in the rule set (Rules and scoring view)</source>
+        <translation>基準値はルールセットで設定します（「ルールと採点」画面）</translation>
     </message>
 </context>
 <context>
