@@ -92,6 +92,9 @@ def load_demo_data(session, children: int, seed: int) -> list[str]:
         t0 = time.perf_counter()
         import_delivery(session, Path(tmp) / "delivery")
         done.append(f"imported in {time.perf_counter() - t0:.1f} s")
+        from app.store.staffing_plans import store_boundaries
+
+        store_boundaries(session, Path(tmp) / "delivery")
     try:
         from app.store.scoring_runs import run_active_rulesets
     except ImportError:
@@ -100,7 +103,36 @@ def load_demo_data(session, children: int, seed: int) -> list[str]:
     t0 = time.perf_counter()
     run_active_rulesets(session)
     done.append(f"scored in {time.perf_counter() - t0:.1f} s")
+    enter_demo_staff(session)
+    done.append("demo staff entered by the demo chief")
     return done
+
+
+def enter_demo_staff(admin_session) -> None:
+    """The demo chief enters a plausible staff table: 24 nurses, 6 of them senior, shared
+    out by district population (a real chief types these into the staffing view)."""
+    import pandas as pd
+
+    from app.store.areas import district_table
+    from app.store.opening import open_store
+    from app.store.staffing_plans import set_district_staff
+
+    chief = open_store(admin_session.db_path, "chief", DEMO_PASSWORD)
+    try:
+        import csv
+
+        from app.resource_files import resource_path
+
+        with open(resource_path("reference", "yokosuka_districts.csv"), encoding="utf-8") as fh:
+            pop = {r["district"]: int(r["pop2015"]) for r in csv.DictReader(fh)}
+        districts = [d for d, _ in district_table()]
+        total = sum(pop.values())
+        nurses = {d: max(1, round(24 * pop[d] / total)) for d in districts}
+        seniors = {d: 1 if pop[d] >= sorted(pop.values())[-6] else 0 for d in districts}
+        set_district_staff(chief, pd.DataFrame({"district": districts, "nurses": [nurses[d] for d in districts],
+                                                "seniors": [seniors[d] for d in districts]}))
+    finally:
+        chief.close()
 
 
 def demo_hint() -> str:

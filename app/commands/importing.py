@@ -25,6 +25,11 @@ def run(args) -> int:
     t0 = time.perf_counter()
     try:
         summary = import_delivery(session, args.folder)
+        if not summary.already_imported:
+            from app.store.staffing_plans import store_boundaries
+
+            # District and town outlines for the map travel with the delivery.
+            store_boundaries(session, args.folder)
     except AccessDenied as exc:
         raise denied(exc) from None
     except ImportFailed as exc:

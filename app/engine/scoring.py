@@ -73,8 +73,9 @@ def _follow_state(ctx: EvalContext) -> tuple[pd.DataFrame, np.ndarray]:
         p = last["_pos"].to_numpy()
         status = last["value_text"].fillna("")
         is_followed = status.str.contains("|".join(FOLLOWED_MARKERS)) & ~status.str.contains("未")
-        # a nurse's own follow-up record means the family was reached, whatever it says
-        is_followed |= last["type"].eq("followup") & status.ne("")
+        # A nurse's own follow-up record means the family was reached — unless its status
+        # still says not yet handled (未対応).
+        is_followed |= last["type"].eq("followup") & status.ne("") & ~status.str.startswith("未")
         out.loc[p, "followed"] = is_followed.to_numpy()
         out.loc[p, "follow_status"] = status.to_numpy()
         out.loc[p, "follow_date"] = last["date"].to_numpy()
