@@ -271,6 +271,10 @@ def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
                 status = "done"
             elif k <= required:
                 status = "unknown" if judged["status"] == "unknown" else "overdue"
+                # A dose whose window closed before the move-in is unknown on its own, even
+                # when a later dose makes the vaccine "behind": it may have been given elsewhere.
+                if resident_from is not None and end <= resident_from:
+                    status = "unknown"
             elif today < day_of(start):
                 status = "future"
             elif today < day_of(end) or judged["status"] == "not_due":

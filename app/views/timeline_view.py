@@ -167,7 +167,9 @@ class TimelineView(QWidget):
         sources = "、".join(f"{tl.SOURCE_LABELS.get(k, k)} {date_ja(v)}" for k, v in sorted(data.sources.items())
                            if v is not None and k in used)
         self.freshness.setText(self.tr("Data as of: %1").replace("%1", sources or "—"))
+        self.plot.model = None  # a new child opens on its whole life, not the last child's range
         self._rebuild()
+        self.set_range_preset("all")
         self.data_loaded.emit()
 
     def _rebuild(self) -> None:

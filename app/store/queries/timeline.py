@@ -72,28 +72,42 @@ def _household(conn, child: pd.Series) -> pd.DataFrame:
     return frame
 
 
-def _flags_and_evidence(conn, pid: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Latest scoring run's flags and evidence for the child, if the scoring tables exist."""
+def _flags_and_evidence(conn, pid: str, target: str = "abuse",
+                        hide_restricted: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The child's flags and evidence from the newest scoring run of ``target``.
+
+    Rules derived from child-guidance data (``restricted``) are dropped unless the caller
+    may see custody records, together with their evidence rows.
+    """
     empty = tl.TimelineData(child={}, events=pd.DataFrame())
     flags, evidence = empty.flags, empty.evidence
-    if not (_table_exists(conn, "flags") and _table_exists(conn, "evidence")):
+    if not (_table_exists(conn, "flags") and _table_exists(conn, "evidence") and _table_exists(conn, "runs")):
         return flags, evidence
+    row = conn.execute("SELECT MAX(run_id) FROM runs WHERE target = ?", (target,)).fetchone()
+    if row is None or row[0] is None:
+        return flags, evidence
+    run_id = row[0]
     flag_cols = [r[1] for r in conn.execute("PRAGMA table_info(flags)")]
-    ev_cols = [r[1] for r in conn.execute("PRAGMA table_info(evidence)")]
-    run_filter, params = "", [pid]
-    if "run_id" in flag_cols:
-        run_filter = " AND run_id = (SELECT MAX(run_id) FROM flags)"
     wanted = [c for c in flags.columns if c in flag_cols]
-    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM flags WHERE person_id = ?{run_filter}", params).fetchall()
-    flags = pd.DataFrame(rows, columns=wanted).reindex(columns=flags.columns)
+    select = ", ".join(wanted + (["restricted"] if "restricted" not in wanted else []))
+    rows = conn.execute(f"SELECT {select} FROM flags WHERE person_id = ? AND run_id = ?", (pid, run_id)).fetchall()
+    found = pd.DataFrame(rows, columns=wanted + (["restricted"] if "restricted" not in wanted else []))
+    if hide_restricted:
+        found = found[found["restricted"].fillna("") == ""]
+    hidden_rules = set() if not hide_restricted else {
+        r[0] for r in conn.execute("SELECT DISTINCT rule_id FROM flags WHERE run_id = ? AND restricted IS NOT NULL"
+                                   " AND restricted <> ''", (run_id,))}
+    flags = found.reindex(columns=flags.columns)
     flags["flagged"] = flags["flagged"].fillna(0).astype(bool)
     for c in ("first_date", "last_date"):
         flags[c] = pd.to_datetime(flags[c])
+    ev_cols = [r[1] for r in conn.execute("PRAGMA table_info(evidence)")]
     wanted = [c for c in evidence.columns if c in ev_cols]
-    run_filter = " AND run_id = (SELECT MAX(run_id) FROM evidence)" if "run_id" in ev_cols else ""
-    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM evidence WHERE person_id = ?{run_filter}", params).fetchall()
+    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM evidence WHERE person_id = ? AND run_id = ?",
+                        (pid, run_id)).fetchall()
     evidence = pd.DataFrame(rows, columns=wanted).reindex(columns=evidence.columns)
-    return flags, evidence
+    evidence = evidence[~evidence["rule_id"].isin(hidden_rules)].reset_index(drop=True)
+    return flags.reset_index(drop=True), evidence
 
 
 @requires(roles.VIEW_TIMELINE, data_class="timeline")
@@ -118,7 +132,7 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     if not session.can(roles.VIEW_CUSTODY):
         hidden += [*CUSTODY_TYPES, *RAW_ONLY_TYPES]
     events = events[~events["type"].isin(hidden)].reset_index(drop=True)
-    flags, evidence = _flags_and_evidence(conn, pid)
+    flags, evidence = _flags_and_evidence(conn, pid, hide_restricted=not session.can(roles.VIEW_CUSTODY))
     evidence = evidence[evidence["event_id"].isin(events["event_id"])].reset_index(drop=True)
     sources = sources_frame(conn)
     if not session.can(roles.VIEW_CUSTODY):
