@@ -155,3 +155,21 @@ def test_score_and_calibrate_commands(store, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["ruleset"]["target"] == "abuse" and "thresholds" in out and "flag_counts" in out
     assert main(["score", "--db", str(store), "--user", "nurse"]) == 3
+
+
+def test_export_flags_command_plaintext(store, tmp_path, monkeypatch, capsys):
+    from app.commands import main
+    from app.store.terminals import register_terminal
+
+    s = open_as(store, "admin")
+    try:
+        register_terminal(s)
+    finally:
+        s.close()
+    monkeypatch.setenv("MIMAMORI_PASSWORD", PASSWORD)
+    out = tmp_path / "flags.csv"
+    assert main(["export", "--db", str(store), "--user", "manager", "--what", "flags", "--out", str(out),
+                 "--plaintext"]) == 0
+    frame = pd.read_csv(out, comment="#", dtype={"research_id": str})
+    assert {"research_id", "district", "age_months", "vaccination", "score", "follow_up"} <= set(frame.columns)
+    assert frame["research_id"].is_unique and len(frame) > 250

@@ -33,10 +33,24 @@ def _export_list(session, args):
                        plaintext_confirmed=args.plaintext)
 
 
+def _export_flags(session, args):
+    """Flags (issue 5): one row per child, 0/1 per rule; encrypted unless --plaintext."""
+    from app.store.exports import export_frame
+    from app.store.queries.scores import flags_export_frame
+    from app.store.roles import EXPORT_FLAGS
+
+    passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
+        if not args.plaintext else None
+    return export_frame(session, flags_export_frame(session), args.out, capability=EXPORT_FLAGS, kind="flags",
+                        encrypt=not args.plaintext, passphrase=passphrase, plaintext_confirmed=args.plaintext,
+                        title="flags")
+
+
 # kind → "module:function" or a function; resolved lazily so a missing module is a clear error.
 EXPORTERS: dict[str, object] = {
     "idmap": _export_idmap,
     "list": _export_list,
+    "flags": _export_flags,
 }
 
 
