@@ -4,7 +4,7 @@ free text on the reasons. Emits a :class:`WorklistFilter`; the model applies it 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QVBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.engine import worklist
 from app.engine.worklist import AGE_BANDS, FOLLOWUP_STATUSES, WorklistFilter
@@ -20,8 +20,13 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self._base = worklist.default_filter()
         self._towns_by_district: dict[str, list[str]] = {}
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        # Two rows: the choice filters, then the switches and free text (fits 1280 px windows).
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        row, row2 = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(row)
+        rows.addLayout(row2)
 
         self.district = QComboBox()
         self.town = QComboBox()
@@ -45,15 +50,22 @@ class FilterBar(QWidget):
         for status in FOLLOWUP_STATUSES:
             self.followup.addItem(status, status)
 
+        # Combos sized to a few characters, not to their longest item (rule labels and town
+        # names are long); the popup still shows whole items. Keeps the window usable at 1280 px.
+        for combo, chars in ((self.district, 5), (self.town, 7), (self.age, 5), (self.rule, 9), (self.followup, 6)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(chars)
+        self.text.setMinimumWidth(120)
         for label, widget in ((self.tr("District"), self.district), (self.tr("Town"), self.town),
                               (self.tr("Age"), self.age), (self.tr("Flag"), self.rule),
                               (self.tr("Follow-up"), self.followup)):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
-        row.addWidget(self.moved_in)
-        row.addWidget(self.stale)
-        row.addWidget(self.text, 1)
-        row.addWidget(self.reset)
+        row.addStretch(1)
+        row2.addWidget(self.moved_in)
+        row2.addWidget(self.stale)
+        row2.addWidget(self.text, 1)
+        row2.addWidget(self.reset)
 
         # Typing is debounced so a fast typist does not trigger a filter per key.
         self._typing = QTimer(self)
