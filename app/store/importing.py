@@ -301,7 +301,8 @@ def decide_review(session, record_id: str, accept: bool) -> str:
                     break
             birth_ym = birth[:7] if birth else ""
             as_of = conn.execute("SELECT max(as_of) FROM deliveries").fetchone()[0]
-            cutoff = (dt.date.fromisoformat(as_of) - dt.timedelta(days=int(365.25 * 6))).isoformat() \
+            # Same definition as the engine: aged 0–6, i.e. before the 7th birthday.
+            cutoff = (pd.Timestamp(as_of) - pd.DateOffset(years=7) + pd.Timedelta(days=1)).date().isoformat() \
                 if as_of else "0000"
             conn.execute("INSERT INTO persons(person_id, kind, sex, birth_ym) VALUES (?,?,?,?)",
                          (target, "child" if birth and birth >= cutoff else "adult", sex, birth_ym))

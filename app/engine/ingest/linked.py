@@ -106,7 +106,9 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
     others = others.sort_values(["person_id", "line"]).groupby("person_id").head(1).set_index("person_id")
     both = pd.concat([latest.assign(_reg=True), others.assign(_reg=False)])
     birth = pd.to_datetime(both["birth_date"])
-    cutoff = pd.Timestamp(as_of) - pd.DateOffset(years=6)
+    # Preschool children are "aged 0–6" (the report's 13,913): a 6-year-old up to the day
+    # before the 7th birthday is still a child.
+    cutoff = pd.Timestamp(as_of) - pd.DateOffset(years=7) + pd.Timedelta(days=1)
     persons = pd.DataFrame({
         "person_id": both.index,
         "kind": np.where(birth >= cutoff, "child", "adult"),
