@@ -146,6 +146,32 @@ def _writer_connection(session):
     return connect(session.db_path, session.db_key)
 
 
+class _IndexesRebuilt:
+    """Drop a table's own indexes for a bulk insert and build them again afterwards.
+
+    Building an index once over sorted data is cheaper than maintaining it row by row; all of
+    it happens inside the import's transaction, so a failure restores the indexes too.
+    """
+
+    def __init__(self, conn, table: str, rows: int, threshold: int = 20_000):
+        self.conn, self.table, self.active = conn, table, rows > threshold
+        self.indexes: list[tuple[str, str]] = []
+
+    def __enter__(self):
+        if self.active:
+            self.indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
+                (self.table,)).fetchall()
+            for name, _ in self.indexes:
+                self.conn.execute(f"DROP INDEX {name}")
+        return self
+
+    def __exit__(self, *exc):
+        for _, sql in self.indexes:
+            self.conn.execute(sql)
+        return False
+
+
 def _delete_keys(conn, table: str, column: str, keys: pd.Series) -> None:
     """Delete rows about to be rewritten (nothing to do in an empty table: the first import)."""
     if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None:
@@ -186,23 +212,14 @@ def _write(session, conn, delivery, p: Processed) -> int:
     conn.executemany("DELETE FROM events WHERE source=? AND delivery_id IS NOT NULL", ((s,) for s in sources))
     ev = p.events
     value_num = ev["value_num"].astype(float)
-    # Building the indexes once after a bulk insert is cheaper than maintaining them per row.
-    rebuild = len(ev) > 20_000
-    if rebuild:
-        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='events'"
-                               " AND sql IS NOT NULL").fetchall()
-        for name, _ in indexes:
-            conn.execute(f"DROP INDEX {name}")
-    conn.executemany(
-        "INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, attrs,"
-        " source, source_file, source_line, disclosure, delivery_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        zip(ev["person_id"].fillna(""), ev["household_id"].fillna(""), _iso(ev["date"]), ev["type"],
-            ev["subtype"].fillna("").astype(str), [None if np.isnan(v) else v for v in value_num],
-            ev["value_text"].fillna("").astype(str), ev["attrs"], ev["source"], ev["source_file"],
-            ev["source_line"].astype(int).tolist(), ev["disclosure"], [did] * len(ev)))
-    if rebuild:
-        for _, sql in indexes:
-            conn.execute(sql)
+    with _IndexesRebuilt(conn, "events", len(ev)):
+        conn.executemany(
+            "INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, attrs,"
+            " source, source_file, source_line, disclosure, delivery_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            zip(ev["person_id"].fillna(""), ev["household_id"].fillna(""), _iso(ev["date"]), ev["type"],
+                ev["subtype"].fillna("").astype(str), [None if np.isnan(v) else v for v in value_num],
+                ev["value_text"].fillna("").astype(str), ev["attrs"], ev["source"], ev["source_file"],
+                ev["source_line"].astype(int).tolist(), ev["disclosure"], [did] * len(ev)))
     conn.executemany("DELETE FROM idmap WHERE file=?", ((f,) for f in files))
     im = p.idmap
     conn.executemany("INSERT INTO idmap(file, line, research_id) VALUES (?,?,?)",
@@ -212,13 +229,14 @@ def _write(session, conn, delivery, p: Processed) -> int:
     # random page each (measured several times slower once the page cache is full).
     ps = p.persons.sort_values("person_id")
     _delete_keys(conn, "persons", "person_id", ps["person_id"])
-    conn.executemany(
-        "INSERT INTO persons(person_id, kind, sex, birth_ym, household_id, district, town,"
-        " nationality, resident_from, resident_to, moved_in, mother_id, delivery_id)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        zip(ps["person_id"], ps["kind"], ps["sex"], ps["birth_ym"], ps["household_id"], ps["district"],
-            ps["town"], ps["nationality"], _iso(ps["resident_from"]), _iso(ps["resident_to"]),
-            ps["moved_in"].astype(int).tolist(), ps["mother_id"], [did] * len(ps)))
+    with _IndexesRebuilt(conn, "persons", len(ps)):
+        conn.executemany(
+            "INSERT INTO persons(person_id, kind, sex, birth_ym, household_id, district, town,"
+            " nationality, resident_from, resident_to, moved_in, mother_id, delivery_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            zip(ps["person_id"], ps["kind"], ps["sex"], ps["birth_ym"], ps["household_id"], ps["district"],
+                ps["town"], ps["nationality"], _iso(ps["resident_from"]), _iso(ps["resident_to"]),
+                ps["moved_in"].astype(int).tolist(), ps["mother_id"], [did] * len(ps)))
     ids = p.identities.sort_values("person_id")
     _delete_keys(conn, "identities", "person_id", ids["person_id"])
     conn.executemany(
@@ -229,9 +247,10 @@ def _write(session, conn, delivery, p: Processed) -> int:
     rel = p.relations.sort_values(["person_id", "related_id", "relation"])
     if len(rel):
         _delete_keys(conn, "relations", "person_id", pd.Series(rel["person_id"].unique()))
-        conn.executemany(
-            "INSERT INTO relations(person_id, related_id, relation, since, until) VALUES (?,?,?,?,?)",
-            zip(rel["person_id"], rel["related_id"], rel["relation"], _iso(rel["since"]), _iso(rel["until"])))
+        with _IndexesRebuilt(conn, "relations", len(rel)):
+            conn.executemany(
+                "INSERT INTO relations(person_id, related_id, relation, since, until) VALUES (?,?,?,?,?)",
+                zip(rel["person_id"], rel["related_id"], rel["relation"], _iso(rel["since"]), _iso(rel["until"])))
     for f in file_summaries:
         fi = next(x for x in delivery.files if x.file == f["file"])
         conn.execute("DELETE FROM sources WHERE source=? AND file_name=?", (f["source"], f["file"]))
