@@ -162,8 +162,7 @@ class ImportView(QWidget):
         """Reload the four tables from the store (each through its role-checked query)."""
         worker, session = self.context.worker, self.session
         if session.can(roles.IMPORT):
-            worker.run(linkage_q.reconciliation, session, on_done=self.files_model.set_frame,
-                       on_error=self._error)
+            worker.run(linkage_q.reconciliation, session, on_done=self._show_files, on_error=self._error)
         if session.can(roles.VIEW_QUARANTINE):
             worker.run(linkage_q.quarantine, session, on_done=self.quarantine_model.set_frame,
                        on_error=self._error)
@@ -172,6 +171,13 @@ class ImportView(QWidget):
                        on_error=self._error)
             worker.run(linkage_q.duplicate_list, session, on_done=self.duplicates_model.set_frame,
                        on_error=self._error)
+
+    def _show_files(self, frame) -> None:
+        # データ種別 as the departments name it (住民基本台帳 …), not the internal key.
+        from app.engine.ingest.profiles import source_specs
+
+        kinds = {key: spec.kind for key, spec in source_specs().items()}
+        self.files_model.set_frame(frame.assign(source=frame["source"].map(kinds).fillna(frame["source"])))
 
     def decide_selected(self, accept: bool) -> None:
         rows = self.review_table.selectionModel().selectedRows() if self.review_table.selectionModel() else []
