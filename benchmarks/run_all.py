@@ -212,11 +212,14 @@ def run_pipeline(size: int, timeout: float) -> tuple[str, list[dict]]:
     rows: list[dict] = []
     password = secrets.token_urlsafe(18)
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as tmp:
-        for stage in ("generate", "import", "score"):
+        stages = ["generate", "import", "score"]
+        for i, stage in enumerate(stages):
             status, got, err = _in_child(["--stage", stage, "--size", str(size), "--dir", tmp],
                                          timeout, password)
             if status != "ok":
                 rows.append(row(stage, size, None, None, f"{status}: {err}", status=status))
+                rows.extend(row(later, size, None, None, f"not run: {stage} did not finish", status="not run")
+                            for later in stages[i + 1:])
                 return status, rows
             rows.extend(got)
     return "ok", rows
