@@ -3,7 +3,7 @@ the unusual-access report; export of the log through the export gate."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import (
     QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
     QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
@@ -13,10 +13,57 @@ from app.store.audit_queries import log_facets, search_log, unusual_access, veri
 from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
 
 
+# What each logged action means, for an auditor who reads Japanese (the raw name stays in
+# the tooltip and in exports, so searches and exports remain exact).
+ACTION_LABELS_JA = {
+    "login": "ログイン", "login_failed": "ログイン失敗", "access_denied": "権限のない操作の拒否",
+    "session_lock": "画面ロック", "session_unlock": "ロック解除", "unlock_failed": "ロック解除の失敗",
+    "view_child": "子どもの記録の閲覧", "identity_show": "氏名の表示", "snapshot": "画面の保存",
+    "export": "出力", "export_refused": "出力の拒否", "print": "印刷", "deletion": "削除",
+    "deletion_request": "削除依頼", "import": "データ取込", "import_failed": "取込の中止",
+    "import_skipped": "取込済みのため省略", "linkage_decision": "名寄せの判断",
+    "mapping_profile_save": "取込設定の保存", "quarantine_show": "隔離行の閲覧",
+    "review_list_show": "確認リストの閲覧", "score_run": "採点", "calibrate": "較正",
+    "ruleset_store": "ルールセットの保存", "ruleset_activate": "ルールセットの切替", "run_view": "採点結果の閲覧",
+    "record_followup": "フォローの記録", "view_aggregates": "地区集計の閲覧", "staffing_proposal": "配置案の表示",
+    "set_district_staff": "地区の人員の入力", "save_staffing_plan": "配置計画の保存",
+    "store_boundaries": "地区境界の保存", "store_create": "データベース作成", "terminal_register": "端末の登録",
+    "user_add": "ユーザー追加", "user_remove": "ユーザー削除", "password_change": "パスワード変更",
+    "setting_change": "設定変更", "retention_confirm": "保存期間の確認", "audit_search": "操作ログの検索",
+    "audit_unusual_report": "通常と異なるアクセスの確認", "audit_verify": "改ざん検査",
+    "timeline_template_save": "時系列テンプレートの保存", "timeline_template_edit": "時系列テンプレートの編集",
+}
+
+
+def _headers(columns: list[str]) -> list[str]:
+    labels = {
+        "seq": QCoreApplication.translate("AuditView", "No."),
+        "ts": QCoreApplication.translate("AuditView", "Time"),
+        "user": QCoreApplication.translate("AuditView", "User"),
+        "role": QCoreApplication.translate("AuditView", "Role"),
+        "terminal": QCoreApplication.translate("AuditView", "Terminal"),
+        "action": QCoreApplication.translate("AuditView", "Action"),
+        "object_type": QCoreApplication.translate("AuditView", "Object"),
+        "object_ids": QCoreApplication.translate("AuditView", "Object ids"),
+        "kind": QCoreApplication.translate("AuditView", "Kind"),
+        "first_ts": QCoreApplication.translate("AuditView", "First seen"),
+        "last_ts": QCoreApplication.translate("AuditView", "Last seen"),
+        "children": QCoreApplication.translate("AuditView", "Children"),
+        "note": QCoreApplication.translate("AuditView", "Note"),
+    }
+    return [labels.get(c, c) for c in columns]
+
+
 def _fill(table: QTableWidget, frame, columns: list[str]) -> None:
     table.clear()
     table.setColumnCount(len(columns))
-    table.setHorizontalHeaderLabels(columns)
+    table.setHorizontalHeaderLabels(_headers(columns))
+    if "action" in columns and len(frame):
+        frame = frame.assign(action=[f"{ACTION_LABELS_JA.get(a, a)}（{a}）" for a in frame["action"]])
+    if "role" in columns and len(frame):
+        from app.store.roles import ROLE_LABELS_JA
+
+        frame = frame.assign(role=[ROLE_LABELS_JA.get(r, r) for r in frame["role"]])
     table.setRowCount(len(frame))
     for r, row in enumerate(frame[columns].itertuples(index=False)):
         for c, value in enumerate(row):
@@ -80,7 +127,7 @@ class AuditView(QWidget):
             self.user_combo.addItem(user, user)
         self.action_combo.addItem(self.tr("(all actions)"), None)
         for action in facets["actions"]:
-            self.action_combo.addItem(action, action)
+            self.action_combo.addItem(f"{ACTION_LABELS_JA.get(action, action)}（{action}）", action)
         self.search()
 
     def filters(self) -> dict:
