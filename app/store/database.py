@@ -44,7 +44,11 @@ def connect(path: Path | str, raw_key: bytes) -> Connection:
         "PRAGMA secure_delete = ON",
         "PRAGMA foreign_keys = ON",
         "PRAGMA cache_size = -262144",
-        "PRAGMA cipher_memory_security = ON",
+        # cipher_memory_security stays OFF (SQLCipher's default): ON mlocks and wipes every
+        # allocation — measured 1.8 M mlock + 1.8 M munlock calls and 38 s of system time in
+        # one scoring run of the demo. The terminal is dedicated and offline; pages on disk,
+        # the journal and temp data remain encrypted either way.
+        "PRAGMA cipher_memory_security = OFF",
     ):
         conn.execute(pragma).fetchall()
     return conn
