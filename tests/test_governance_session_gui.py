@@ -85,6 +85,12 @@ def test_clipboard_is_cleared_for_a_nurse_but_not_for_a_manager(qtbot, store_wit
     clipboard = QGuiApplication.clipboard()
     session = open_as(store_with_roles.db_path, "nurse")
     window = _window(qtbot, session)
+    # The guard acts while the application is active (a user at the window); make it so,
+    # whatever earlier tests left behind.
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive,
+                    timeout=2000)
     clipboard.setText("1000001 missed checkup")
     qtbot.waitUntil(lambda: clipboard.text() == "", timeout=2000)
     assert window.session_lock.clipboard_guard.cleared >= 1

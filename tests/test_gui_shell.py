@@ -46,15 +46,22 @@ def test_login_dialog_accepts_right_password(qtbot, store_with_roles):
 
 
 @pytest.mark.parametrize("role", list(EXPECTED_VIEWS))
-def test_navigation_offers_the_views_of_the_role(qtbot, store_with_roles, role, tmp_path):
+def test_navigation_offers_the_views_of_the_role(qtbot, store_with_roles, role, tmp_path, monkeypatch):
+    # The real views, except the QtWebEngine map: tests/test_map_view.py covers it with a
+    # teardown that lets Chromium's threads finish (here it crashed once at store close).
+    real = registry.load_view_class
+    monkeypatch.setattr(registry, "load_view_class", lambda key: None if key == "map" else real(key))
     session = open_as(store_with_roles.db_path, USER_FOR_ROLE[role])
     window = MainWindow(AppContext(session, ImmediateWorker(), settings=None))
-    qtbot.addWidget(window)
     assert window.view_keys == EXPECTED_VIEWS[role]
     for key in window.view_keys:  # a user can move between all of them
         window.show_view(key)
         assert window.stack.currentWidget() is window.page(key)
     assert "見守り" in window.windowTitle()
+    # Views go before the connection they read from.
+    window.close()
+    window.deleteLater()
+    qtbot.wait(10)
     session.close()
 
 
