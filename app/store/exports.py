@@ -183,6 +183,20 @@ def decrypt_container(data: bytes, passphrase: str) -> tuple[dict, bytes]:
     return header, payload
 
 
+def check_encryption_choice(encrypt: bool, passphrase: str | None, plaintext_confirmed: bool) -> None:
+    """The one rule for every export and printout: encrypted with a passphrase that meets the
+    password policy, or plain only after the user confirmed the warning."""
+    if not encrypt and not plaintext_confirmed:
+        raise ExportRefused("暗号化しない出力には、警告を確認したうえでの明示的な選択が必要です。")
+    if encrypt:
+        if not passphrase:
+            raise ExportRefused("暗号化のパスフレーズを入力してください。")
+        try:
+            check_password_policy(passphrase)
+        except AccountError as exc:
+            raise ExportRefused(str(exc).replace("パスワード", "パスフレーズ")) from None
+
+
 def export_frame(session, frame, path: Path | str, *, capability: str, kind: str = "case",
                  fmt: str = "csv", encrypt: bool = True, passphrase: str | None = None,
                  plaintext_confirmed: bool = False, title: str = "",
@@ -196,15 +210,7 @@ def export_frame(session, frame, path: Path | str, *, capability: str, kind: str
     check_allowed(session, capability)
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"unknown export format {fmt!r}")
-    if not encrypt and kind not in PLAIN_ALLOWED_KINDS and not plaintext_confirmed:
-        raise ExportRefused("暗号化しない出力には、警告を確認したうえでの明示的な選択が必要です。")
-    if encrypt:
-        if not passphrase:
-            raise ExportRefused("暗号化のパスフレーズを入力してください。")
-        try:
-            check_password_policy(passphrase)
-        except AccountError as exc:
-            raise ExportRefused(str(exc).replace("パスワード", "パスフレーズ")) from None
+    check_encryption_choice(encrypt, passphrase, plaintext_confirmed or kind in PLAIN_ALLOWED_KINDS)
     frame, removed = strip_never(frame)
     ts = now_iso()
     footer = footer_text(session, ts)

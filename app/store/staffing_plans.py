@@ -181,19 +181,10 @@ def export_plan(session, frame: pd.DataFrame, path, *, fmt: str = "csv", encrypt
 def authorize_plan_print(session, *, encrypt: bool = True, passphrase: str | None = None,
                          plaintext_confirmed: bool = False) -> str:
     """Check (terminal, EXPORT_PLAN, encryption choice) and log a printout; returns its footer."""
-    from app.store.accounts import AccountError, check_password_policy
-    from app.store.exports import ExportRefused, authorize_print, check_allowed
+    from app.store.exports import authorize_print, check_allowed, check_encryption_choice
 
     check_allowed(session, roles.EXPORT_PLAN)
-    if not encrypt and not plaintext_confirmed:
-        raise ExportRefused("暗号化しない出力には、警告を確認したうえでの明示的な選択が必要です。")
-    if encrypt:
-        if not passphrase:
-            raise ExportRefused("暗号化のパスフレーズを入力してください。")
-        try:
-            check_password_policy(passphrase)
-        except AccountError as exc:
-            raise ExportRefused(str(exc).replace("パスワード", "パスフレーズ")) from None
+    check_encryption_choice(encrypt, passphrase, plaintext_confirmed)
     return authorize_print(session, roles.EXPORT_PLAN, "staffing_plan")
 
 
