@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-import tomllib
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from app.resource_files import resource_path
+from app.engine import catalogue
 
 EVENT_COLUMNS = ["person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
                  "attrs", "source", "source_file", "source_line", "disclosure"]
@@ -30,8 +30,9 @@ MOVE_TYPES = {"出生": "birth", "転入": "move_in", "転出": "move_out", "転
 
 @functools.lru_cache(maxsize=1)
 def disclosure_config() -> dict:
-    """Default disclosure classes (resources/config/disclosure.toml)."""
-    return tomllib.loads(resource_path("config", "disclosure.toml").read_text("utf-8"))
+    """Default disclosure classes from the catalogue: {"sources": {...}, "types": {...}}."""
+    by_source, by_type = catalogue.disclosure_defaults()
+    return {"sources": by_source, "types": by_type}
 
 
 def _json_column(cols: dict[str, pd.Series | np.ndarray], n: int) -> np.ndarray:
@@ -80,122 +81,194 @@ def _fmt_ym(d: pd.Series) -> pd.Series:
     return pd.to_datetime(d).dt.strftime("%Y-%m")
 
 
+BuilderFn = Callable[[pd.DataFrame, pd.Series], list[pd.DataFrame]]
+# Source key -> builder of its events; filled by @builder below (one small function per source).
+BUILDERS: dict[str, BuilderFn] = {}
+
+
+def builder(source: str) -> Callable[[BuilderFn], BuilderFn]:
+    """Register ``fn(df, person_by_number) -> [events frames]`` as the builder of ``source``."""
+    def register(fn: BuilderFn) -> BuilderFn:
+        if source in BUILDERS:
+            raise ValueError(f"source {source} has two builders")
+        BUILDERS[source] = fn
+        return fn
+    return register
+
+
 def source_events(source: str, df: pd.DataFrame, person_by_number: pd.Series) -> list[pd.DataFrame]:
     """Events of one CSV source. ``df`` already has person_id and household_id columns."""
     if len(df) == 0:
         return []
-    out = []
-    if source == "jumin":
-        reason = _col(df, "異動事由")
-        typed = df[reason.isin(MOVE_TYPES.keys())]
-        known = {"異動事由", "異動日", "町名", "地区", "続柄", "国籍"}
-        out.append(_events(typed, source, reason[typed.index].map(MOVE_TYPES).to_numpy(),
-                           _col(typed, "異動日", pd.NaT).where(_col(typed, "異動日", pd.NaT).notna(),
-                                                               _col(typed, "生年月日", pd.NaT)),
-                           value_text=_col(typed, "町名").to_numpy(),
-                           attrs={"town": _col(typed, "町名"), "district": _col(typed, "地区"),
-                                  "relation": _col(typed, "続柄"),
-                                  **_extra_columns(typed, known)}))
-    elif source == "shussei":
-        mother = _col(df, "母宛名番号").map(person_by_number).fillna("")
-        known = {"出生体重", "在胎週数", "多胎", "母宛名番号"}
-        out.append(_events(df, source, "birth_record", _col(df, "生年月日", pd.NaT),
-                           value_num=_col(df, "出生体重", np.nan).to_numpy(dtype=float),
-                           attrs={"gestation_weeks": _col(df, "在胎週数", np.nan),
-                                  "multiple": _col(df, "多胎", np.nan), "mother_id": mother,
-                                  **_extra_columns(df, known)}))
-    elif source == "ninpu":
-        known = {"届出日", "届出時妊娠週数", "妊婦健診受診回数", "出産予定日"}
-        out.append(_events(df, source, "pregnancy", df["届出日"],
-                           attrs={"notified_week": _col(df, "届出時妊娠週数", np.nan),
-                                  "prenatal_checkups": _col(df, "妊婦健診受診回数", np.nan),
-                                  "due_date": _col(df, "出産予定日", pd.NaT),
-                                  **_extra_columns(df, known)}))
-    elif source in ("kenshin", "shika"):
-        attended = df["受診日"].notna()
-        # A missed checkup is dated on the last day of its 対象年月.
-        date = df["受診日"].where(attended, df["対象年月"] + pd.offsets.MonthEnd(0))
-        known = {"健診種別", "対象年月", "受診日", "身長", "体重", "判定", "所見", "むし歯本数"}
-        attrs = {"target_ym": _fmt_ym(df["対象年月"]), "judgement": _col(df, "判定"),
-                 **_extra_columns(df, known)}
-        if source == "kenshin":
-            attrs["findings"] = _col(df, "所見")
-            out.append(_events(df, source, "checkup", date, subtype=df["健診種別"].to_numpy(),
-                               value_text=np.where(attended, "attended", "missed"), attrs=attrs))
-            for col, etype in (("身長", "height"), ("体重", "weight")):
-                m = _col(df, col, np.nan).notna() & attended
-                if m.any():
-                    sub = df[m]
-                    out.append(_events(sub, source, etype, sub["受診日"],
-                                       subtype=sub["健診種別"].to_numpy(),
-                                       value_num=sub[col].to_numpy(dtype=float)))
-        else:
-            out.append(_events(df, source, "dental", date, subtype=df["健診種別"].to_numpy(),
-                               value_text=np.where(attended, "attended", "missed"),
-                               value_num=_col(df, "むし歯本数", np.nan).to_numpy(dtype=float),
-                               attrs=attrs))
-    elif source == "yobo":
-        vaccine = df["ワクチン"].map(lambda v: VACCINE_CODES.get(v, v))
-        out.append(_events(df, source, "vaccination", df["接種日"], subtype=vaccine.to_numpy(),
-                           value_num=_col(df, "回数", np.nan).to_numpy(dtype=float),
-                           attrs=_extra_columns(df, {"ワクチン", "回数", "接種日"})))
-    elif source == "epds":
-        items = [f"問{i}" for i in range(1, 11)]
-        present = [c for c in items if c in df.columns]
-        total = _col(df, "合計", np.nan)
-        if present:
-            total = total.where(total.notna(), df[present].sum(axis=1, min_count=len(present)))
-        item_lists = (df[present].astype("Int64").to_numpy().tolist() if present else [[]] * len(df))
-        child = _col(df, "児宛名番号").map(person_by_number).fillna("")
-        out.append(_events(df, source, "epds", df["実施日"], value_num=total.to_numpy(dtype=float),
-                           attrs={"items": pd.Series(item_lists, index=df.index, dtype=object)
-                                  .map(lambda v: [None if pd.isna(x) else int(x) for x in v]),
-                                  "child_id": child,
-                                  **_extra_columns(df, {*items, "合計", "児宛名番号", "実施日"})}))
-    elif source == "hogosha_kenshin":
-        out.append(_events(df, source, "guardian_checkup", df["受診日"],
-                           value_text=_col(df, "喫煙").to_numpy(),
-                           attrs={"drinking": _col(df, "飲酒"), "judgement": _col(df, "判定"),
-                                  **_extra_columns(df, {"受診日", "喫煙", "飲酒", "判定"})}))
-    elif source in ("jido_fuyo", "seiho", "yoho"):
-        start_col, end_col, etype = {"jido_fuyo": ("認定日", "喪失日", "single_parent_allowance"),
-                                     "seiho": ("開始日", "廃止日", "public_assistance"),
-                                     "yoho": ("入所日", "退所日", "nursery")}[source]
-        labels = ("enrolled", "left") if source == "yoho" else ("start", "end")
-        subtype = _col(df, "施設種別").to_numpy() if source == "yoho" else ""
-        attrs = {"facility": _col(df, "施設名")} if source == "yoho" else {}
-        known = {start_col, end_col, "施設名", "施設種別"}
-        out.append(_events(df, source, etype, df[start_col], subtype=subtype, value_text=labels[0],
-                           attrs={**attrs, **_extra_columns(df, known)}))
-        ended = _col(df, end_col, pd.NaT).notna()
-        if ended.any():
-            sub = df[ended]
-            out.append(_events(sub, source, etype, sub[end_col],
-                               subtype=subtype[ended.to_numpy()] if source == "yoho" else "",
-                               value_text=labels[1],
-                               attrs={k: v[ended] for k, v in attrs.items()}))
-    elif source == "shogai":
-        out.append(_events(df, source, "disability", df["交付日"], subtype=df["手帳種別"].to_numpy(),
-                           value_text=_col(df, "等級").to_numpy(),
-                           attrs=_extra_columns(df, {"手帳種別", "等級", "交付日"})))
-    elif source == "dv":
-        out.append(_events(df, source, "dv", df["登録日"], subtype=_col(df, "区分").to_numpy(),
-                           attrs=_extra_columns(df, {"登録日", "区分"})))
-    elif source == "soudan":
-        out.append(_events(df, source, "consultation", df["受付日時"], subtype=_col(df, "経路").to_numpy(),
-                           value_text=_col(df, "相談種別").to_numpy(),
-                           attrs={"content": _col(df, "内容"), "staff": _col(df, "担当"),
-                                  **_extra_columns(df, {"受付日時", "経路", "相談種別", "内容", "担当"})}))
-    elif source == "assessment":
-        out.append(_events(df, source, "assessment", df["評価日"], subtype=_col(df, "主因分類").to_numpy(),
-                           value_text=_col(df, "フォロー状況").to_numpy(),
-                           attrs={"district": _col(df, "担当地区"),
-                                  **_extra_columns(df, {"評価日", "主因分類", "フォロー状況", "担当地区"})}))
-    elif source == "jisou":
-        out.append(_events(df, source, "custody", df["開始日"], subtype=df["種別"].to_numpy(),
-                           attrs={"end_date": _col(df, "終了日", pd.NaT), "complaint": _col(df, "主訴"),
-                                  **_extra_columns(df, {"種別", "開始日", "終了日", "主訴"})}))
+    return BUILDERS[source](df, person_by_number)
+
+
+@builder("jumin")
+def _jumin(df, person_by_number):
+    reason = _col(df, "異動事由")
+    typed = df[reason.isin(MOVE_TYPES.keys())]
+    known = {"異動事由", "異動日", "町名", "地区", "続柄", "国籍"}
+    moved = _col(typed, "異動日", pd.NaT)
+    return [_events(typed, "jumin", reason[typed.index].map(MOVE_TYPES).to_numpy(),
+                    moved.where(moved.notna(), _col(typed, "生年月日", pd.NaT)),
+                    value_text=_col(typed, "町名").to_numpy(),
+                    attrs={"town": _col(typed, "町名"), "district": _col(typed, "地区"),
+                           "relation": _col(typed, "続柄"), **_extra_columns(typed, known)})]
+
+
+@builder("shussei")
+def _shussei(df, person_by_number):
+    mother = _col(df, "母宛名番号").map(person_by_number).fillna("")
+    known = {"出生体重", "在胎週数", "多胎", "母宛名番号"}
+    return [_events(df, "shussei", "birth_record", _col(df, "生年月日", pd.NaT),
+                    value_num=_col(df, "出生体重", np.nan).to_numpy(dtype=float),
+                    attrs={"gestation_weeks": _col(df, "在胎週数", np.nan),
+                           "multiple": _col(df, "多胎", np.nan), "mother_id": mother,
+                           **_extra_columns(df, known)})]
+
+
+@builder("ninpu")
+def _ninpu(df, person_by_number):
+    known = {"届出日", "届出時妊娠週数", "妊婦健診受診回数", "出産予定日"}
+    return [_events(df, "ninpu", "pregnancy", df["届出日"],
+                    attrs={"notified_week": _col(df, "届出時妊娠週数", np.nan),
+                           "prenatal_checkups": _col(df, "妊婦健診受診回数", np.nan),
+                           "due_date": _col(df, "出産予定日", pd.NaT), **_extra_columns(df, known)})]
+
+
+def _checkup_frame(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
+    """(attended, date, attrs) shared by health and dental checkups."""
+    attended = df["受診日"].notna()
+    # A missed checkup is dated on the last day of its 対象年月.
+    date = df["受診日"].where(attended, df["対象年月"] + pd.offsets.MonthEnd(0))
+    known = {"健診種別", "対象年月", "受診日", "身長", "体重", "判定", "所見", "むし歯本数"}
+    attrs = {"target_ym": _fmt_ym(df["対象年月"]), "judgement": _col(df, "判定"), **_extra_columns(df, known)}
+    return attended, date, attrs
+
+
+@builder("kenshin")
+def _kenshin(df, person_by_number):
+    attended, date, attrs = _checkup_frame(df)
+    attrs["findings"] = _col(df, "所見")
+    out = [_events(df, "kenshin", "checkup", date, subtype=df["健診種別"].to_numpy(),
+                   value_text=np.where(attended, "attended", "missed"), attrs=attrs)]
+    for col, etype in (("身長", "height"), ("体重", "weight")):
+        m = _col(df, col, np.nan).notna() & attended
+        if m.any():
+            sub = df[m]
+            out.append(_events(sub, "kenshin", etype, sub["受診日"], subtype=sub["健診種別"].to_numpy(),
+                               value_num=sub[col].to_numpy(dtype=float)))
     return out
+
+
+@builder("shika")
+def _shika(df, person_by_number):
+    attended, date, attrs = _checkup_frame(df)
+    return [_events(df, "shika", "dental", date, subtype=df["健診種別"].to_numpy(),
+                    value_text=np.where(attended, "attended", "missed"),
+                    value_num=_col(df, "むし歯本数", np.nan).to_numpy(dtype=float), attrs=attrs)]
+
+
+@builder("yobo")
+def _yobo(df, person_by_number):
+    vaccine = df["ワクチン"].map(lambda v: VACCINE_CODES.get(v, v))
+    return [_events(df, "yobo", "vaccination", df["接種日"], subtype=vaccine.to_numpy(),
+                    value_num=_col(df, "回数", np.nan).to_numpy(dtype=float),
+                    attrs=_extra_columns(df, {"ワクチン", "回数", "接種日"}))]
+
+
+@builder("epds")
+def _epds(df, person_by_number):
+    items = [f"問{i}" for i in range(1, 11)]
+    present = [c for c in items if c in df.columns]
+    total = _col(df, "合計", np.nan)
+    if present:
+        total = total.where(total.notna(), df[present].sum(axis=1, min_count=len(present)))
+    item_lists = (df[present].astype("Int64").to_numpy().tolist() if present else [[]] * len(df))
+    child = _col(df, "児宛名番号").map(person_by_number).fillna("")
+    return [_events(df, "epds", "epds", df["実施日"], value_num=total.to_numpy(dtype=float),
+                    attrs={"items": pd.Series(item_lists, index=df.index, dtype=object)
+                           .map(lambda v: [None if pd.isna(x) else int(x) for x in v]),
+                           "child_id": child,
+                           **_extra_columns(df, {*items, "合計", "児宛名番号", "実施日"})})]
+
+
+@builder("hogosha_kenshin")
+def _hogosha_kenshin(df, person_by_number):
+    return [_events(df, "hogosha_kenshin", "guardian_checkup", df["受診日"],
+                    value_text=_col(df, "喫煙").to_numpy(),
+                    attrs={"drinking": _col(df, "飲酒"), "judgement": _col(df, "判定"),
+                           **_extra_columns(df, {"受診日", "喫煙", "飲酒", "判定"})})]
+
+
+def _spell_events(df: pd.DataFrame, source: str, etype: str, start_col: str, end_col: str,
+                  labels=("start", "end"), subtype_col: str | None = None,
+                  attrs: dict | None = None) -> list[pd.DataFrame]:
+    """A start event per row and an end event per row that has ended (allowances, nursery)."""
+    attrs = attrs or {}
+    subtype = _col(df, subtype_col).to_numpy() if subtype_col else ""
+    known = {start_col, end_col, "施設名", "施設種別"}
+    out = [_events(df, source, etype, df[start_col], subtype=subtype, value_text=labels[0],
+                   attrs={**attrs, **_extra_columns(df, known)})]
+    ended = _col(df, end_col, pd.NaT).notna()
+    if ended.any():
+        sub = df[ended]
+        out.append(_events(sub, source, etype, sub[end_col],
+                           subtype=subtype[ended.to_numpy()] if subtype_col else "", value_text=labels[1],
+                           attrs={k: v[ended] for k, v in attrs.items()}))
+    return out
+
+
+@builder("jido_fuyo")
+def _jido_fuyo(df, person_by_number):
+    return _spell_events(df, "jido_fuyo", "single_parent_allowance", "認定日", "喪失日")
+
+
+@builder("seiho")
+def _seiho(df, person_by_number):
+    return _spell_events(df, "seiho", "public_assistance", "開始日", "廃止日")
+
+
+@builder("yoho")
+def _yoho(df, person_by_number):
+    return _spell_events(df, "yoho", "nursery", "入所日", "退所日", labels=("enrolled", "left"),
+                         subtype_col="施設種別", attrs={"facility": _col(df, "施設名")})
+
+
+@builder("shogai")
+def _shogai(df, person_by_number):
+    return [_events(df, "shogai", "disability", df["交付日"], subtype=df["手帳種別"].to_numpy(),
+                    value_text=_col(df, "等級").to_numpy(),
+                    attrs=_extra_columns(df, {"手帳種別", "等級", "交付日"}))]
+
+
+@builder("dv")
+def _dv(df, person_by_number):
+    return [_events(df, "dv", "dv", df["登録日"], subtype=_col(df, "区分").to_numpy(),
+                    attrs=_extra_columns(df, {"登録日", "区分"}))]
+
+
+@builder("soudan")
+def _soudan(df, person_by_number):
+    return [_events(df, "soudan", "consultation", df["受付日時"], subtype=_col(df, "経路").to_numpy(),
+                    value_text=_col(df, "相談種別").to_numpy(),
+                    attrs={"content": _col(df, "内容"), "staff": _col(df, "担当"),
+                           **_extra_columns(df, {"受付日時", "経路", "相談種別", "内容", "担当"})})]
+
+
+@builder("assessment")
+def _assessment(df, person_by_number):
+    return [_events(df, "assessment", "assessment", df["評価日"], subtype=_col(df, "主因分類").to_numpy(),
+                    value_text=_col(df, "フォロー状況").to_numpy(),
+                    attrs={"district": _col(df, "担当地区"),
+                           **_extra_columns(df, {"評価日", "主因分類", "フォロー状況", "担当地区"})})]
+
+
+@builder("jisou")
+def _jisou(df, person_by_number):
+    return [_events(df, "jisou", "custody", df["開始日"], subtype=df["種別"].to_numpy(),
+                    attrs={"end_date": _col(df, "終了日", pd.NaT), "complaint": _col(df, "主訴"),
+                           **_extra_columns(df, {"種別", "開始日", "終了日", "主訴"})})]
 
 
 def receipt_events(receipts: pd.DataFrame, diagnoses: pd.DataFrame,

@@ -21,54 +21,17 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from app.engine import catalogue
+
 EPOCH = np.datetime64("1970-01-01", "D")
 
-# Lanes from top to bottom: (key, Japanese label). Vaccination expands into one sub-lane
-# per vaccine; household mode appends one lane per household member.
-LANES: list[tuple[str, str]] = [
-    ("flags", "フラグ"),
-    ("checkup", "乳幼児健診"),
-    ("dental", "歯科健診"),
-    ("vaccination", "予防接種"),
-    ("medical", "医療（レセプト）"),
-    ("night", "夜間・休日受診"),
-    ("guardian", "母・保護者（EPDS・健診）"),
-    ("household", "世帯の出来事"),
-    ("consultation", "相談"),
-    ("assessment", "アセスメント・フォロー"),
-    ("custody", "児童相談所の記録"),
-]
+# Lanes from top to bottom: (key, Japanese label), from the catalogue. Vaccination expands
+# into one sub-lane per vaccine; household mode appends one lane per household member.
+LANES: list[tuple[str, str]] = list(catalogue.lanes())
 LANE_LABELS = dict(LANES)
 
-# Event type -> lane key. Types absent here (height, weight) are drawn only as series.
-TYPE_LANE: dict[str, str] = {
-    "checkup": "checkup",
-    "dental": "dental",
-    "vaccination": "vaccination",
-    "receipt": "medical",
-    "diagnosis": "medical",
-    "night_visit": "night",
-    "epds": "guardian",
-    "pregnancy": "guardian",
-    "guardian_checkup": "guardian",
-    "birth": "household",
-    "birth_record": "household",
-    "move_in": "household",
-    "move_out": "household",
-    "move_within": "household",
-    "death": "household",
-    "registry_other": "household",
-    "single_parent_allowance": "household",
-    "public_assistance": "household",
-    "income_bracket": "household",
-    "disability": "household",
-    "nursery": "household",
-    "dv": "household",
-    "consultation": "consultation",
-    "assessment": "assessment",
-    "followup": "assessment",
-    "custody": "custody",
-}
+# Event type -> lane key (catalogue). Types absent here (height, weight) are drawn only as series.
+TYPE_LANE: dict[str, str] = catalogue.type_lanes()
 
 # When each dose's standard window OPENS, in months of age, per schedule vaccine id. The
 # schedule (resources/reference/vaccination_schedule.toml, read by
@@ -82,14 +45,7 @@ _WINDOW_START_MONTHS: dict[str, list[float]] = {
 DISCLOSURE_CLASSES = ("discuss", "staff", "never")
 DISCLOSURE_LABELS = {"discuss": "家族と話してよい", "staff": "職員限り", "never": "開示厳禁"}
 
-SOURCE_LABELS = {
-    "jumin": "住民基本台帳", "shussei": "出生連絡票", "ninpu": "妊娠届・妊婦健診",
-    "kenshin": "乳幼児健診", "shika": "歯科健診", "yobo": "予防接種", "receipt": "国保レセプト",
-    "epds": "EPDS", "hogosha_kenshin": "保護者健診", "jido_fuyo": "児童扶養手当",
-    "seiho": "生活保護", "shogai": "障害者手帳", "yoho": "幼保所属", "dv": "DV",
-    "soudan": "相談記録", "assessment": "アセスメント", "jisou": "児童相談所",
-    "followup": "フォロー記録", "scoring": "スコアリング",
-}
+SOURCE_LABELS = catalogue.source_labels()
 
 EVENT_COLUMNS = [
     "event_id", "person_id", "household_id", "date", "type", "subtype", "value_num",

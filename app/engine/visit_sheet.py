@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from app.engine import catalogue
 from app.engine.worklist import SOURCE_LABELS, ChildEvidence, age_text
 
 DISCUSS, STAFF, NEVER = "discuss", "staff", "never"
 # Sources that never print, whatever their rows say (same list as the export gate).
-NEVER_SOURCES = frozenset({"dv", "jisou"})
+NEVER_SOURCES = catalogue.never_sources()
 
 # Reasons to contact by rule (or by evidence source): facts the family was told about.
 PRETEXTS_BY_RULE = {

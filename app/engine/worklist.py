@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from app.engine import catalogue
+
 FLAG_PREFIX = "flag:"
 
 # Follow-up states in workflow order (DOMAIN.md "Follow-up"). The first is the default.
@@ -418,15 +420,8 @@ def prepare_index(data: WorklistData,
     return data
 
 
-SOURCE_LABELS = {
-    "jumin": "住民基本台帳", "shussei": "出生連絡票", "ninpu": "妊娠届・妊婦健診", "kenshin": "乳幼児健診",
-    "shika": "歯科健診", "yobo": "予防接種", "receipt": "国保レセプト", "epds": "EPDS",
-    "hogosha_kenshin": "保護者健診", "jido_fuyo": "児童扶養手当", "seiho": "生活保護", "shogai": "障害者手帳",
-    "yoho": "幼保所属", "dv": "DV", "soudan": "相談記録", "assessment": "アセスメント", "jisou": "児相記録",
-    "followup": "フォロー記録",
-}
-
-# Sources whose age matters for a child's picture (freshness warnings and the as-of line).
-FRESHNESS_SOURCES = ("jumin", "kenshin", "shika", "yobo", "receipt", "epds", "assessment")
+# Japanese source names and the sources whose age matters: both from the catalogue.
+SOURCE_LABELS = catalogue.source_labels()
+FRESHNESS_SOURCES = catalogue.freshness_sources()
 
 TARGET_LABELS = {"abuse": "虐待予防", "postpartum": "産後うつ・育児不安"}

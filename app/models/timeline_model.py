@@ -21,6 +21,7 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
+from app.engine import catalogue
 from app.engine import timeline_layout as tl
 
 # The app-wide disclosure look (app/views/theme.py, mirrored here because models may not
@@ -38,18 +39,6 @@ WINDOW_STYLE = {  # vaccine due windows: fill colour + a text cue for the notabl
 SERIES = {  # key: (label, unit)
     "weight": ("体重", "kg"), "height": ("身長", "cm"), "kaup": ("カウプ指数", ""),
     "caries": ("むし歯本数", "本"), "epds": ("母のEPDS合計", "点"),
-}
-_STATUS_JA = {"attended": "受診", "missed": "未受診", "enrolled": "入所", "left": "退所",
-              "start": "開始", "end": "終了", "visited": "訪問"}
-_TYPE_JA = {
-    "checkup": "乳幼児健診", "dental": "歯科健診", "vaccination": "予防接種", "receipt": "レセプト",
-    "diagnosis": "診断", "night_visit": "夜間・休日受診", "epds": "EPDS", "pregnancy": "妊娠届",
-    "guardian_checkup": "保護者健診", "birth": "出生", "birth_record": "出生連絡票", "move_in": "転入",
-    "move_out": "転出", "move_within": "転居", "death": "死亡", "registry_other": "住基の記載",
-    "single_parent_allowance": "児童扶養手当", "public_assistance": "生活保護",
-    "income_bracket": "所得区分", "disability": "障害者手帳", "nursery": "保育・幼稚園",
-    "dv": "DV", "consultation": "相談", "assessment": "アセスメント", "followup": "フォロー記録",
-    "custody": "児童相談所", "height": "身長", "weight": "体重",
 }
 MARK_SIZE = 11
 VACCINE_SUBTYPE_LABELS = {
@@ -280,14 +269,14 @@ class TimelineModel:
             attrs = json.loads(e["attrs"]) if isinstance(e["attrs"], str) and e["attrs"] else {}
         except ValueError:
             attrs = {}
-        title = _TYPE_JA.get(etype, etype)
+        title = catalogue.type_label(etype)
         subtype = "" if pd.isna(e["subtype"]) else str(e["subtype"])
         text = "" if pd.isna(e["value_text"]) else str(e["value_text"])
         num = e["value_num"]
         value = ""
         if etype in ("checkup", "dental"):
             title += f" {subtype}"
-            value = _STATUS_JA.get(text, text)
+            value = catalogue.status_word(text)
             if etype == "dental" and not pd.isna(num):
                 value += f"（むし歯 {int(num)}本）"
             if attrs.get("judgement"):
@@ -307,11 +296,11 @@ class TimelineModel:
         elif etype in ("consultation", "assessment"):
             value = " ".join(s for s in (subtype, text, attrs.get("content", "")) if s)
         elif etype == "followup":
-            value = " ".join(s for s in (_STATUS_JA.get(text, text), attrs.get("note", "")) if s)
+            value = " ".join(s for s in (catalogue.status_word(text), attrs.get("note", "")) if s)
         elif etype == "custody":
             value = " ".join(s for s in (subtype, attrs.get("complaint", "")) if s)
         else:
-            parts = [subtype, _STATUS_JA.get(text, text)]
+            parts = [subtype, catalogue.status_word(text)]
             if not pd.isna(num) and etype not in ("income_bracket",):
                 parts.append(f"{num:g}")
             value = " ".join(p for p in parts if p)

@@ -35,6 +35,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.engine import catalogue
 from app.store import roles
 from app.store.accounts import AccountError, check_password_policy
 from app.store.audit import EXPORT, PRINT, now_iso
@@ -46,8 +47,8 @@ CONTAINER_SUFFIX = ".mmx"
 KDF_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
 # Rows of these classes are never exported or printed, whoever asks (DOMAIN.md: DV and
 # child-guidance records must never reach the family or leave the terminal).
-NEVER_SOURCES = frozenset({"dv", "jisou"})
-NEVER_TYPES = frozenset({"dv", "custody"})
+NEVER_SOURCES = catalogue.never_sources()
+NEVER_TYPES = catalogue.never_types()
 # Kinds whose content is not case data and may be written as plain CSV without a warning.
 PLAIN_ALLOWED_KINDS = frozenset({"idmap"})
 PLAINTEXT_WARNING = ("暗号化せずに書き出すと、ファイルを手にした人は誰でも内容を読めます。"

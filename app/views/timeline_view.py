@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu,
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
+from app.engine import catalogue
 from app.engine import timeline_layout as tl
 from app.models.timeline_model import (DISCLOSURE_STYLE, FLAG_STYLE, SERIES, WINDOW_STYLE,
                                        TimelineModel, date_ja)
@@ -162,8 +163,8 @@ class TimelineView(QWidget):
         birth_text = f"{birth.year}年{birth.month}月生" if birth is not None else ""
         self.header.setText(f"{child.get('pseudonym') or child['person_id']}（{sex} {birth_text}）")
         self.sample_badge.setVisible(bool(data.is_sample))
-        # Freshness of the sources this record draws on (plus the core ones), not every file.
-        used = set(data.events["source"].astype(str)) | {"jumin", "kenshin", "shika", "yobo", "receipt", "epds"}
+        # Freshness of the sources this record draws on (plus those whose age always matters).
+        used = set(data.events["source"].astype(str)) | set(catalogue.freshness_sources())
         sources = "、".join(f"{tl.SOURCE_LABELS.get(k, k)} {date_ja(v)}" for k, v in sorted(data.sources.items())
                            if v is not None and k in used)
         self.freshness.setText(self.tr("Data as of: %1").replace("%1", sources or "—"))

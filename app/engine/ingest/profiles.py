@@ -1,6 +1,6 @@
 """Source layouts and mapping profiles, as data.
 
-``SourceSpec`` is a canonical layout from ``sources.toml``. A ``MappingProfile`` adapts another
+``SourceSpec`` is a canonical layout from the catalogue (``resources/config/sources.toml``). A ``MappingProfile`` adapts another
 city's layout to it without code: column renames (their name → canonical name), code maps per
 canonical column (their value → canonical value), date formats per column (strptime formats tried
 before the built-in readers), and an alternative file name. Profiles are JSON objects kept in the
@@ -12,9 +12,9 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from app.engine import catalogue
 
 PERSON_COLUMNS = ["宛名番号", "世帯番号", "氏名", "氏名カナ", "生年月日", "性別"]
 
@@ -60,15 +60,17 @@ class MappingProfile:
 
 @functools.lru_cache(maxsize=1)
 def source_specs() -> dict[str, SourceSpec]:
-    """The canonical layouts, keyed by source key."""
-    data = tomllib.loads((Path(__file__).parent / "sources.toml").read_text("utf-8"))
-    person_must = tuple(data.pop("person_must_have", ()))
+    """The canonical layouts of the delivered sources (the catalogue, sources.toml), by source key."""
+    person_must = catalogue.catalogue().person_must_have
     specs = {}
-    for key, d in data.items():
+    for key, src in catalogue.sources().items():
+        if src.origin != "delivery":
+            continue
+        d = dict(src.layout)
         if d.get("person", "subject") == "subject" and d.get("format", "csv") == "csv":
             d["must_have"] = [*person_must, *[c for c in d.get("must_have", ()) if c not in person_must]]
         specs[key] = SourceSpec(
-            key=key, kind=d["kind"], file=d["file"], format=d.get("format", "csv"),
+            key=key, kind=src.kind, file=d["file"], format=d.get("format", "csv"),
             person=d.get("person", "subject"), required=tuple(d.get("required", ())),
             must_have=tuple(d.get("must_have", ())), dates=tuple(d.get("dates", ())),
             month_dates=tuple(d.get("month_dates", ())), numbers=tuple(d.get("numbers", ())))

@@ -6,14 +6,24 @@ common types (night-visit diagnoses are the exception: their names live in JSON 
 
 from __future__ import annotations
 
+import functools
 import json
+import string
 
 import numpy as np
 import pandas as pd
 
-STATE = {"attended": "受診", "missed": "未受診"}
-MOVES = {"move_in": "転入", "move_out": "転出", "move_within": "転居", "birth": "出生", "death": "死亡"}
-START_END = {"start": "開始", "end": "終了"}
+from app.engine import catalogue
+
+# Each event type's wording is a template in the catalogue (resources/config/sources.toml);
+# these are the computed fields a template may use besides {label} {subtype} {text} {status} {num}.
+COMPUTED_FIELDS = ("caries", "item10", "diagnoses")
+
+
+@functools.lru_cache(maxsize=None)
+def _template(wording: str) -> tuple[tuple[str, str | None], ...]:
+    """(literal text, field name or None) pairs of a wording template."""
+    return tuple((lit, name) for lit, name, _spec, _conv in string.Formatter().parse(wording))
 
 
 def _num(v) -> np.ndarray:
@@ -27,13 +37,6 @@ def _num(v) -> np.ndarray:
     return out
 
 
-def _map(arr: np.ndarray, mapping: dict) -> np.ndarray:
-    out = arr.copy()
-    for k, v in mapping.items():
-        out[arr == k] = v
-    return out
-
-
 def _diagnoses(attrs) -> np.ndarray:
     def names(text):
         try:
@@ -44,53 +47,63 @@ def _diagnoses(attrs) -> np.ndarray:
     return np.array([names(a) for a in attrs], dtype=object)
 
 
+def _item10(attrs: np.ndarray) -> np.ndarray:
+    """EPDS item 10 (self-harm) from the attrs JSON; NaN when not answered."""
+    return pd.to_numeric(pd.Series(attrs).str.extract(
+        r'"items"\s*:\s*\[(?:\s*[^,\]]*,){9}\s*(-?[\d.]+)', expand=False), errors="coerce").to_numpy()
+
+
+def _field(name: str, etype: str, m: np.ndarray, cols: dict) -> np.ndarray:
+    """Values of one template field for the rows ``m`` of one event type."""
+    sub, txt, num, attrs = cols["subtype"], cols["text"], cols["num"], cols["attrs"]
+    if name == "label":
+        return np.full(int(m.sum()), catalogue.type_label(etype), dtype=object)
+    if name == "subtype":
+        return sub[m]
+    if name == "text":
+        return txt[m]
+    if name == "status":
+        words = pd.Series(txt[m])
+        return words.map(catalogue.catalogue().status).fillna(words).to_numpy(dtype=object)
+    if name == "num":
+        return _num(num[m])
+    if name == "caries":
+        return np.where(np.nan_to_num(num[m]) > 0, " むし歯" + _num(num[m]) + "本", "").astype(object)
+    if name == "item10":
+        # item 10 (self-harm) is always shown when answered, whatever the total
+        item10 = _item10(attrs()[m])
+        return np.where(np.nan_to_num(item10) > 0, "(問10: " + _num(item10) + ")", "").astype(object)
+    if name == "diagnoses":
+        dx = _diagnoses(attrs()[m])
+        return np.where(dx != "", " 病名: " + dx, "").astype(object)
+    raise KeyError(f"unknown wording field {{{name}}} of event type {etype}")
+
+
 def describe(ev: pd.DataFrame) -> pd.Series:
     """``YYYY-MM-DD 内容`` for each row of an events frame (index preserved).
 
-    Works on numpy object arrays, one mask per event type present (the rows described are
-    only the few shown per child, but a Series setitem per type was the slow part)."""
-    n = len(ev)
+    The 内容 is the event type's wording template from the catalogue, filled on numpy object
+    arrays with one mask per event type present (the rows described are only the few shown
+    per child, but a Series setitem per type was the slow part)."""
     d = ev["date"].to_numpy().astype("datetime64[D]")
     date = np.where(np.isnat(d), "日付不明", d.astype(str)).astype(object)
     t = ev["type"].to_numpy(dtype=object)
-    sub = pd.Series(ev["subtype"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
-    txt = pd.Series(ev["value_text"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
-    num = ev["value_num"].to_numpy(dtype=float)
-    out = (t + " " + sub + " " + txt).astype(object)
-    present = set(pd.unique(t))
-
-    def put(name_or_mask, fn):
-        m = (t == name_or_mask) if isinstance(name_or_mask, str) else name_or_mask
-        if m.any():
-            out[m] = fn(m)
-
-    put("checkup", lambda m: sub[m] + "健診 " + _map(txt[m], STATE))
-    put("dental", lambda m: sub[m] + "歯科健診 " + _map(txt[m], STATE)
-        + np.where(np.nan_to_num(num[m]) > 0, " むし歯" + _num(num[m]) + "本", ""))
-    put("vaccination", lambda m: "予防接種 " + sub[m] + " " + _num(num[m]) + "回目")
-    if "night_visit" in present:
-        def night(m):
-            dx = _diagnoses(ev["attrs"].to_numpy(dtype=object)[m])
-            return "夜間・休日受診(" + txt[m] + ")" + np.where(dx != "", " 病名: " + dx, "")
-        put("night_visit", night)
-    put("income_bracket", lambda m: "所得区分 " + txt[m])
-    if "epds" in present:
-        def epds(m):
-            # item 10 (self-harm) is always shown when answered, whatever the total
-            item10 = pd.to_numeric(pd.Series(ev["attrs"].to_numpy(dtype=object)[m]).str.extract(
-                r'"items"\s*:\s*\[(?:\s*[^,\]]*,){9}\s*(-?[\d.]+)', expand=False), errors="coerce").to_numpy()
-            return "EPDS " + _num(num[m]) + "点" + np.where(np.nan_to_num(item10) > 0, "(問10: " + _num(item10) + ")", "")
-        put("epds", epds)
-    put("guardian_checkup", lambda m: "保護者健診 喫煙" + txt[m])
-    put(np.isin(t, list(MOVES)), lambda m: _map(t[m], MOVES))
-    put("public_assistance", lambda m: "生活保護 " + _map(txt[m], START_END))
-    put("single_parent_allowance", lambda m: "児童扶養手当 " + _map(txt[m], START_END))
-    put("nursery", lambda m: sub[m] + " " + _map(txt[m], {"enrolled": "入所", "left": "退所"}))
-    put("custody", lambda m: "児童相談所 " + sub[m])
-    put("assessment", lambda m: "アセスメント " + sub[m] + " " + txt[m])
-    put("height", lambda m: "身長 " + _num(num[m]) + "cm")
-    put("weight", lambda m: "体重 " + _num(num[m]) + "kg")
-    put("birth_record", lambda m: "出生 " + _num(num[m]) + "g")
+    cols = {"subtype": pd.Series(ev["subtype"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object),
+            "text": pd.Series(ev["value_text"].to_numpy(dtype=object)).fillna("").to_numpy(dtype=object),
+            "num": ev["value_num"].to_numpy(dtype=float),
+            "attrs": lambda: ev["attrs"].to_numpy(dtype=object)}
+    out = (t + " " + cols["subtype"] + " " + cols["text"]).astype(object)  # types the catalogue lacks
+    types = catalogue.event_types()
+    for etype in pd.unique(t):
+        if etype not in types:
+            continue
+        m = t == etype
+        text = np.full(int(m.sum()), "", dtype=object)
+        for literal, name in _template(types[etype].wording):
+            text = text + literal
+            if name is not None:
+                text = text + _field(name, etype, m, cols)
+        out[m] = text
     text = date + " " + out
     return pd.Series(text, index=ev.index, dtype=object).str.strip()
 

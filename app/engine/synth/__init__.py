@@ -110,15 +110,13 @@ def generate_delivery(out_dir: Path, children: int = 13913, seed: int = 20240401
     truth = Truth()
     manifest = []
     t0 = time.perf_counter()
-    for i, build in enumerate(extracts.BUILDERS):
-        name = build.__name__
-        st = next(s for s in STYLES.values() if s.file.split(".")[0] == name or
-                  (name == "hogosha" and s.file == "hogosha_kenshin.csv"))
+    for i, (source, build) in enumerate(extracts.WRITERS.items()):
+        st = STYLES[source]
         summary.rows[st.file] = build(world, out, writer_rngs[i], truth)
         manifest.append({"ファイル名": st.file, "データ種別": st.kind,
                          "抽出日": mess.format_dates([world.asof - st.lag_days], "iso")[0],
                          "提供課": st.department})
-        prog.step(0.45 + 0.35 * (i + 1) / len(extracts.BUILDERS), f"{st.file} を書き出しました")
+        prog.step(0.45 + 0.35 * (i + 1) / len(extracts.WRITERS), f"{st.file} を書き出しました")
     summary.timings["extracts"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     uke_manifest, uke_truth = write_uke(world, out, writer_rngs[30])

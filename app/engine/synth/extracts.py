@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +13,29 @@ from app.engine.synth.writers import STYLES, Truth, atena_at, emit, person_colum
 
 REQ = ["宛名番号", "氏名", "生年月日"]
 
+WriterFn = Callable[..., int]
+# Source key -> writer of its extract, in the order they are written (each gets its own random
+# stream by position, so a new source goes at the end and leaves the others' files unchanged).
+WRITERS: dict[str, WriterFn] = {}
+
+
+def writer(source: str) -> Callable[[WriterFn], WriterFn]:
+    """Register ``fn(world, out, rng, truth) -> rows written`` as the generator of ``source``."""
+    def register(fn: WriterFn) -> WriterFn:
+        WRITERS[source] = fn
+        return fn
+    return register
+
 
 def _person_frame(world, pids, style, rng, truth, days=None, **kw):
     atena = atena_at(world, pids, days) if days is not None else None
     return pd.DataFrame(person_columns(world, np.asarray(pids), style, rng, truth, atena=atena, **kw))
 
 
+@writer("jumin")
 def jumin(world, out: Path, rng, truth: Truth) -> int:
     """Registry: one row per person and 宛名番号 (old numbers of out-and-back families as 転出)."""
-    st = STYLES["jumin.csv"]
+    st = STYLES["jumin"]
     p = world.persons[world.persons["in_registry"]].copy()
     hh = world.households.set_index("hh")
     reason = np.full(len(p), "", dtype=object)
@@ -73,8 +88,9 @@ def jumin(world, out: Path, rng, truth: Truth) -> int:
                 required=REQ + ["世帯番号"])
 
 
+@writer("shussei")
 def shussei(world, out, rng, truth) -> int:
-    st = STYLES["shussei.csv"]
+    st = STYLES["shussei"]
     b = world.births
     f = _person_frame(world, b["pid"], st, rng, truth, days=b["birth"].to_numpy())
     f["出生体重"] = b["weight"].to_numpy()
@@ -84,8 +100,9 @@ def shussei(world, out, rng, truth) -> int:
     return emit(out, st, f, b["pid"].to_numpy(), rng, truth, date_cols=["生年月日"], required=REQ)
 
 
+@writer("ninpu")
 def ninpu(world, out, rng, truth) -> int:
-    st = STYLES["ninpu.csv"]
+    st = STYLES["ninpu"]
     g = world.pregnancies
     f = _person_frame(world, g["pid"], st, rng, truth, days=g["notified"].to_numpy())
     f["届出日"] = mess.fullwidth_digits(mess.format_dates(g["notified"].to_numpy(), st.date_style), 0.02, rng)
@@ -95,8 +112,9 @@ def ninpu(world, out, rng, truth) -> int:
     return emit(out, st, f, g["pid"].to_numpy(), rng, truth, date_cols=["届出日", "出産予定日"], required=REQ)
 
 
+@writer("kenshin")
 def kenshin(world, out, rng, truth) -> int:
-    st = STYLES["kenshin.csv"]
+    st = STYLES["kenshin"]
     c = world.checkups
     day = np.where(c["date"] >= 0, c["date"], c["target_start"])
     f = _person_frame(world, c["pid"], st, rng, truth, days=day)
@@ -111,8 +129,9 @@ def kenshin(world, out, rng, truth) -> int:
                 required=REQ + ["健診種別"])
 
 
+@writer("shika")
 def shika(world, out, rng, truth) -> int:
-    st = STYLES["shika.csv"]
+    st = STYLES["shika"]
     d = world.dental
     day = np.where(d["date"] >= 0, d["date"], d["target_start"])
     f = _person_frame(world, d["pid"], st, rng, truth, days=day)
@@ -125,8 +144,9 @@ def shika(world, out, rng, truth) -> int:
                 required=REQ + ["健診種別"])
 
 
+@writer("yobo")
 def yobo(world, out, rng, truth) -> int:
-    st = STYLES["yobo.csv"]
+    st = STYLES["yobo"]
     v = world.vaccines
     f = _person_frame(world, v["pid"], st, rng, truth, days=v["date"].to_numpy())
     f["ワクチン"] = v["vaccine"].to_numpy()
@@ -136,8 +156,9 @@ def yobo(world, out, rng, truth) -> int:
                 required=REQ + ["ワクチン"])
 
 
+@writer("epds")
 def epds(world, out, rng, truth) -> int:
-    st = STYLES["epds.csv"]
+    st = STYLES["epds"]
     e = world.epds
     f = _person_frame(world, e["mother_pid"], st, rng, truth, days=e["date"].to_numpy())
     f["児宛名番号"] = atena_at(world, e["child_pid"].to_numpy(), e["date"].to_numpy())
@@ -149,8 +170,9 @@ def epds(world, out, rng, truth) -> int:
                 required=REQ + ["合計"])
 
 
+@writer("hogosha_kenshin")
 def hogosha(world, out, rng, truth) -> int:
-    st = STYLES["hogosha_kenshin.csv"]
+    st = STYLES["hogosha_kenshin"]
     g = world.guardian
     f = _person_frame(world, g["pid"], st, rng, truth, days=g["date"].to_numpy())
     f["受診日"] = mess.format_dates(g["date"].to_numpy(), st.date_style)
@@ -160,8 +182,9 @@ def hogosha(world, out, rng, truth) -> int:
     return emit(out, st, f, g["pid"].to_numpy(), rng, truth, date_cols=["受診日"], required=REQ)
 
 
+@writer("jido_fuyo")
 def jido_fuyo(world, out, rng, truth) -> int:
-    st = STYLES["jido_fuyo.csv"]
+    st = STYLES["jido_fuyo"]
     a = world.welfare["allowance"]
     f = _person_frame(world, a["pid"], st, rng, truth, days=a["start"].to_numpy())
     f["認定日"] = mess.format_dates(a["start"].to_numpy(), st.date_style)
@@ -169,8 +192,9 @@ def jido_fuyo(world, out, rng, truth) -> int:
     return emit(out, st, f, a["pid"].to_numpy(), rng, truth, date_cols=["認定日"], required=REQ)
 
 
+@writer("seiho")
 def seiho(world, out, rng, truth) -> int:
-    st = STYLES["seiho.csv"]
+    st = STYLES["seiho"]
     a = world.welfare["assistance"]
     f = _person_frame(world, a["pid"], st, rng, truth, days=a["start"].to_numpy())
     f["開始日"] = mess.format_dates(a["start"].to_numpy(), st.date_style)
@@ -178,8 +202,9 @@ def seiho(world, out, rng, truth) -> int:
     return emit(out, st, f, a["pid"].to_numpy(), rng, truth, date_cols=["開始日"], required=REQ + ["世帯番号"])
 
 
+@writer("shogai")
 def shogai(world, out, rng, truth) -> int:
-    st = STYLES["shogai.csv"]
+    st = STYLES["shogai"]
     d = world.welfare["disability"]
     f = _person_frame(world, d["pid"], st, rng, truth, days=d["date"].to_numpy())
     f["手帳種別"] = d["type"].to_numpy()
@@ -188,8 +213,9 @@ def shogai(world, out, rng, truth) -> int:
     return emit(out, st, f, d["pid"].to_numpy(), rng, truth, date_cols=["交付日"], required=REQ)
 
 
+@writer("yoho")
 def yoho(world, out, rng, truth) -> int:
-    st = STYLES["yoho.csv"]
+    st = STYLES["yoho"]
     y = world.nursery
     f = _person_frame(world, y["pid"], st, rng, truth, days=y["enter"].to_numpy())
     f["施設名"] = y["facility"].to_numpy()
@@ -199,8 +225,9 @@ def yoho(world, out, rng, truth) -> int:
     return emit(out, st, f, y["pid"].to_numpy(), rng, truth, date_cols=["入所日"], required=REQ)
 
 
+@writer("dv")
 def dv(world, out, rng, truth) -> int:
-    st = STYLES["dv.csv"]
+    st = STYLES["dv"]
     d = world.welfare["dv"]
     f = _person_frame(world, d["pid"], st, rng, truth, days=d["date"].to_numpy())
     f["登録日"] = mess.format_dates(d["date"].to_numpy(), st.date_style)
@@ -208,8 +235,9 @@ def dv(world, out, rng, truth) -> int:
     return emit(out, st, f, d["pid"].to_numpy(), rng, truth, date_cols=["登録日"], required=REQ)
 
 
+@writer("soudan")
 def soudan(world, out, rng, truth) -> int:
-    st = STYLES["soudan.csv"]
+    st = STYLES["soudan"]
     c = world.consultations.sort_values(["date", "minute", "pid"], kind="stable")
     f = _person_frame(world, c["pid"], st, rng, truth, days=c["date"].to_numpy())
     hm = c["minute"].to_numpy()
@@ -223,8 +251,9 @@ def soudan(world, out, rng, truth) -> int:
     return emit(out, st, f, c["pid"].to_numpy(), rng, truth, date_cols=["受付日時"], required=REQ)
 
 
+@writer("assessment")
 def assessment(world, out, rng, truth) -> int:
-    st = STYLES["assessment.csv"]
+    st = STYLES["assessment"]
     a = world.assessments.sort_values(["date", "pid"], kind="stable")
     f = _person_frame(world, a["pid"], st, rng, truth, days=a["date"].to_numpy())
     f["評価日"] = mess.format_dates(a["date"].to_numpy(), st.date_style)
@@ -234,8 +263,9 @@ def assessment(world, out, rng, truth) -> int:
     return emit(out, st, f, a["pid"].to_numpy(), rng, truth, date_cols=["評価日"], required=REQ)
 
 
+@writer("jisou")
 def jisou(world, out, rng, truth) -> int:
-    st = STYLES["jisou.csv"]
+    st = STYLES["jisou"]
     c = world.custody.sort_values(["start", "pid"], kind="stable")
     f = _person_frame(world, c["pid"], st, rng, truth, days=c["start"].to_numpy())
     f["種別"] = c["kind"].to_numpy()
@@ -245,7 +275,3 @@ def jisou(world, out, rng, truth) -> int:
     # The custody list is the ground truth: no malformed rows, so it always counts 828.
     return emit(out, st, f, c["pid"].to_numpy(), rng, truth, date_cols=["開始日"], required=REQ,
                 malformed_rate=0.0)
-
-
-BUILDERS = [jumin, shussei, ninpu, kenshin, shika, yobo, epds, hogosha, jido_fuyo, seiho, shogai,
-            yoho, dv, soudan, assessment, jisou]

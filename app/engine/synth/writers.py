@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.engine import catalogue
 from app.engine.synth import mess
 
 CHUNK_ROWS = 250_000
@@ -18,9 +19,8 @@ PERSON_COLS = ["宛名番号", "世帯番号", "氏名", "氏名カナ", "生年
 
 @dataclass(frozen=True)
 class SourceStyle:
-    """How one department's system writes its extract."""
-    file: str
-    kind: str  # データ種別
+    """How one department's system writes its extract (file name and データ種別: the catalogue)."""
+    source: str
     department: str
     encoding: str  # cp932 | utf-8 | utf-8-sig
     date_style: str
@@ -32,31 +32,39 @@ class SourceStyle:
     dup_rate: float = 0.0
     lag_days: int = 0  # 抽出日 = as-of − lag
 
+    @property
+    def file(self) -> str:
+        return catalogue.sources()[self.source].layout["file"]
 
-STYLES = {s.file: s for s in [
-    SourceStyle("jumin.csv", "住民基本台帳", "市民課", "cp932", "slash", "　", variant_rate=0.0, dup_rate=0.001),
-    SourceStyle("shussei.csv", "出生連絡票", "こども健康課", "utf-8-sig", "iso", "　", variant_rate=0.3),
-    SourceStyle("ninpu.csv", "妊娠届・妊婦健診", "こども健康課", "cp932", "wareki", " ", variant_rate=0.4, lag_days=7),
-    SourceStyle("kenshin.csv", "乳幼児健診", "こども健康課", "cp932", "compact", " ", variant_rate=0.5,
+    @property
+    def kind(self) -> str:
+        return catalogue.sources()[self.source].kind
+
+
+STYLES = {s.source: s for s in [
+    SourceStyle("jumin", "市民課", "cp932", "slash", "　", variant_rate=0.0, dup_rate=0.001),
+    SourceStyle("shussei", "こども健康課", "utf-8-sig", "iso", "　", variant_rate=0.3),
+    SourceStyle("ninpu", "こども健康課", "cp932", "wareki", " ", variant_rate=0.4, lag_days=7),
+    SourceStyle("kenshin", "こども健康課", "cp932", "compact", " ", variant_rate=0.5,
                 typo_rate=0.01, dup_rate=0.003, lag_days=14),
-    SourceStyle("shika.csv", "歯科健診", "こども健康課", "utf-8", "wareki_short", "  ", variant_rate=0.5,
+    SourceStyle("shika", "こども健康課", "utf-8", "wareki_short", "  ", variant_rate=0.5,
                 sex_style="kanji", lag_days=14),
-    SourceStyle("yobo.csv", "予防接種", "保健所健康づくり課", "cp932", "iso", "", half_kana=True,
+    SourceStyle("yobo", "保健所健康づくり課", "cp932", "iso", "", half_kana=True,
                 variant_rate=0.7, typo_rate=0.01, dup_rate=0.002, lag_days=30),
-    SourceStyle("epds.csv", "EPDS", "こども健康課", "utf-8-sig", "slash0", "　", variant_rate=0.5, lag_days=14),
-    SourceStyle("hogosha_kenshin.csv", "保護者健診", "健康づくり課", "cp932", "wareki", " ", variant_rate=0.5,
+    SourceStyle("epds", "こども健康課", "utf-8-sig", "slash0", "　", variant_rate=0.5, lag_days=14),
+    SourceStyle("hogosha_kenshin", "健康づくり課", "cp932", "wareki", " ", variant_rate=0.5,
                 lag_days=60),
-    SourceStyle("jido_fuyo.csv", "児童扶養手当", "こども給付課", "utf-8", "compact", "　", half_kana=True,
+    SourceStyle("jido_fuyo", "こども給付課", "utf-8", "compact", "　", half_kana=True,
                 variant_rate=0.3, lag_days=30),
-    SourceStyle("seiho.csv", "生活保護", "生活福祉課", "cp932", "wareki_short", "　", variant_rate=0.2, lag_days=30),
-    SourceStyle("shogai.csv", "障害者手帳", "障害福祉課", "utf-8-sig", "iso", " ", variant_rate=0.4, lag_days=45),
-    SourceStyle("yoho.csv", "幼保所属", "保育運営課", "utf-8", "slash", "　", sex_style="kanji", variant_rate=0.5,
+    SourceStyle("seiho", "生活福祉課", "cp932", "wareki_short", "　", variant_rate=0.2, lag_days=30),
+    SourceStyle("shogai", "障害福祉課", "utf-8-sig", "iso", " ", variant_rate=0.4, lag_days=45),
+    SourceStyle("yoho", "保育運営課", "utf-8", "slash", "　", sex_style="kanji", variant_rate=0.5,
                 dup_rate=0.002, lag_days=20),
-    SourceStyle("dv.csv", "DV", "こども家庭支援課", "cp932", "iso", "　", variant_rate=0.2, lag_days=10),
-    SourceStyle("soudan.csv", "相談記録", "こども家庭支援課", "utf-8-sig", "iso", " ", variant_rate=0.6, lag_days=3),
-    SourceStyle("assessment.csv", "アセスメント", "健康福祉センター", "cp932", "slash", "　", variant_rate=0.4,
+    SourceStyle("dv", "こども家庭支援課", "cp932", "iso", "　", variant_rate=0.2, lag_days=10),
+    SourceStyle("soudan", "こども家庭支援課", "utf-8-sig", "iso", " ", variant_rate=0.6, lag_days=3),
+    SourceStyle("assessment", "健康福祉センター", "cp932", "slash", "　", variant_rate=0.4,
                 lag_days=10),
-    SourceStyle("jisou.csv", "一時保護等", "児童相談所", "utf-8-sig", "wareki", "　", variant_rate=0.4, lag_days=30),
+    SourceStyle("jisou", "児童相談所", "utf-8-sig", "wareki", "　", variant_rate=0.4, lag_days=30),
 ]}
 
 

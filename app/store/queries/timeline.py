@@ -19,6 +19,7 @@ import json
 
 import pandas as pd
 
+from app.engine import catalogue
 from app.engine import timeline_layout as tl
 from app.engine.pseudonyms import display_pseudonym
 from app.store import roles
@@ -27,8 +28,8 @@ from app.store.database import transaction
 from app.store.frames import events_frame, persons_frame, relations_frame, sources_frame
 from app.store.queries import requires
 
-RAW_ONLY_TYPES = ("income_bracket",)
-CUSTODY_TYPES = ("custody",)
+RAW_ONLY_TYPES = catalogue.raw_only_types()
+CUSTODY_TYPES = catalogue.custody_types()
 _RELATION_JA = {"mother": "母", "father": "父", "guardian": "保護者", "sibling": "きょうだい"}
 
 
@@ -136,7 +137,7 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     evidence = evidence[evidence["event_id"].isin(events["event_id"])].reset_index(drop=True)
     sources = sources_frame(conn)
     if not session.can(roles.VIEW_CUSTODY):
-        sources = sources[sources["source"] != "jisou"]
+        sources = sources[~sources["source"].isin(catalogue.custody_sources())]
     as_of_by_source = {s: _date_or_none(v) for s, v in sources.groupby("source")["as_of"].max().items()}
     known = [v for v in as_of_by_source.values() if v is not None]
     as_of = max(known) if known else dt.date.today()

@@ -22,7 +22,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from app.engine import worklist
+from app.engine import catalogue, worklist
 from app.engine.pseudonyms import display_pseudonym
 from app.engine.rules import ages
 from app.engine.worklist import FLAG_PREFIX, FRESHNESS_SOURCES, NOT_FOLLOWED, TARGET_LABELS, ChildEvidence, WorklistData
@@ -37,11 +37,7 @@ STALE_DAYS_INFANT, STALE_DAYS = 92, 183
 # A move-in within this many days is "new" (before it the data is unknown, not missed).
 RECENT_MOVE_DAYS = 365
 STRICTNESS = {"discuss": 0, "staff": 1, "never": 2}
-SOURCE_SHORT = {"jumin": "住基", "kenshin": "健診", "yobo": "予防接種", "receipt": "レセプト", "epds": "EPDS",
-                "shika": "歯科", "shussei": "出生", "ninpu": "妊娠", "hogosha_kenshin": "保護者健診",
-                "assessment": "アセスメント", "soudan": "相談", "yoho": "幼保", "jido_fuyo": "児扶手",
-                "seiho": "生保", "shogai": "障害", "dv": "DV", "jisou": "児相"}
-CUSTODY_SOURCES, CUSTODY_TYPES = ("jisou",), ("custody",)
+CUSTODY_SOURCES, CUSTODY_TYPES = catalogue.custody_sources(), catalogue.custody_types()
 
 
 def _table_exists(conn, name: str) -> bool:
@@ -202,7 +198,7 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
         limit = np.where(age_months < 12, STALE_DAYS_INFANT, STALE_DAYS)
         stale = days > limit
         if stale.any():
-            label = f"{SOURCE_SHORT.get(source, source)}({value[:10]})"
+            label = f"{catalogue.source_short(source)}({value[:10]})"
             out = np.where(stale, np.where(out == "", label, out + " " + label), out)
     return out
 

@@ -15,6 +15,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from app.engine import catalogue
 from app.engine.timeline_layout import EVENT_COLUMNS, TimelineData
 
 CHILD_ID = "1000001"
@@ -25,18 +26,16 @@ BIRTH = dt.date(2021, 3, 10)
 MOVE_IN = dt.date(2022, 1, 15)
 AS_OF = dt.date(2025, 3, 31)
 
-_DISCLOSURE = {
-    "jumin": "discuss", "kenshin": "discuss", "shika": "discuss", "yobo": "discuss",
-    "yoho": "discuss", "receipt": "staff", "epds": "staff", "jido_fuyo": "staff",
-    "seiho": "staff", "soudan": "staff", "assessment": "staff", "followup": "staff",
-    "jisou": "never", "dv": "never",
-}
-_FILES = {
-    "jumin": "jumin.csv", "kenshin": "kenshin.csv", "shika": "shika.csv", "yobo": "yobo.csv",
-    "yoho": "yoho.csv", "receipt": "RECEIPTC.UKE", "epds": "epds.csv",
-    "jido_fuyo": "jido_fuyo.csv", "seiho": "seiho.csv", "soudan": "soudan.csv",
-    "assessment": "assessment.csv", "followup": "", "jisou": "jisou.csv",
-}
+def _default_disclosure(source: str, etype: str) -> str:
+    """The catalogue's default class (the type's own class overrides its source's)."""
+    by_source, by_type = catalogue.disclosure_defaults()
+    return by_type.get(etype) or by_source.get(source, "staff")
+
+
+def _file(source: str) -> str:
+    """The source's canonical file name ("" for records Mimamori writes itself)."""
+    name = catalogue.sources()[source].layout.get("file", "")
+    return "RECEIPTC.UKE" if name == "*.UKE" else name
 
 
 def _rows() -> list[dict]:
@@ -48,8 +47,8 @@ def _rows() -> list[dict]:
             "person_id": person, "household_id": HOUSEHOLD, "date": pd.Timestamp(date),
             "type": etype, "subtype": subtype, "value_num": float(num), "value_text": text,
             "attrs": json.dumps(attrs or {}, ensure_ascii=False), "source": source,
-            "source_file": _FILES.get(source, ""), "source_line": len(rows) + 2,
-            "disclosure": disclosure or _DISCLOSURE.get(source, "staff"),
+            "source_file": _file(source), "source_line": len(rows) + 2,
+            "disclosure": disclosure or _default_disclosure(source, etype),
             "delivery_id": None if source == "followup" else 1,
         })
 
@@ -83,7 +82,10 @@ def _rows() -> list[dict]:
     add(c, "2024-09-02", "custody", "jisou", "通告", attrs={"complaint": "泣き声通告", "end_date": "2024-09-02"})
     # Household: sibling's birth, the mother's high EPDS, allowance and assistance.
     add(SIBLING_ID, "2023-06-05", "birth", "jumin")
-    add(MOTHER_ID, "2023-07-20", "epds", "epds", num=15, attrs={"items": [2, 2, 1, 2, 2, 1, 1, 2, 1, 1], "child_id": SIBLING_ID})
+    # Marked staff-only in this sample (the catalogue's default is discuss) so that the
+    # preview's guardian lane shows a △ mark next to the ○ ones.
+    add(MOTHER_ID, "2023-07-20", "epds", "epds", num=15, attrs={"items": [2, 2, 1, 2, 2, 1, 1, 2, 1, 1], "child_id": SIBLING_ID},
+        disclosure="staff")
     add(MOTHER_ID, "2023-10-01", "single_parent_allowance", "jido_fuyo", text="start")
     add(MOTHER_ID, "2024-01-10", "public_assistance", "seiho", text="start")
     add(MOTHER_ID, "2024-02-01", "income_bracket", "receipt", num=30, text="区オ")
