@@ -86,3 +86,26 @@ def test_audit_verify_ok_and_detects_tampering(tmp_path, pwfile, capsys):
     code = main(["audit-verify", "--db", str(db), "--user", "boss", "--password-file", str(pwfile)])
     assert code == 1
     assert "entry 1" in capsys.readouterr().err
+
+
+_DEMO_WITHOUT_SKLEARN = r"""
+import sys
+sys.modules["sklearn"] = None  # as if scikit-learn were not installed
+from app.commands import main
+code = main(["demo", "--no-gui", "--children", "50", "--db", sys.argv[1]])
+sys.exit(code)
+"""
+
+
+def test_demo_fails_loudly_without_scikit_learn(tmp_path):
+    """A missing package stops the demo with one line naming it, and leaves no store behind."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "demo.db"
+    result = subprocess.run([sys.executable, "-c", _DEMO_WITHOUT_SKLEARN, str(db)], capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode != 0
+    assert "sklearn" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not db.exists()

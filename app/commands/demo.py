@@ -52,7 +52,8 @@ def _say(message: str) -> None:
 
 
 def build_demo_store(path: Path, children: int = 13913, seed: int = 20240401, progress=None):
-    """Create the store, its demo accounts, and (when the pipeline exists) its data."""
+    """Create the store, its demo accounts and its data (generated, imported, scored)."""
+    _pipeline()  # before the store exists: a missing package leaves no half-built demo store
     session = create_demo_store(path)
     steps = load_demo_data(session, children, seed)
     session.close()
@@ -72,18 +73,26 @@ def create_demo_store(path: Path):
     return session
 
 
-def load_demo_data(session, children: int, seed: int) -> list[str]:
-    """Generate, import and score the demo municipality with the real pipeline.
-
-    Each stage runs only if its code exists; a missing stage is reported, never faked.
-    """
-    done: list[str] = []
+def _pipeline():
+    """The demo's stages; a missing package (scikit-learn, …) is one line naming it."""
     try:
         from app.engine.synth import generate_delivery
         from app.store.importing import import_delivery
+        from app.store.scoring_runs import run_active_rulesets
+        from app.store.staffing_plans import store_boundaries
     except ImportError as exc:
-        _say(f"demo: no case data loaded ({exc.name} is not available yet)")
-        return done
+        raise CommandError(f"demo: required package {exc.name} is not installed (run tools/setup.sh)") from exc
+    return generate_delivery, import_delivery, run_active_rulesets, store_boundaries
+
+
+def load_demo_data(session, children: int, seed: int) -> list[str]:
+    """Generate, import and score the demo municipality with the real pipeline.
+
+    A missing dependency (scikit-learn, …) stops the demo with one line naming it: a demo
+    without scores would look like a working one.
+    """
+    done: list[str] = []
+    generate_delivery, import_delivery, run_active_rulesets, store_boundaries = _pipeline()
     with tempfile.TemporaryDirectory(prefix="mimamori-demo-") as tmp:
         # Synthetic extracts live only in this temporary folder, removed after import.
         t0 = time.perf_counter()
@@ -92,14 +101,7 @@ def load_demo_data(session, children: int, seed: int) -> list[str]:
         t0 = time.perf_counter()
         import_delivery(session, Path(tmp) / "delivery")
         done.append(f"imported in {time.perf_counter() - t0:.1f} s")
-        from app.store.staffing_plans import store_boundaries
-
         store_boundaries(session, Path(tmp) / "delivery")
-    try:
-        from app.store.scoring_runs import run_active_rulesets
-    except ImportError:
-        _say("demo: scoring is not available yet; the store holds imported data without scores")
-        return done
     t0 = time.perf_counter()
     run_active_rulesets(session)
     done.append(f"scored in {time.perf_counter() - t0:.1f} s")

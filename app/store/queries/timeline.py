@@ -37,10 +37,6 @@ class ChildNotVisible(LookupError):
     """The child does not exist or is outside the user's districts (message for the user)."""
 
 
-def _table_exists(conn, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
-
-
 def _birth_date(birth_ym: str) -> dt.date | None:
     # The analysis data holds the birth month only; mid-month keeps curves within ±2 weeks.
     try:
@@ -82,17 +78,14 @@ def _flags_and_evidence(conn, pid: str, target: str = "abuse",
     """
     empty = tl.TimelineData(child={}, events=pd.DataFrame())
     flags, evidence = empty.flags, empty.evidence
-    if not (_table_exists(conn, "flags") and _table_exists(conn, "evidence") and _table_exists(conn, "runs")):
-        return flags, evidence
     row = conn.execute("SELECT MAX(run_id) FROM runs WHERE target = ?", (target,)).fetchone()
-    if row is None or row[0] is None:
+    if row[0] is None:
         return flags, evidence
     run_id = row[0]
-    flag_cols = [r[1] for r in conn.execute("PRAGMA table_info(flags)")]
-    wanted = [c for c in flags.columns if c in flag_cols]
-    select = ", ".join(wanted + (["restricted"] if "restricted" not in wanted else []))
-    rows = conn.execute(f"SELECT {select} FROM flags WHERE person_id = ? AND run_id = ?", (pid, run_id)).fetchall()
-    found = pd.DataFrame(rows, columns=wanted + (["restricted"] if "restricted" not in wanted else []))
+    columns = [*flags.columns, "restricted"]
+    rows = conn.execute(f"SELECT {', '.join(columns)} FROM flags WHERE person_id = ? AND run_id = ?",
+                        (pid, run_id)).fetchall()
+    found = pd.DataFrame(rows, columns=columns)
     if hide_restricted:
         found = found[found["restricted"].fillna("") == ""]
     hidden_rules = set() if not hide_restricted else {
@@ -102,11 +95,9 @@ def _flags_and_evidence(conn, pid: str, target: str = "abuse",
     flags["flagged"] = flags["flagged"].fillna(0).astype(bool)
     for c in ("first_date", "last_date"):
         flags[c] = pd.to_datetime(flags[c])
-    ev_cols = [r[1] for r in conn.execute("PRAGMA table_info(evidence)")]
-    wanted = [c for c in evidence.columns if c in ev_cols]
-    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM evidence WHERE person_id = ? AND run_id = ?",
+    rows = conn.execute(f"SELECT {', '.join(evidence.columns)} FROM evidence WHERE person_id = ? AND run_id = ?",
                         (pid, run_id)).fetchall()
-    evidence = pd.DataFrame(rows, columns=wanted).reindex(columns=evidence.columns)
+    evidence = pd.DataFrame(rows, columns=list(evidence.columns))
     evidence = evidence[~evidence["rule_id"].isin(hidden_rules)].reset_index(drop=True)
     return flags.reset_index(drop=True), evidence
 
@@ -158,8 +149,6 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
 
 # -- templates ----------------------------------------------------------------------------
 def _overrides(conn) -> dict[str, dict]:
-    if not _table_exists(conn, "timeline_template_overrides"):
-        return {}
     return {tid: json.loads(d) for tid, d in
             conn.execute("SELECT template_id, definition FROM timeline_template_overrides")}
 
@@ -171,12 +160,10 @@ def load_templates(session) -> list[tl.LaneTemplate]:
     shipped = [tl.template_from_dict(overrides[t.id]) if t.id in overrides else t
                for t in tl.shipped_templates()]
     shipped = [t for t in shipped if not t.roles or session.role in t.roles]
-    own = []
-    if _table_exists(session.conn, "timeline_user_templates"):
-        rows = session.conn.execute(
-            "SELECT definition FROM timeline_user_templates WHERE user = ? ORDER BY template_id",
-            (session.user,)).fetchall()
-        own = [tl.template_from_dict(json.loads(d), shipped=False, owner=session.user) for (d,) in rows]
+    rows = session.conn.execute(
+        "SELECT definition FROM timeline_user_templates WHERE user = ? ORDER BY template_id",
+        (session.user,)).fetchall()
+    own = [tl.template_from_dict(json.loads(d), shipped=False, owner=session.user) for (d,) in rows]
     return shipped + own
 
 
