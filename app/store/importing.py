@@ -26,7 +26,7 @@ from app.engine.pseudonyms import Keyer
 from app.store import audit as audit_log
 from app.store import meta, roles
 from app.store.audit import now_iso
-from app.store.database import connect, transaction
+from app.store.database import connect, iso_dates, transaction
 
 
 class ImportFailed(Exception):
@@ -64,9 +64,6 @@ class ImportSummary:
         return all(f.rows_read == f.rows_imported + f.rows_quarantined for f in self.files)
 
 
-def _iso(values) -> list:
-    s = pd.to_datetime(pd.Series(values))
-    return [None if pd.isna(v) else v for v in s.dt.strftime("%Y-%m-%d")]
 
 
 def load_profiles(conn) -> dict[str, MappingProfile]:
@@ -216,7 +213,7 @@ def _write(session, conn, delivery, p: Processed) -> int:
         conn.executemany(
             "INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, attrs,"
             " source, source_file, source_line, disclosure, delivery_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            zip(ev["person_id"].fillna(""), ev["household_id"].fillna(""), _iso(ev["date"]), ev["type"],
+            zip(ev["person_id"].fillna(""), ev["household_id"].fillna(""), iso_dates(ev["date"]), ev["type"],
                 ev["subtype"].fillna("").astype(str), [None if np.isnan(v) else v for v in value_num],
                 ev["value_text"].fillna("").astype(str), ev["attrs"], ev["source"], ev["source_file"],
                 ev["source_line"].astype(int).tolist(), ev["disclosure"], [did] * len(ev)))
@@ -235,7 +232,7 @@ def _write(session, conn, delivery, p: Processed) -> int:
             " nationality, resident_from, resident_to, moved_in, mother_id, delivery_id)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             zip(ps["person_id"], ps["kind"], ps["sex"], ps["birth_ym"], ps["household_id"], ps["district"],
-                ps["town"], ps["nationality"], _iso(ps["resident_from"]), _iso(ps["resident_to"]),
+                ps["town"], ps["nationality"], iso_dates(ps["resident_from"]), iso_dates(ps["resident_to"]),
                 ps["moved_in"].astype(int).tolist(), ps["mother_id"], [did] * len(ps)))
     ids = p.identities.sort_values("person_id")
     _delete_keys(conn, "identities", "person_id", ids["person_id"])
@@ -250,7 +247,7 @@ def _write(session, conn, delivery, p: Processed) -> int:
         with _IndexesRebuilt(conn, "relations", len(rel)):
             conn.executemany(
                 "INSERT INTO relations(person_id, related_id, relation, since, until) VALUES (?,?,?,?,?)",
-                zip(rel["person_id"], rel["related_id"], rel["relation"], _iso(rel["since"]), _iso(rel["until"])))
+                zip(rel["person_id"], rel["related_id"], rel["relation"], iso_dates(rel["since"]), iso_dates(rel["until"])))
     for f in file_summaries:
         fi = next(x for x in delivery.files if x.file == f["file"])
         conn.execute("DELETE FROM sources WHERE source=? AND file_name=?", (f["source"], f["file"]))

@@ -18,7 +18,7 @@ from app.engine.scoring import RunResult, evaluate
 from app.resource_files import resource_path
 from app.store import frames, roles
 from app.store.audit import now_iso
-from app.store.database import transaction
+from app.store.database import iso_dates, transaction
 
 # Shipped rule sets installed into a store the first time scoring runs; the improved rule set
 # is the default for the abuse target, postpartum for its own target.
@@ -26,9 +26,6 @@ SHIPPED = ("report_2023", "improved", "postpartum")
 DEFAULT_ACTIVE = ("improved", "postpartum")
 
 
-def _iso(values) -> list:
-    s = pd.to_datetime(pd.Series(values))
-    return [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in s]
 
 
 # -- rule sets ----------------------------------------------------------------------------
@@ -134,7 +131,7 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
             zip([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
                 f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
                 pd.Series(rule).map(disclosure).tolist(), pd.Series(rule).map(result.restricted).tolist(),
-                _iso(f["first_date"]), _iso(f["last_date"])))
+                iso_dates(f["first_date"]), iso_dates(f["last_date"])))
         e = result.evidence
         conn.executemany("INSERT INTO evidence(run_id, person_id, rule_id, event_id, role) VALUES (?,?,?,?,?)",
                          zip([run_id] * len(e), e["person_id"].tolist(), e["rule_id"].tolist(),
@@ -149,8 +146,8 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
             "INSERT INTO run_follow(run_id, person_id, followed, follow_status, follow_date, follow_source,"
             " on_custody_list, custody_first_date) VALUES (?,?,?,?,?,?,?,?)",
             zip([run_id] * len(fo), fo["person_id"].tolist(), fo["followed"].astype(int).tolist(),
-                fo["follow_status"].tolist(), _iso(fo["follow_date"]), fo["follow_source"].tolist(),
-                fo["on_custody_list"].astype(int).tolist(), _iso(fo["custody_first_date"])))
+                fo["follow_status"].tolist(), iso_dates(fo["follow_date"]), fo["follow_source"].tolist(),
+                fo["on_custody_list"].astype(int).tolist(), iso_dates(fo["custody_first_date"])))
         session.audit("score_run", "run", [run_id], {
             "ruleset": f"{result.ruleset_id}@{result.ruleset_version}", "target": result.target,
             "as_of": result.as_of.strftime("%Y-%m-%d"), "children": int(result.matrix.shape[0])})
