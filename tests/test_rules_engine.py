@@ -125,7 +125,7 @@ def test_vaccination_edge_and_catch_up(improved):
     # HepB dose 3 due by 9 months + 1: overdue from calendar age 11 (2024-12)
     assert "vaccination" not in flags_of(run(b, improved, "2024-11-30"), c)
     reasons = flags_of(run(b, improved, "2024-12-01"), c)
-    assert "B型肝炎 3回目遅れ" in reasons["vaccination"]
+    assert "B型肝炎 3回目 標準期間を過ぎた" in reasons["vaccination"]
     b.event(c, "vaccination", "2024-12-10", subtype="HepB", value_num=3)
     assert "vaccination" not in flags_of(run(b, improved, "2024-12-31"), c)
 

@@ -43,38 +43,101 @@ def _judge(birth_ym, doses, as_of, resident_from=None, grace=1):
     return vacc.judge(ch, ev, as_of, grace_months=grace).set_index("vaccine")
 
 
-def test_schedule_edge_bcg():
-    # BCG due by 9 months + 1 grace: overdue only when 10 months are surely reached
-    # (calendar age 11). Born 2024-01: calendar age 10 in 2024-11, 11 in 2024-12.
-    assert _judge("2024-01", [], "2024-11-30").loc["BCG", "status"] == "not_due"
-    assert _judge("2024-01", [], "2024-12-01").loc["BCG", "status"] == "unvaccinated"
+# Vaccination: cases worked out by hand from 厚生労働省「定期接種実施要領」(標準的な接種期間) and
+# the NIID schedule, never from our TOML. Ages are calendar months (birth day unknown) and the
+# rules' grace is 1 month: a window ending at "生後N月に至るまで" is late from calendar age N + 2.
+
+def test_four_month_old_without_doses_is_inside_the_start_window():
+    j = _judge("2024-11", [], "2025-03-15")  # calendar age 4
+    for v in ("PCV", "DPT-IPV", "HepB"):
+        assert j.loc[v, "status"] == "reminder", v   # 推奨 2 か月 passed; 標準 until 7 (HepB 9)
+    assert j.loc["BCG", "status"] == "not_due"       # 標準 5–8 か月
+    assert j.loc["Hib", "status"] == "not_due"       # born 2024-11: 5種混合, judged as DPT-IPV
+
+
+def test_start_window_ends_at_seven_months():
+    # 初回接種開始 生後2月〜7月に至るまで: no first dose, calendar age 8 (surely 7) is still in
+    # the grace month; calendar age 9 is late
+    assert _judge("2024-07", [], "2025-03-15").loc["DPT-IPV", "status"] == "reminder"
+    assert _judge("2024-06", [], "2025-03-15").loc["DPT-IPV", "status"] == "unvaccinated"
+
+
+ON_SCHEDULE = [  # born 2023-01, every dose at the NIID recommended age
+    ("Hib", 1, "2023-03-10"), ("Hib", 2, "2023-04-10"), ("Hib", 3, "2023-05-10"), ("Hib", 4, "2024-01-20"),
+    ("DPT-IPV", 1, "2023-03-10"), ("DPT-IPV", 2, "2023-04-10"), ("DPT-IPV", 3, "2023-05-10"),
+    ("DPT-IPV", 4, "2024-05-20"),
+    ("PCV", 1, "2023-03-10"), ("PCV", 2, "2023-04-10"), ("PCV", 3, "2023-05-10"), ("PCV", 4, "2024-01-20"),
+    ("HepB", 1, "2023-03-10"), ("HepB", 2, "2023-04-10"), ("HepB", 3, "2023-08-10"),
+    ("Rota", 1, "2023-03-10"), ("Rota", 2, "2023-04-10"), ("BCG", 1, "2023-06-15"),
+    ("MR", 1, "2024-01-20"), ("VZV", 1, "2024-01-20"), ("VZV", 2, "2024-08-20"),
+]
+
+
+def test_child_vaccinated_on_schedule_is_never_late():
+    for as_of in ("2023-06-30", "2023-12-31", "2024-06-30", "2025-03-31"):
+        doses = [d for d in ON_SCHEDULE if d[2] <= as_of]
+        j = _judge("2023-01", doses, as_of)
+        assert not j["status"].isin(["unvaccinated", "behind"]).any(), (as_of, j[j["status"].isin(["unvaccinated", "behind"])])
+
+
+def test_dpt_ipv_booster_is_six_to_eighteen_months_after_the_third_dose():
+    primary = [("DPT-IPV-Hib", i, d) for i, d in ((1, "2024-04-10"), (2, "2024-05-10"), (3, "2024-06-10"))]
+    # 17 months after dose 3 (2025-11): inside 6–18 months, not late although the child is 21 months
+    j = _judge("2024-02", primary, "2025-11-15")
+    assert j.loc["DPT-IPV", "status"] == "reminder"
+    assert _judge("2024-02", primary + [("DPT-IPV-Hib", 4, "2025-11-20")], "2025-12-31").loc["DPT-IPV", "status"] == "ok"
+    # 20 months after dose 3 with no booster: 標準期間を過ぎた
+    late = _judge("2024-02", primary, "2026-02-15")
+    assert late.loc["DPT-IPV", "status"] == "behind" and late.loc["DPT-IPV", "missing_dose"] == 4
+
+
+def test_pcv_booster_twelve_to_fifteen_months():
+    primary = [("PCV", i, d) for i, d in ((1, "2023-08-10"), (2, "2023-09-10"), (3, "2023-10-10"))]
+    assert _judge("2023-06", primary, "2024-10-15").loc["PCV", "status"] == "reminder"  # calendar 16
+    assert _judge("2023-06", primary, "2024-11-15").loc["PCV", "status"] == "behind"    # calendar 17
+
+
+def test_catch_up_series_follow_the_age_at_the_first_dose():
+    # PCV started at 13 months: 2 doses in total (1歳〜2歳開始)
+    j = _judge("2022-01", [("PCV", 1, "2023-02-10"), ("PCV", 2, "2023-05-10")], "2024-06-01")
+    assert j.loc["PCV", "required"] == 2 and j.loc["PCV", "status"] == "ok"
+    # PCV started at 25 months: 1 dose (2歳〜5歳開始)
+    assert _judge("2021-01", [("PCV", 1, "2023-02-10")], "2024-06-01").loc["PCV", "status"] == "ok"
+    # Hib started at 8 months: 2 primary + booster 7–13 months later (3 in total)
+    hib = [("Hib", 1, "2023-09-10"), ("Hib", 2, "2023-10-10")]
+    j = _judge("2023-01", hib, "2024-08-15")
+    assert j.loc["Hib", "required"] == 3 and j.loc["Hib", "status"] == "reminder"
+    assert _judge("2023-01", hib, "2025-01-15").loc["Hib", "status"] == "behind"
+
+
+def test_late_children():
+    # BCG 標準 生後5月〜8月に至るまで: late from calendar age 10
+    assert _judge("2024-01", [], "2024-10-31").loc["BCG", "status"] == "reminder"
+    assert _judge("2024-01", [], "2024-11-01").loc["BCG", "status"] == "unvaccinated"
+    # Rota first dose by 14週6日 (3か月)
+    assert _judge("2024-01", [], "2024-06-01").loc["Rota", "status"] == "unvaccinated"
+    # HepB second dose missing at calendar 11 (標準 until 9)
+    j = _judge("2024-01", [("HepB", 1, "2024-03-10")], "2024-12-15")
+    assert j.loc["HepB", "status"] == "behind" and j.loc["HepB", "missing_dose"] == 2
+    # MR 2期: by the March before school entry (born 2018-06 → school 2025-04)
+    mr1 = [("MR", 1, "2019-06-20")]
+    assert _judge("2018-06", mr1, "2025-03-31").loc["MR", "status"] == "reminder"
+    assert _judge("2018-06", mr1, "2025-05-01").loc["MR", "status"] == "behind"
 
 
 def test_five_in_one_counts_for_hib_and_dpt():
     doses = [("DPT-IPV-Hib", i, f"2024-0{i + 3}-10") for i in (1, 2, 3)]
-    j = _judge("2024-01", doses, "2024-10-15")
-    assert j.loc["Hib", "status"] == "ok" and j.loc["DPT-IPV", "status"] == "ok"
-    assert j.loc["Hib", "doses"] == 3
-
-
-def test_behind_names_the_missing_dose():
-    j = _judge("2024-01", [("HepB", 1, "2024-03-10")], "2024-07-15")
-    assert j.loc["HepB", "status"] == "behind"
-    assert j.loc["HepB", "missing_dose"] == 2
-
-
-def test_catch_up_needs_fewer_doses():
-    # PCV started at 13 months: 2 doses in total suffice
-    j = _judge("2022-01", [("PCV", 1, "2023-02-10"), ("PCV", 2, "2023-05-10")], "2024-06-01")
-    assert j.loc["PCV", "required"] == 2 and j.loc["PCV", "status"] == "ok"
+    j = _judge("2024-02", doses, "2024-10-15")
+    assert j.loc["DPT-IPV", "status"] == "ok" and j.loc["DPT-IPV", "doses"] == 3
+    assert j.loc["Hib", "status"] == "not_due"  # judged once, with the 5種混合 booster interval
 
 
 def test_move_in_makes_earlier_doses_unknown():
-    # moved in at 14 months: HepB (due by 9 m) fell due before: unknown, not unvaccinated
+    # moved in at 14 months: HepB (標準 until 9 m) fell due before: unknown, not unvaccinated
     j = _judge("2023-01", [], "2024-06-01", resident_from="2024-03-01")
     assert j.loc["HepB", "status"] == "unknown"
-    # MR dose 1 due by 24 months (+1 grace) after the move-in: not yet due
-    assert j.loc["MR", "status"] == "not_due"
+    # MR 1期 ends at 24 months: after the move-in, a reminder now, late from calendar age 26
+    assert j.loc["MR", "status"] == "reminder"
     later = _judge("2023-01", [], "2025-03-01", resident_from="2024-03-01")
     assert later.loc["MR", "status"] == "unvaccinated"
 
@@ -82,3 +145,13 @@ def test_move_in_makes_earlier_doses_unknown():
 def test_rota_not_routine_for_older_cohorts():
     j = _judge("2020-05", [], "2021-06-01")
     assert j.loc["Rota", "status"] == "not_due"
+
+
+def test_official_vaccine_names_map_through_the_vocabulary():
+    names = pd.Series(["小児用肺炎球菌", "ロタウイルス", "麻しん風しん混合", "五種混合", "ＢＣＧ", "Ｂ型肝炎",
+                       "Ｈｉｂ", "四種混合", "水痘", "日本脳炎", "麻しん風しん混合 2期", "ヒブワクチン",
+                       "インフルエンザ"])
+    codes, reasons = vacc.vaccine_code(names)
+    assert codes.tolist()[:12] == ["PCV", "Rota", "MR", "DPT-IPV-Hib", "BCG", "HepB", "Hib", "DPT-IPV",
+                                   "VZV", "JE", "MR", "Hib"]
+    assert pd.isna(codes.iloc[12]) and "インフルエンザ" in reasons.iloc[12] and reasons.iloc[0] == ""

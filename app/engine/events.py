@@ -20,10 +20,6 @@ from app.engine import catalogue
 EVENT_COLUMNS = ["person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
                  "attrs", "source", "source_file", "source_line", "disclosure"]
 
-VACCINE_CODES = {"Hib": "Hib", "ヒブ": "Hib", "小児肺炎球菌": "PCV", "肺炎球菌": "PCV",
-                 "B型肝炎": "HepB", "ロタ": "Rota", "5種混合": "DPT-IPV-Hib", "五種混合": "DPT-IPV-Hib",
-                 "4種混合": "DPT-IPV", "四種混合": "DPT-IPV", "BCG": "BCG", "MR": "MR",
-                 "麻しん風しん": "MR", "水痘": "VZV", "日本脳炎": "JE"}
 MOVE_TYPES = {"出生": "birth", "転入": "move_in", "転出": "move_out", "転居": "move_within",
               "死亡": "death", "職権記載": "registry_other"}
 
@@ -171,7 +167,11 @@ def _shika(df, person_by_number):
 
 @builder("yobo")
 def _yobo(df, person_by_number):
-    vaccine = df["ワクチン"].map(lambda v: VACCINE_CODES.get(v, v))
+    from app.engine.reference.vaccination import vaccine_code
+
+    # names through the vocabulary (NFKC first); import has quarantined unknown names already
+    codes, _why = vaccine_code(df["ワクチン"])
+    vaccine = codes.where(codes.notna(), df["ワクチン"])
     return [_events(df, "yobo", "vaccination", df["接種日"], subtype=vaccine.to_numpy(),
                     value_num=_col(df, "回数", np.nan).to_numpy(dtype=float),
                     attrs=_extra_columns(df, {"ワクチン", "回数", "接種日"}))]
@@ -190,6 +190,8 @@ def _epds(df, person_by_number):
                     attrs={"items": pd.Series(item_lists, index=df.index, dtype=object)
                            .map(lambda v: [None if pd.isna(x) else int(x) for x in v]),
                            "child_id": child,
+                           # 問10 (self-harm) by its column name: true/false, null if not asked
+                           "self_harm": (_col(df, "問10", np.nan) >= 1).where(_col(df, "問10", np.nan).notna()),
                            **_extra_columns(df, {*items, "合計", "児宛名番号", "実施日"})})]
 
 
@@ -336,7 +338,10 @@ def assign_disclosure(events: pd.DataFrame) -> pd.Series:
     cfg = disclosure_config()
     by_source = events["source"].map(cfg.get("sources", {}))
     by_type = events["type"].map(cfg.get("types", {}))
-    return by_type.fillna(by_source).fillna("staff")
+    out = by_type.fillna(by_source).fillna("staff")
+    # an EPDS answer of 問10 ≥ 1 (self-harm) is staff-only, never raised with the family as such
+    harm = (events["type"] == "epds") & events["attrs"].astype(str).str.contains('"self_harm":true', regex=False)
+    return out.where(~harm | (out == "never"), "staff")
 
 
 def finish_events(parts: list[pd.DataFrame]) -> pd.DataFrame:

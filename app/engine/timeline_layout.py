@@ -37,11 +37,6 @@ TYPE_LANE: dict[str, str] = catalogue.type_lanes()
 # schedule (resources/reference/vaccination_schedule.toml, read by
 # app.engine.reference.vaccination) gives only when a dose is due by; the start is this
 # module's own drawing aid. A vaccine missing here opens 3 months before it is due.
-_WINDOW_START_MONTHS: dict[str, list[float]] = {
-    "Hib": [2, 3, 4, 11], "PCV": [2, 3, 4, 12], "HepB": [2, 3, 7], "Rota": [1.5, 2.5],
-    "DPT-IPV": [2, 3, 4, 10], "BCG": [5], "MR": [12, -1], "VZV": [12, 18], "JE": [36, 36, 48],
-}
-
 DISCLOSURE_CLASSES = ("discuss", "staff", "never")
 DISCLOSURE_LABELS = {"discuss": "家族と話してよい", "staff": "職員限り", "never": "開示厳禁"}
 
@@ -170,75 +165,51 @@ def vaccine_lanes(birth: dt.date) -> list[tuple[str, str, tuple[str, ...]]]:
 
     born = f"{birth.year:04d}-{birth.month:02d}"
     return [(v.id, v.name, tuple(v.satisfied_by)) for v in default_schedule()
-            if not v.born_from or born >= v.born_from]
+            if (not v.born_from or born >= v.born_from) and (not v.born_before or born < v.born_before)]
 
 
 def vaccine_windows(birth: dt.date, doses: pd.DataFrame, as_of: dt.date,
                     resident_from: dt.date | None = None) -> pd.DataFrame:
-    """Due windows of every routine dose with their status, as the vaccination rule judges them.
+    """Windows of every routine dose with their status, as the vaccination rule judges them.
 
-    The verdict per vaccine comes from ``app.engine.reference.vaccination.judge`` (the shared
-    schedule, its month arithmetic, grace, catch-up reductions and move-in handling), so a
-    dose drawn "遅れ" is exactly one the rule counts as missing. Windows end when the dose is
-    due by (end of birth month + d); their start is this module's drawing aid.
+    From ``app.engine.reference.vaccination.dose_plan`` (the shared schedule, its month
+    arithmetic, grace, catch-up series and move-in handling), so a dose drawn "遅れ" is exactly
+    one the rule counts as late. A window runs from the recommended month (推奨) to the end of
+    the standard window (標準的な接種期間).
     doses: vaccination events of the child (person_id, subtype, value_num, date).
     Returns vaccine, dose, start, end (float days), given (float day or NaN) and status:
-    ``done`` (recorded, or implied by a later dose number), ``overdue`` (the rule counts it
-    missing), ``unknown`` (missing but fell due before the move-in: maybe given elsewhere),
-    ``waived`` (not needed after a late start), ``due`` (window open), ``future``.
+    ``done``, ``overdue`` (past the standard window: the rule counts it), ``reminder``
+    (recommended time passed, standard window still open), ``unknown`` (fell due before the
+    move-in), ``due`` (window open), ``future``.
     """
-    from app.engine.reference.vaccination import BEFORE_SCHOOL, default_schedule, judge
+    from app.engine.reference.vaccination import default_schedule, dose_plan
     from app.engine.rules import ages
 
-    by_id = {v.id: v for v in default_schedule()}
-    entry = school_entry(birth)
-    today = day_of(as_of)
-    person = "child"
-    children = pd.DataFrame({
-        "person_id": [person],
-        "birth_idx": [float(birth.year * 12 + birth.month - 1)],
-        "resident_from_idx": [float(ages.ym_index_of(resident_from)) if resident_from else np.nan]})
     mine = pd.DataFrame({
-        "person_id": person,
         "subtype": doses["subtype"].astype(str).to_numpy() if len(doses) else [],
         "value_num": pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float) if len(doses) else [],
         "date": pd.to_datetime(doses["date"]).to_numpy() if len(doses) else pd.to_datetime([])})
-    verdict = judge(children, mine, as_of).set_index("vaccine")
+    birth_idx = float(birth.year * 12 + birth.month - 1)
+    plan = dose_plan(birth_idx, mine, as_of,
+                     float(ages.ym_index_of(resident_from)) if resident_from else np.nan)
+    satisfied = {v.id: v.satisfied_by for v in default_schedule()}
     subtype = mine["subtype"].to_numpy(dtype=str)
-    number = mine["value_num"].to_numpy(dtype=float)
     when = to_days(mine["date"]) if len(mine) else np.array([])
     rows = []
-    for vid, _name, satisfied in vaccine_lanes(birth):
-        v = by_id[vid]
-        judged = verdict.loc[vid]
-        recorded, required = float(judged["doses"]), float(judged["required"])
-        sel = np.isin(subtype, list(satisfied))
-        starts = _WINDOW_START_MONTHS.get(vid, [])
-        for k, due in enumerate(v.due_by_months, start=1):
-            if due == BEFORE_SCHOOL:
-                start, end = dt.date(entry.year - 1, 4, 1), dt.date(entry.year, 4, 1)
-            else:
-                end = _month_start(birth, int(due) + 1)
-                opens = starts[k - 1] if k - 1 < len(starts) else int(due) - 3
-                start = _month_start(birth, int(opens)) + dt.timedelta(days=int((opens % 1) * 30))
-            hit = when[sel & (number == k)]
-            given = float(hit.min()) if len(hit) else np.nan
-            if k <= recorded:
-                status = "done"
-            elif k <= required:
-                status = "unknown" if judged["status"] == "unknown" else "overdue"
-                # A dose whose window closed before the move-in is unknown on its own, even
-                # when a later dose makes the vaccine "behind": it may have been given elsewhere.
-                if resident_from is not None and end <= resident_from:
-                    status = "unknown"
-            elif today < day_of(start):
-                status = "future"
-            elif today < day_of(end) or judged["status"] == "not_due":
-                status = "due"
-            else:
-                status = "waived"
-            rows.append((vid, k, day_of(start), day_of(end), given, status))
+    for r in plan.itertuples():
+        sel = np.isin(subtype, list(satisfied[r.vaccine]))
+        hits = np.sort(when[sel])
+        given = float(hits[r.dose - 1]) if r.status == "done" and r.dose - 1 < len(hits) else np.nan
+        start = _index_day(r.rec_index)
+        end = _index_day(r.end_index + 1)  # the window closes at the end of its last month
+        status = {"late": "overdue"}.get(r.status, r.status)
+        rows.append((r.vaccine, int(r.dose), start, max(end, start), given, status))
     return pd.DataFrame(rows, columns=["vaccine", "dose", "start", "end", "given", "status"])
+
+
+def _index_day(index: float) -> float:
+    i = int(index)
+    return day_of(dt.date(i // 12, i % 12 + 1, 1))
 
 
 @lru_cache(maxsize=1)

@@ -34,7 +34,7 @@ DISCLOSURE_STYLE = {
 FLAG_STYLE = {"color": "#7A1FA2", "symbol": "star", "glyph": "★"}
 WINDOW_STYLE = {  # vaccine due windows: fill colour + a text cue for the notable ones
     "done": ("#BFD9EC", ""), "due": ("#FFE28A", "接種時期"), "future": ("#E6E6E6", ""),
-    "overdue": ("#F4A3A3", "遅れ"), "unknown": ("#EEEEEE", ""), "waived": ("#F4F4F4", ""),
+    "overdue": ("#F4A3A3", "遅れ"), "unknown": ("#EEEEEE", ""), "reminder": ("#FFD1A6", "推奨時期を過ぎた"),
 }
 SERIES = {  # key: (label, unit)
     "weight": ("体重", "kg"), "height": ("身長", "cm"), "kaup": ("カウプ指数", ""),
@@ -335,9 +335,9 @@ class TimelineModel:
         status = {"done": "接種済み", "due": "接種時期（未接種）", "future": "これから",
                   "overdue": "標準的な接種時期を過ぎて未接種（遅れ）",
                   "unknown": "転入前に接種時期（市のデータなし）",
-                  "waived": "接種開始が遅いため不要（キャッチアップの回数）"}[w["status"]]
+                  "reminder": "推奨時期を過ぎた（標準的な接種期間内）"}[w["status"]]
         text = [f"予防接種 {self._vaccine_names.get(w['vaccine'], w['vaccine'])} 第{int(w['dose'])}回",
-                f"標準的な接種時期: {date_ja(tl.date_of(w['start']))}〜{date_ja(tl.date_of(w['end']))}",
+                f"推奨〜標準的な接種期間の終わり: {date_ja(tl.date_of(w['start']))}〜{date_ja(tl.date_of(w['end']))}",
                 f"状態: {status}"]
         if not pd.isna(w["given"]):
             text.append(f"接種日: {date_ja(tl.date_of(w['given']))}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from app.engine.ingest.csvreader import IngestError, SourceRead, read_csv_source, _table
+from app.engine.ingest.validation import validate_source
 from app.engine.ingest.dates import DateError, parse_date
 from app.engine.ingest.encoding import EncodingProblem, decode_bytes
 from app.engine.ingest.profiles import MappingProfile, kind_to_source, source_for_file, source_specs
@@ -109,7 +110,8 @@ def read_delivery(folder: Path | str, profiles: dict[str, MappingProfile] | None
             uke_files.append((path, as_of, dept))  # read together below: one pass for all
             continue
         else:
-            read = read_csv_source(path, specs[source], profiles.get(source))
+            # value checks with published ranges / vocabularies (EPDS, vaccine names)
+            read = validate_source(read_csv_source(path, specs[source], profiles.get(source)))
             prev = delivery.tables.get(source)
             delivery.tables[source] = read.frame if prev is None else pd.concat([prev, read.frame],
                                                                                 ignore_index=True)

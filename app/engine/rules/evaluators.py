@@ -398,11 +398,27 @@ def eval_due_checkups(ctx: EvalContext, rule: Rule) -> RuleOutput:
                    threshold=f"対象健診の未受診 ≥1 (猶予{grace}か月)")
 
 
-STATUS_TEXT = {"unvaccinated": "未接種", "behind": "遅れ"}
+STATUS_TEXT = {"unvaccinated": "未接種", "behind": "遅れ", "reminder": "推奨時期を過ぎた", "unknown": "不明"}
+
+
+def _month_texts(index: np.ndarray) -> np.ndarray:
+    """Month indexes -> ``YYYY-MM`` (vectorised; '' for NaN)."""
+    idx = np.asarray(index, dtype=float)
+    ok = ~np.isnan(idx)
+    out = np.full(idx.shape, "", dtype=object)
+    if ok.any():
+        i = idx[ok].astype("int64")
+        out[ok] = (pd.Series(i // 12).astype(str).str.zfill(4) + "-"
+                   + pd.Series(i % 12 + 1).astype(str).str.zfill(2)).to_numpy(dtype=object)
+    return out
 
 
 def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
-    """Improved ②: each routine vaccine judged against the schedule for the child's age."""
+    """Improved ②: each routine vaccine judged against the schedule for the child's age.
+
+    Late = past the end of the *standard* window (標準的な接種期間) of the first missing dose,
+    plus the grace; the recommended time only gives ``reminder`` (推奨時期を過ぎた), which a rule
+    lists in ``statuses`` only on purpose (the shipped rules do not: it is not a flag)."""
     ch = ctx.children[["person_id", "birth_idx", "resident_from_idx"]]
     doses = ctx.of_types(["vaccination"])
     grace = int(rule.get("grace_months", 1))
@@ -412,13 +428,18 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     statuses = rule.get("statuses", ["unvaccinated", "behind"])
     if rule.get("vaccines"):
         j = j[j["vaccine"].isin(rule.get("vaccines"))]
-    hit = j[j["status"].isin(statuses)]
+    hit = j[j["status"].isin(statuses)].reset_index(drop=True)
     value = np.bincount(hit["_pos"].to_numpy(), minlength=ctx.n).astype(float)
     flag = value >= int(rule.get("min_vaccines", 1))
     dose_txt = hit["missing_dose"].fillna(0).astype(int).astype(str)
-    text = hit["vaccine_name"] + np.where(hit["status"] == "unvaccinated", " 未接種",
-                                          " " + dose_txt + "回目遅れ")
-    detail = join_per_group(hit["_pos"].to_numpy(), text.reset_index(drop=True), ctx.n, max_items=4)
+    st = hit["status"].to_numpy()
+    end_txt = _month_texts(hit["due_index"].to_numpy())
+    text = hit["vaccine_name"] + np.where(
+        st == "unvaccinated", " 未接種(標準期間〜" + end_txt + ")",
+        np.where(st == "behind", " " + dose_txt + "回目 標準期間を過ぎた(〜" + end_txt + ")",
+                 np.where(st == "reminder", " " + dose_txt + "回目 推奨時期を過ぎた",
+                          " " + dose_txt + "回目 転入前に期限")))
+    detail = join_per_group(hit["_pos"].to_numpy(), pd.Series(text).reset_index(drop=True), ctx.n, max_items=4)
     # context: the recorded doses of the vaccines judged late (what was given, and when)
     vac_ev = ctx.linked(["vaccination"])
     groups = {v.id: v.satisfied_by for v in vacc.default_schedule()}
@@ -426,7 +447,7 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     late = hit[["_pos", "vaccine"]].merge(late_pairs, on="vaccine")[["_pos", "subtype"]].drop_duplicates()
     vac_ev = vac_ev[["_pos", "subtype", "event_id", "date"]].merge(late, on=["_pos", "subtype"])
     return _finish(ctx, rule, flag, value, None, context=vac_ev, detail=detail,
-                   threshold=f"定期接種スケジュールに対し{'/'.join(STATUS_TEXT.get(s, s) for s in statuses)}"
+                   threshold=f"定期接種の標準的な接種期間に対し{'/'.join(STATUS_TEXT.get(s, s) for s in statuses)}"
                              f" ≥{rule.get('min_vaccines', 1)}種")
 
 
