@@ -164,16 +164,17 @@ def _register_terminal(store):
 def test_visit_sheet_pdf_renders_with_disclosure_marks(store, nurse, qapp, tmp_path):
     """A4 PDF through the export gate: pages render (pdftoppm), Japanese text, the disclosure
     headings, the footer with user/terminal, and a logged print."""
-    from app.views.visit_sheet import DISCUSS_HEAD, STAFF_HEAD, prepare_visit_sheets, render_pdf
+    from app.views.visit_sheet import DISCUSS_HEAD, STAFF_HEAD, pdf_bytes, prepare_visit_sheets
 
     _register_terminal(store)
     pid = _visible_child(nurse)
-    sheets, footer = prepare_visit_sheets(nurse, [pid])
+    sheets, footer = prepare_visit_sheets(nurse, [pid], encrypt=False, plaintext_confirmed=True)
     out = tmp_path / "sheet.pdf"
-    info = render_pdf(sheets, out, footer)
-    assert info["pages"] >= 2   # the staff-only section starts on its own page
+    rendered = pdf_bytes(sheets, footer)
+    out.write_bytes(rendered.pdf)
+    assert rendered.pages >= 2   # the staff-only section starts on its own page
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(out), str(tmp_path / "page")], check=True)
-    assert len(list(tmp_path.glob("page*.png"))) == info["pages"]
+    assert len(list(tmp_path.glob("page*.png"))) == rendered.pages
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
     # pdftotext maps some glyphs to CJK radicals (⽤ for 用); NFKC folds them back.
     text = unicodedata.normalize("NFKC", text)

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "app.commands.importing",
     "app.commands.scoring",
     "app.commands.exporting",
+    "app.commands.printing",
     "app.commands.snapshot",
     "app.commands.bench",
 ]

@@ -22,6 +22,7 @@ DEMO_ACCOUNTS = {
     "chief": ("chief", [], "デモ 課長"),
     "auditor": ("auditor", [], "デモ 監査担当"),
 }
+DEMO_TERMINAL_LABEL = "デモ端末（デモストアを作成した端末）"
 DEMO_USER_FOR_ROLE = {"data_admin": "admin", "nurse": "nurse", "cg_manager": "manager",
                       "chief": "chief", "auditor": "auditor"}
 
@@ -64,12 +65,16 @@ def create_demo_store(path: Path):
     """An empty demo store with one account per role (the only place they exist)."""
     from app.store.accounts import add_user
     from app.store.opening import create_store
+    from app.store.terminals import register_terminal
 
     session = create_store(path, "admin", DEMO_PASSWORD, demo=True)
     for name, (role, areas, display) in DEMO_ACCOUNTS.items():
         if name != "admin":
             add_user(session, name, role, DEMO_PASSWORD, areas=areas, display_name=display)
     session.conn.execute("UPDATE users SET display_name=? WHERE name='admin'", (DEMO_ACCOUNTS["admin"][2],))
+    # A demo runs on the machine that built it, so printing and exports work out of the box;
+    # a real store never registers a terminal by itself (its data admin does, audited).
+    register_terminal(session, DEMO_TERMINAL_LABEL)
     return session
 
 

@@ -6,6 +6,14 @@ Built from the evidence panel's :class:`~app.engine.worklist.ChildEvidence`; the
 A "reason to contact" comes only from facts the family itself knows (a checkup it was
 invited to, a vaccine reminder): the report's caseworkers asked for a legitimate pretext
 that does not reveal what the city linked behind the family's back.
+
+A home visit needs to know whom to visit and where: after the user's logged 「氏名を表示」 the
+sheet carries the child's name, address and the guardians' names (``identity_of``, from the
+audited identity query's rows). Without it the sheet says so and shows the pseudonym only.
+
+What is never printed: a flag is as guarded as its strictest evidence row (a △ flag whose
+row is a ✕ 生活保護 start is ✕: its label and reason *are* the fact), and a ✕ flag takes its
+rows and its label with it, on the household lines too.
 """
 
 from __future__ import annotations
@@ -64,11 +72,28 @@ class Fact:
     disclosure: str = STAFF
 
 
+STRICTNESS = {DISCUSS: 0, STAFF: 1, NEVER: 2}
+GUARDIAN_RELATIONS = ("母", "父", "保護者")
+NO_IDENTITY_NOTE = ("氏名・住所・保護者名は、作業リストで「氏名を表示」（記録されます）を選んでから"
+                    "印刷すると記載されます。")
+
+
+@dataclass
+class Identity:
+    """Who to visit and where (from the re-identification query, each read logged)."""
+    name: str
+    kana: str = ""
+    birth_date: str = ""
+    address: str = ""
+    guardians: list[tuple[str, str, str]] = field(default_factory=list)   # (relation, name, kana)
+
+
 @dataclass
 class VisitSheet:
     person_id: str
     title: str
     meta: str
+    identity: Identity | None = None
     pretexts: list[str] = field(default_factory=list)
     discuss: list[Fact] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
@@ -103,14 +128,72 @@ def _is_never(disclosure, source) -> bool:
     return disclosure == NEVER or source in NEVER_SOURCES
 
 
-def build_sheet(ev: ChildEvidence) -> VisitSheet:
+def _row_classes(rows: pd.DataFrame) -> pd.Series:
+    """Each evidence row's class, a never-printed source counting as ✕ whatever its label."""
+    cls = rows["disclosure"].where(rows["disclosure"].isin(list(STRICTNESS)), STAFF)
+    return cls.where(~rows["source"].isin(NEVER_SOURCES), NEVER)
+
+
+def flag_classes(flags: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """A flag's class: the strictest of its own and its evidence rows' classes (issue 15 §4)."""
+    if not len(flags):
+        return pd.Series(dtype=object)
+    level = flags["disclosure"].map(STRICTNESS).fillna(STRICTNESS[STAFF]).astype(int)
+    if len(rows):
+        top = _row_classes(rows).map(STRICTNESS).groupby(rows["rule_id"].to_numpy()).max()
+        level = pd.concat([level, flags["rule_id"].map(top).fillna(0).astype(int)], axis=1).max(axis=1)
+    return level.map({v: k for k, v in STRICTNESS.items()})
+
+
+def _split_labels(text: str, known: set[str], sep: str = "・") -> list[str] | None:
+    """Labels joined by ``sep`` back into a list, matching known labels (which may contain
+    ``sep`` themselves, 「予防接種の未接種・遅れ」); None if some part is not a known label."""
+    out, i = [], 0
+    by_length = sorted(known, key=len, reverse=True)
+    while i < len(text):
+        match = next((k for k in by_length if k and text.startswith(k, i)
+                      and (i + len(k) == len(text) or text.startswith(sep, i + len(k)))), None)
+        if match is None:
+            return None
+        out.append(match)
+        i += len(match) + len(sep)
+    return out
+
+
+def identity_of(person_id: str, identities: pd.DataFrame, household: pd.DataFrame,
+                district: str = "") -> Identity | None:
+    """The child's identity and its guardians' names from identity rows (``IDENTITY_COLUMNS``)
+    and the evidence's household (relation per member); None if the child's row is missing."""
+    rows = identities.set_index(identities["person_id"].astype(str)) if len(identities) else identities
+    if str(person_id) not in getattr(rows, "index", ()):
+        return None
+    me = rows.loc[str(person_id)]
+    address = "".join(str(x) for x in (me.get("town") or "", me.get("address_note") or "") if x)
+    if district and address:
+        address = f"{address}（{district}地区）"
+    guardians = []
+    for m in household.itertuples(index=False) if len(household) else ():
+        if m.relation in GUARDIAN_RELATIONS and str(m.person_id) in rows.index:
+            g = rows.loc[str(m.person_id)]
+            guardians.append((m.relation, str(g["name_kanji"] or ""), str(g["name_kana"] or "")))
+    return Identity(name=str(me["name_kanji"] or ""), kana=str(me.get("name_kana") or ""),
+                    birth_date=str(me.get("birth_date") or ""), address=address, guardians=guardians)
+
+
+def build_sheet(ev: ChildEvidence, identity: Identity | None = None) -> VisitSheet:
     """One child's sheet from its evidence; "never reveal" facts are dropped here."""
-    who = ev.name or ev.pseudonym or ev.person_id
+    who = (identity.name if identity else "") or ev.name or ev.pseudonym or ev.person_id
     age = age_text(ev.age_months) if ev.age_months is not None else ""
     sheet = VisitSheet(ev.person_id, f"{who}（研究用ID {ev.person_id}）",
-                       "  ".join(x for x in (ev.district, ev.town, age) if x))
-    flags = ev.flags[ev.flags["flagged"].astype(bool)] if len(ev.flags) else ev.flags
+                       "  ".join(x for x in (ev.district, ev.town, age) if x), identity=identity)
     rows = ev.rows if len(ev.rows) else pd.DataFrame(columns=["rule_id", "source", "disclosure"])
+    all_flags = ev.flags.assign(disclosure=flag_classes(ev.flags, rows).to_numpy()) if len(ev.flags) else ev.flags
+    flags = all_flags[all_flags["flagged"].astype(bool)] if len(all_flags) else all_flags
+    # Labels that may appear on a household line: a rule whose class for this child is ✕ names a
+    # ✕ fact, so a member's flag with that label is left out too (unknown labels as well).
+    printable_labels = (set(all_flags.loc[all_flags["disclosure"] != NEVER, "label"].astype(str))
+                        if len(all_flags) else set())
+    known_labels = set(all_flags["label"].astype(str)) if len(all_flags) else set()
     pretexts, questions = [], []
     for f in flags.itertuples(index=False):
         mine = rows[rows["rule_id"] == f.rule_id]
@@ -144,7 +227,11 @@ def build_sheet(ev: ChildEvidence) -> VisitSheet:
         if m.person_id == ev.person_id or _is_never(getattr(m, "disclosure", STAFF), None):
             continue
         if m.flags:
-            sheet.staff.append(Fact(f"世帯 {m.relation} {m.pseudonym}：{m.flags}", "", "", STAFF))
+            labels = _split_labels(str(m.flags), known_labels)
+            shown = [x for x in labels if x in printable_labels] if labels is not None else []
+            sheet.omitted_never += len(labels) - len(shown) if labels is not None else 1
+            if shown:
+                sheet.staff.append(Fact(f"世帯 {m.relation} {m.pseudonym}：{'・'.join(shown)}", "", "", STAFF))
     for f in ev.followups.itertuples(index=False) if len(ev.followups) else ():
         note = f"：{f.note}" if f.note else ""
         sheet.staff.append(Fact(f"これまでの対応 {f.status}{note}", _date(f.date), "フォロー記録", STAFF))
@@ -153,5 +240,8 @@ def build_sheet(ev: ChildEvidence) -> VisitSheet:
     return sheet
 
 
-def build_sheets(evidences: list[ChildEvidence]) -> list[VisitSheet]:
-    return [build_sheet(ev) for ev in evidences]
+def build_sheets(evidences: list[ChildEvidence], identities: pd.DataFrame | None = None) -> list[VisitSheet]:
+    """Sheets for several children; ``identities`` (after a logged reveal) adds who and where."""
+    if identities is None:
+        return [build_sheet(ev) for ev in evidences]
+    return [build_sheet(ev, identity_of(ev.person_id, identities, ev.household, ev.district)) for ev in evidences]

@@ -84,13 +84,21 @@ def check_allowed(session, capability: str) -> None:
     """
     if not is_registered(session.conn, session.terminal_id):
         _log_refusal(session, capability, "terminal_not_registered")
-        raise ExportRefused(
-            f"この端末（ID {session.terminal_id}）は出力を許可された端末として登録されていません。"
-            "データ管理担当に端末登録を依頼してください。")
+        raise ExportRefused(unregistered_terminal_message(session))
     if not session.can(capability):
         _log_refusal(session, capability, "role")
         raise ExportRefused(
             f"{session.role_label}の権限ではこの出力はできません（{capability}）。")
+
+
+def unregistered_terminal_message(session) -> str:
+    """One line for the user: this terminal may not write files, and who can register it (the
+    data admins by name, so a nurse knows whom to ask)."""
+    names = [r[0] or r[1] for r in session.conn.execute(
+        "SELECT display_name, name FROM users WHERE role = ? AND active ORDER BY name", (roles.DATA_ADMIN,))]
+    who = f"データ管理担当（{'、'.join(names)}）" if names else "データ管理担当"
+    return (f"この端末（ID {session.terminal_id}）は出力を許可された端末として登録されていません"
+            f"（書き出し・印刷はできません）。端末を登録できるのは{who}です。")
 
 
 def _log_refusal(session, capability: str, reason: str) -> None:
@@ -242,6 +250,26 @@ def authorize_print(session, capability: str = roles.PRINT_VISIT_SHEET, what: st
     with transaction(session.conn):
         session.audit(PRINT, what or None, list(object_ids), {"capability": capability})
     return footer_text(session, ts)
+
+
+def write_document(session, data: bytes, path: Path | str, *, capability: str, content_type: str = "pdf",
+                   encrypt: bool = True, passphrase: str | None = None, plaintext_confirmed: bool = False,
+                   footer: str = "") -> Path:
+    """Write an already authorised printout (``authorize_print``) such as a PDF: sealed in the
+    ``.mmx`` container unless plain was chosen after the warning. Checked again here, so a
+    terminal unregistered in between or a missing passphrase writes nothing."""
+    check_allowed(session, capability)
+    check_encryption_choice(encrypt, passphrase, plaintext_confirmed)
+    path = Path(path)
+    if encrypt:
+        if path.suffix != CONTAINER_SUFFIX:
+            path = path.with_name(path.name + CONTAINER_SUFFIX)
+        data = encrypt_container(data, passphrase, {
+            "name": path.name.removesuffix(CONTAINER_SUFFIX), "content_type": content_type, "created": now_iso(),
+            "user": session.user, "terminal": session.terminal_id, "footer": footer})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
 
 
 def export_idmap(session, path: Path | str, encrypt: bool = False, passphrase: str | None = None) -> ExportResult:

@@ -55,10 +55,20 @@ class StoreSource:
         from app.store.followup import record_followup
         return record_followup(self.session, person_id, **values)
 
-    def visit_sheets(self, person_ids: list[str], data: WorklistData):
+    def visit_sheets(self, person_ids: list[str], data: WorklistData, reveal: bool = False, **choice):
         """(sheets, footer) after the export gate allowed and logged the print."""
         from app.views.visit_sheet import prepare_visit_sheets
-        return prepare_visit_sheets(self.session, person_ids, run_id=data.run_id if data else None)
+        return prepare_visit_sheets(self.session, person_ids, run_id=data.run_id if data else None,
+                                    reveal=reveal, **choice)
+
+    def print_allowed(self) -> None:
+        """The gate's pre-check (terminal registered, role) before any file dialog; logs a refusal."""
+        from app.store.exports import check_allowed
+        check_allowed(self.session, "print_visit_sheet")
+
+    def write_visit_sheet(self, pdf: bytes, path: str, **choice):
+        from app.views.visit_sheet import write_visit_sheet
+        return write_visit_sheet(self.session, pdf, path, **choice)
 
 
 class ListView(QWidget):
@@ -436,26 +446,51 @@ class ListView(QWidget):
 
     # --- visit sheet -----------------------------------------------------------------------------
     def _sheet_clicked(self) -> None:
+        """Gate pre-check → encrypted or (after the warning) plain → save dialog → sheet."""
+        from app.views import visit_sheet as vs
+
         people = self.table.selected_people()
+        title = self.tr("Visit sheet")
         if not people:
-            QMessageBox.information(self, self.tr("Visit sheet"), self.tr("Select one or more children first."))
+            QMessageBox.information(self, title, self.tr("Select one or more children first."))
             return
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save visit sheet"), "visit_sheet.pdf", "PDF (*.pdf)")
-        if path:
-            self.make_visit_sheet(people, path)
 
-    def make_visit_sheet(self, person_ids: list[str], path: str) -> None:
-        """Gather the sheets on the worker (gate + audit), then paint the PDF on this thread."""
-        from app.views.visit_sheet import render_pdf
+        def allowed(_none) -> None:
+            choice = vs.ask_encryption(self, title)
+            if choice is None:
+                return
+            encrypt, passphrase, plain = choice
+            path = vs.ask_save_path(self, title, vs.default_file_name(people, encrypt), encrypt)
+            if path:
+                self.make_visit_sheet(people, path, passphrase=passphrase, plaintext_confirmed=plain)
 
-        def done(result):
+        self.context.worker.run(self.source.print_allowed, on_done=allowed,
+                                on_error=lambda e: vs.refusal_box(self, title, str(e)))
+
+    def make_visit_sheet(self, person_ids: list[str], path: str, passphrase: str | None = None,
+                         plaintext_confirmed: bool = False) -> None:
+        """Gather the sheets on the worker (gate + audit, names after a logged reveal), paint the
+        PDF in memory on this thread, write it through the gate on the worker."""
+        from app.views.visit_sheet import pdf_bytes
+
+        choice = {"encrypt": not plaintext_confirmed, "passphrase": passphrase,
+                  "plaintext_confirmed": plaintext_confirmed}
+        warn = lambda e: QMessageBox.warning(self, self.tr("Visit sheet"), str(e))  # noqa: E731
+
+        def written(written_path):
+            self.last_sheet = {**self.last_sheet, "path": str(written_path)}
+            self.status.setText(self.tr("Visit sheet saved: %1").replace("%1", str(written_path)))
+
+        def gathered(result):
             sheets, footer = result
-            info = render_pdf(sheets, path, footer)
-            self.last_sheet = info
-            self.status.setText(self.tr("Visit sheet saved: %1").replace("%1", str(path)))
+            rendered = pdf_bytes(sheets, footer)
+            self.last_sheet = {"pages": rendered.pages, "children": rendered.children,
+                               "seconds": rendered.seconds, "path": None}
+            self.context.worker.run(self.source.write_visit_sheet, rendered.pdf, path, footer=footer, **choice,
+                                    on_done=written, on_error=warn)
 
-        self.context.worker.run(self.source.visit_sheets, person_ids, self.data, on_done=done,
-                                on_error=lambda e: QMessageBox.warning(self, self.tr("Visit sheet"), str(e)))
+        self.context.worker.run(self.source.visit_sheets, person_ids, self.data, self.reveal, **choice,
+                                on_done=gathered, on_error=warn)
 
 
 # --- standalone preview on fictional data ---------------------------------------------------------
@@ -492,9 +527,26 @@ class SampleSource:
         self._frame.loc[m, "followed"] = values["status"] != worklist.NOT_FOLLOWED
         return len(self.recorded)
 
-    def visit_sheets(self, person_ids, data):
+    def visit_sheets(self, person_ids, data, reveal=False, **choice):
         from app.engine.visit_sheet import build_sheets
         return build_sheets([self.evidence(p, data) for p in person_ids]), "見本（架空データ）"
+
+    def print_allowed(self) -> None:
+        """Fictional data: nothing to check at a gate."""
+
+    def write_visit_sheet(self, pdf: bytes, path: str, encrypt=True, passphrase=None, plaintext_confirmed=False,
+                          footer=""):
+        """Fictional data, but the same rule: sealed unless plain was chosen."""
+        from pathlib import Path
+
+        from app.store.exports import check_encryption_choice, encrypt_container
+        check_encryption_choice(encrypt, passphrase, plaintext_confirmed)
+        out = Path(path)
+        if encrypt:
+            out = out if out.suffix == ".mmx" else out.with_name(out.name + ".mmx")
+            pdf = encrypt_container(pdf, passphrase, {"name": out.stem, "content_type": "pdf", "footer": footer})
+        out.write_bytes(pdf)
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,36 +1,78 @@
 """The visit sheet on paper: A4 PDF with Qt's own printing (QTextDocument on a QPdfWriter).
 
 Content comes from ``app/engine/visit_sheet.py``; printing goes through the export gate
-(``app.store.exports.authorize_print``: registered terminal, role, audit) and every page
-carries the gate's footer (user, time, terminal). The staff-only facts start on their own
-page under an unmistakable heading, so the first page can lie on the family's table.
+(``app.store.exports``: registered terminal, role, encryption choice, audit) and every page
+carries the gate's footer (user, time, terminal). The PDF is made in memory and written only
+by the gate: sealed in an ``.mmx`` container unless plain was chosen after the warning. The
+staff-only facts start on their own page under an unmistakable heading, so the first page can
+lie on the family's table. Text is drawn with ``pdf_font.print_font`` so that the PDF's text
+layer (search, copy, ``pdftotext``) is the text that was drawn.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
+from PySide6.QtCore import QBuffer, QCoreApplication, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
-from app.engine.visit_sheet import DISCUSS, STAFF, VisitSheet, build_sheets
-from app.views.theme import DISCLOSURE_STYLE, JAPANESE_FAMILIES
+from app.engine.visit_sheet import DISCUSS, NO_IDENTITY_NOTE, STAFF, VisitSheet, build_sheets
+from app.views.pdf_font import print_font
+from app.views.theme import DISCLOSURE_STYLE
 
 DISCUSS_HEAD = f"{DISCLOSURE_STYLE[DISCUSS][1]} ご家族と話してよい事実"
 STAFF_HEAD = f"{DISCLOSURE_STYLE[STAFF][1]} 職員のみ — ご家族に伝えない・見せないこと"
+JST = dt.timezone(dt.timedelta(hours=9))
 
 
-def prepare_visit_sheets(session, person_ids: list[str], run_id=None) -> tuple[list[VisitSheet], str]:
-    """Check and log the print at the gate, then gather the sheets (worker thread, no Qt)."""
+def prepare_visit_sheets(session, person_ids: list[str], run_id=None, reveal: bool = False, *,
+                         encrypt: bool = True, passphrase: str | None = None,
+                         plaintext_confirmed: bool = False) -> tuple[list[VisitSheet], str]:
+    """Check and log the print at the gate, then gather the sheets (worker thread, no Qt).
+
+    With ``reveal`` (the user chose 「氏名を表示」) the children's and guardians' names and the
+    address come from the identity query, which requires the re-identification capability and
+    logs the read. The encryption choice is checked here, before anything is gathered."""
     from app.store import roles
-    from app.store.exports import authorize_print
+    from app.store.exports import authorize_print, check_allowed, check_encryption_choice
     from app.store.queries.worklist import child_evidence
 
     session.require(roles.PRINT_VISIT_SHEET)
+    check_allowed(session, roles.PRINT_VISIT_SHEET)
+    check_encryption_choice(encrypt, passphrase, plaintext_confirmed)
     footer = authorize_print(session, roles.PRINT_VISIT_SHEET, "visit_sheet", list(person_ids))
     evidences = [child_evidence(session, pid, run_id=run_id) for pid in person_ids]
-    return build_sheets(evidences), footer
+    identities = None
+    if reveal:
+        from app.store.queries.identity import identities as identity_rows
+
+        people = list(dict.fromkeys([str(ev.person_id) for ev in evidences] + [
+            str(m.person_id) for ev in evidences for m in ev.household.itertuples(index=False)
+            if len(ev.household)]))
+        identities = identity_rows(session, people, purpose="visit_sheet")
+    return build_sheets(evidences, identities), footer
+
+
+def write_visit_sheet(session, pdf: bytes, path, *, encrypt: bool = True, passphrase: str | None = None,
+                      plaintext_confirmed: bool = False, footer: str = "") -> Path:
+    """Write the authorised sheet's PDF through the gate (sealed unless plain was chosen)."""
+    from app.store import roles
+    from app.store.exports import write_document
+
+    return write_document(session, pdf, path, capability=roles.PRINT_VISIT_SHEET, content_type="pdf",
+                          encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                          footer=footer)
+
+
+def default_file_name(person_ids: list[str], encrypt: bool = True, today: dt.date | None = None) -> str:
+    """訪問シート_YYYYMMDD_<id>.pdf(.mmx): dated, one child's id (or the count for several)."""
+    day = (today or dt.datetime.now(JST).date()).strftime("%Y%m%d")
+    who = person_ids[0] if len(person_ids) == 1 else f"{len(person_ids)}人"
+    return f"訪問シート_{day}_{who}.pdf" + (".mmx" if encrypt else "")
 
 
 def _facts_table(facts, colour: str) -> str:
@@ -43,6 +85,18 @@ def _facts_table(facts, colour: str) -> str:
             f"style='border-color:{colour}; border-collapse:collapse'>{rows}</table>")
 
 
+def _identity_html(sheet: VisitSheet) -> str:
+    """Whom to visit and where; or, without the logged reveal, how to get it."""
+    who = sheet.identity
+    if who is None:
+        return f"<p style='color:#555'>{html.escape(NO_IDENTITY_NOTE)}</p>"
+    guardians = "、".join(f"{rel}：{name}" + (f"（{kana}）" if kana else "") for rel, name, kana in who.guardians)
+    cells = [("氏名", who.name + (f"（{who.kana}）" if who.kana else "")), ("生年月日", who.birth_date),
+             ("住所", who.address or "（住所の記録がありません）"), ("保護者", guardians or "（記録がありません）")]
+    rows = "".join(f"<tr><td width='16%'><b>{k}</b></td><td>{html.escape(v)}</td></tr>" for k, v in cells)
+    return f"<table width='100%' cellspacing='0' cellpadding='3' border='1' style='border-collapse:collapse'>{rows}</table>"
+
+
 def sheet_html(sheets: list[VisitSheet]) -> str:
     """The whole document as Qt rich text (one child per page, staff facts on the next page)."""
     green, orange = DISCLOSURE_STYLE[DISCUSS][0], DISCLOSURE_STYLE[STAFF][0]
@@ -52,6 +106,7 @@ def sheet_html(sheets: list[VisitSheet]) -> str:
         brk = " style='page-break-before:always'" if i else ""
         parts.append(f"<h2{brk}>訪問準備シート　{html.escape(s.title)}</h2>")
         parts.append(f"<p>{html.escape(s.meta)}</p>")
+        parts.append(_identity_html(s))
         parts.append("<h3>連絡のきっかけ（ご家族がご存じの事実から）</h3><ul>"
                      + "".join(f"<li>{html.escape(p)}</li>" for p in s.pretexts) + "</ul>")
         parts.append(f"<h3 style='color:{green}'>{DISCUSS_HEAD}</h3>")
@@ -66,17 +121,22 @@ def sheet_html(sheets: list[VisitSheet]) -> str:
     return "".join(parts)
 
 
-def _font() -> QFont:
-    families = set(QFontDatabase.families())
-    for family in JAPANESE_FAMILIES:
-        if family in families:
-            return QFont(family, 10)
-    return QFont()
+@dataclass
+class RenderedSheet:
+    pdf: bytes
+    pages: int
+    children: int
+    seconds: float
 
 
-def render_pdf(sheets: list[VisitSheet], path: str | Path, footer: str) -> dict:
-    """Write ``sheets`` to an A4 PDF at ``path`` with ``footer`` and page numbers on every page."""
-    writer = QPdfWriter(str(path))
+def pdf_bytes(sheets: list[VisitSheet], footer: str) -> RenderedSheet:
+    """``sheets`` as an A4 PDF in memory, ``footer`` and page numbers on every page.
+
+    Nothing touches the disk here: the gate writes the bytes (sealed unless plain was chosen)."""
+    t0 = time.perf_counter()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 12, 15, 18), QPageLayout.Unit.Millimeter)
     writer.setResolution(150)
@@ -84,19 +144,18 @@ def render_pdf(sheets: list[VisitSheet], path: str | Path, footer: str) -> dict:
     writer.setCreator("Mimamori")
     painter = QPainter()
     if not painter.begin(writer):
-        raise OSError(f"PDF を書き込めません: {path}")
+        raise OSError("PDF を作成できません")
     try:
         doc = QTextDocument()
         doc.documentLayout().setPaintDevice(writer)
-        doc.setDefaultFont(_font())
+        doc.setDefaultFont(print_font(10))
         doc.setHtml(sheet_html(sheets))
         page = writer.pageLayout().paintRectPixels(writer.resolution())
         footer_h = int(writer.resolution() * 0.35)
         body = QSizeF(page.width(), page.height() - footer_h)
         doc.setPageSize(body)
         pages = max(1, doc.pageCount())
-        small = _font()
-        small.setPointSizeF(7.5)
+        small = print_font(7.5)
         for n in range(pages):
             if n:
                 writer.newPage()
@@ -113,4 +172,66 @@ def render_pdf(sheets: list[VisitSheet], path: str | Path, footer: str) -> dict:
                              int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"{n + 1}/{pages}")
     finally:
         painter.end()
-    return {"path": str(path), "pages": pages, "children": len(sheets)}
+    buffer.close()
+    return RenderedSheet(bytes(buffer.data()), pages, len(sheets), time.perf_counter() - t0)
+
+
+# --- the dialogs every print/export entry point of the GUI shares -------------------------------
+def refusal_box(parent, title: str, message: str) -> None:
+    """The gate's refusal (unregistered terminal and who can register it, or the role) as a
+    Japanese warning, shown *before* any file dialog."""
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.warning(parent, title, message)
+
+
+def ask_encryption(parent, title: str):
+    """(encrypt, passphrase, plaintext_confirmed), or None if the user cancelled.
+
+    Encrypted is the default answer; plain needs the gate's warning acknowledged."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
+
+    from app.store.exports import PLAINTEXT_WARNING
+
+    question = QCoreApplication.translate("ExportDialogs",
+                                          "The file contains case data. Write it encrypted (recommended)?")
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    sealed_text = QCoreApplication.translate("ExportDialogs", "Encrypted (.mmx)")
+    plain_text = QCoreApplication.translate("ExportDialogs", "Unencrypted…")
+    sealed = box.addButton(sealed_text, QMessageBox.ButtonRole.AcceptRole)
+    plain = box.addButton(plain_text, QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(sealed)
+    box.exec()
+    if box.clickedButton() is plain:
+        if QMessageBox.warning(parent, title, PLAINTEXT_WARNING,
+                               QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+                               QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Ok:
+            return None
+        return False, None, True
+    if box.clickedButton() is not sealed:
+        return None
+    label = QCoreApplication.translate("ExportDialogs", "Passphrase for the encrypted file:")
+    passphrase, ok = QInputDialog.getText(parent, title, label,
+                                          QLineEdit.EchoMode.Password)
+    return (True, passphrase, False) if ok else None
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (where the save dialog opens)."""
+    from PySide6.QtCore import QStandardPaths
+
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(found) if found else Path.home()
+
+
+def ask_save_path(parent, title: str, file_name: str, encrypt: bool) -> str:
+    """The save dialog: in the documents folder, with a dated name, in Japanese (Qt's own dialog
+    with its Japanese translation where the platform has no native one)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    sealed = QCoreApplication.translate("ExportDialogs", "Encrypted file (*.mmx)")
+    plain = QCoreApplication.translate("ExportDialogs", "PDF (*.pdf)")
+    pattern = sealed if encrypt else plain
+    path, _ = QFileDialog.getSaveFileName(parent, title, str(documents_folder() / file_name), pattern)
+    return path
