@@ -97,3 +97,20 @@ def test_registered_terminal_writes_a_sealed_dated_sheet(small_store, qtbot, mon
     assert written.parent == tmp_path and written.suffix == ".mmx"
     _, payload = decrypt_container(written.read_bytes(), PASSPHRASE)
     assert payload.startswith(b"%PDF")
+
+
+def test_evidence_pane_views_are_audited_like_timeline_views(small_store, qtbot):
+    import json
+
+    nurse = open_as(small_store, "nurse")
+    try:
+        view = _view(qtbot, nurse)
+        pid = view.table.selected_people()[0]
+        qtbot.waitUntil(lambda: nurse.conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'view_child' AND object_ids LIKE ?",
+            (f"%{pid}%",)).fetchone()[0] > 0, timeout=10000)
+        detail = nurse.conn.execute("SELECT detail FROM audit_log WHERE action = 'view_child' AND object_ids LIKE ? "
+                                    "ORDER BY seq DESC LIMIT 1", (f"%{pid}%",)).fetchone()[0]
+    finally:
+        nurse.close()
+    assert json.loads(detail)["view"] == "evidence"
