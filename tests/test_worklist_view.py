@@ -181,63 +181,33 @@ def test_disclosure_has_icon_and_text_not_only_colour(make_view):
 
 
 def test_selected_flag_is_highlighted_on_the_timeline(qtbot):
-    """The list reaches the timeline only through the main window's page(key) and the shared
-    Selection: selecting a flag, then opening the timeline, asks it to highlight that rule —
-    again once the timeline's data has loaded."""
-    from PySide6.QtCore import Signal
-    from PySide6.QtWidgets import QMainWindow, QWidget
-
+    """The list reaches the timeline only through the shared Selection (no lookup of another
+    view by guessed method names): selecting a flag, then opening the timeline, emits
+    open_child and highlight(child, rule, event ids)."""
     from app.views.context import AppContext, Selection
     from app.views.list.evidence_panel import RuleRole
     from app.views.list_view import ListView, SampleSource
     from app.views.worker import ImmediateWorker
 
-    class FakeTimeline(QWidget):
-        data_loaded = Signal()
-
-        def __init__(self):
-            super().__init__()
-            self.calls = []
-
-        def highlight_rule(self, rule_id):
-            self.calls.append(("rule", rule_id))
-
-        def highlight_events(self, ids):
-            self.calls.append(("events", list(ids)))
-
-    class Window(QMainWindow):
-        view_keys = ["list", "timeline"]
-
-        def __init__(self):
-            super().__init__()
-            self.timeline = FakeTimeline()
-
-        def page(self, key):
-            return self.timeline if key == "timeline" else None
-
     class _Session:
         role = "nurse"
 
     context = AppContext(_Session(), ImmediateWorker(), Selection())
-    window = Window()
-    qtbot.addWidget(window)
     view = ListView(context, source=SampleSource(300, can_score=False))
-    window.setCentralWidget(view)
-    opened = []
+    qtbot.addWidget(view)
+    opened, asked = [], []
     context.selection.open_child.connect(opened.append)
+    context.selection.highlight.connect(lambda pid, rule, ids: asked.append((pid, rule, list(ids))))
     view.table.selectRow(0)
     flag_item = view.evidence.items_of_kind("flag")[0]
     view.evidence.tree.setCurrentItem(flag_item)
     rule = flag_item.data(0, RuleRole)
     view.timeline_button.click()
-    assert opened == [view.current_child()]
-    assert window.timeline.calls == [("rule", rule)]
-    window.timeline.data_loaded.emit()           # the timeline finished loading the child
-    assert window.timeline.calls == [("rule", rule), ("rule", rule)]
-    window.timeline.data_loaded.emit()           # … and only that once
-    assert len(window.timeline.calls) == 2
+    pid = view.current_child()
+    assert opened == [pid]
+    assert asked == [(pid, rule, [])]
     # an evidence row (not a flag) highlights its events
     row_item = flag_item.child(0)
     view.evidence.tree.setCurrentItem(row_item)
-    view.open_timeline(view.current_child())
-    assert window.timeline.calls[-1][0] == "events"
+    view.open_timeline(pid)
+    assert asked[-1][0] == pid and asked[-1][1] == "" and asked[-1][2]

@@ -32,12 +32,10 @@ def run(args) -> int:
 
 
 def run_gui(db: Path | None, demo_hint: str = "") -> int:
-    from PySide6.QtWidgets import QDialog, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from app.views.application import make_application, settings
-    from app.views.context import AppContext
-    from app.views.login_dialog import LoginDialog
-    from app.views.main_window import MainWindow
+    from app.views.shell import Shell, dialog_login
     from app.views.worker import Worker
 
     app = make_application()
@@ -49,15 +47,21 @@ def run_gui(db: Path | None, demo_hint: str = "") -> int:
             "デモを始めるには: python -m app demo\n"
             "新しく作るには: python -m app init --db PATH --user NAME")
         return 1
-    dialog = LoginDialog(path, demo_hint=demo_hint)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
+    worker = Worker()
+    # One shell for the program's life: logging out or switching user opens the login
+    # dialog again instead of ending the program (a shared terminal, issue 17).
+    shell = Shell(worker, dialog_login(path, demo_hint), settings=settings())
+    if not shell.start():
+        worker.shutdown()
         return 0
     settings().setValue("store/last_path", str(path))
-    worker = Worker()
-    context = AppContext(dialog.session, worker, settings=settings())
-    window = MainWindow(context)
-    window.show()
     code = app.exec()
-    worker.shutdown()
-    dialog.session.close()
+    if shell.window is not None:
+        session = shell.window.context.session
+        shell.window.close_views()
+        worker.cancel_all()
+        worker.shutdown()
+        session.close()
+    else:
+        worker.shutdown()
     return code

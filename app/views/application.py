@@ -13,6 +13,9 @@ from app.views.theme import apply_theme
 
 _translators: list[QTranslator] = []
 
+# The name users know the program by; the main window's title ends with it (once).
+APP_DISPLAY_NAME = "見守り"
+
 
 def install_translations(app: QCoreApplication, language: str | None = None) -> str:
     """Load Qt's own and Mimamori's translations. Japanese unless MIMAMORI_LANG=en."""
@@ -55,7 +58,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("Mimamori")
     app.setApplicationName("Mimamori")
-    app.setApplicationDisplayName("見守り")
+    app.setApplicationDisplayName(APP_DISPLAY_NAME)
     install_translations(app)
     apply_theme(app)
     return app

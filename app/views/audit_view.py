@@ -18,6 +18,7 @@ from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
 ACTION_LABELS_JA = {
     "login": "ログイン", "login_failed": "ログイン失敗", "access_denied": "権限のない操作の拒否",
     "session_lock": "画面ロック", "session_unlock": "ロック解除", "unlock_failed": "ロック解除の失敗",
+    "logout": "ログアウト", "switch_user": "利用者の切り替え",
     "view_child": "子どもの記録の閲覧", "identity_show": "氏名の表示", "snapshot": "画面の保存",
     "export": "出力", "export_refused": "出力の拒否", "print": "印刷", "deletion": "削除",
     "deletion_request": "削除依頼", "import": "データ取込", "import_failed": "取込の中止",
@@ -116,7 +117,8 @@ class AuditView(QWidget):
         self.tabs.addTab(self.log_table, self.tr("Log"))
         self.tabs.addTab(self.unusual_table, self.tr("Unusual access"))
         layout.addWidget(self.tabs, 1)
-        self.context.worker.run(log_facets, context.session, on_done=self._facets, on_error=self._error)
+        self.context.worker.run(log_facets, context.session, key="audit.facets", on_done=self._facets,
+                                on_error=self._error)
 
     def is_ready(self) -> bool:
         return self._ready
@@ -138,8 +140,9 @@ class AuditView(QWidget):
     def search(self) -> None:
         f = self.filters()
         session = self.context.session
-        self.context.worker.run(search_log, session, **f, on_done=self._show_log, on_error=self._error)
-        self.context.worker.run(unusual_access, session, f["start"], f["end"],
+        self.context.worker.run(search_log, session, **f, key="audit.log", on_done=self._show_log,
+                                on_error=self._error)
+        self.context.worker.run(unusual_access, session, f["start"], f["end"], key="audit.unusual",
                                 on_done=self._show_unusual, on_error=self._error)
 
     def _show_log(self, frame) -> None:

@@ -1,10 +1,17 @@
-"""What every view receives: the session, the worker, and the shared selection."""
+"""What every view receives: the session, the worker (the task API), and the shared selection.
+
+Views talk to each other only through ``Selection``'s signals (never by looking up another
+view and guessing its method names), and learn about store changes only through
+``AppContext.on_store_changed``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Signal
+from PySide6.QtWidgets import QWidget
 
 
 class Selection(QObject):
@@ -12,6 +19,10 @@ class Selection(QObject):
 
     child_selected = Signal(str)      # a research_id became the current child
     open_child = Signal(str)          # open this child's timeline
+    # Ask whoever shows this child's timeline to ring a flag's evidence: (research_id,
+    # rule_id or "", event ids). Emitted after open_child; the timeline keeps it until
+    # that child's record has loaded.
+    highlight = Signal(str, str, list)
     district_selected = Signal(str)   # a district was chosen (e.g. clicked on the map)
     navigate = Signal(str)            # switch the main window to a view key
 
@@ -29,13 +40,53 @@ class Selection(QObject):
         self.current_district = district
 
 
+class StoreSubscription(QObject):
+    """Calls ``refresh(kinds)`` after store changes of the subscribed kinds: at once when the
+    widget is on screen, else when it is next shown, with every kind seen meanwhile (a hidden
+    view must not do work nobody sees, but must never show the old state once opened)."""
+
+    def __init__(self, widget: QWidget, kinds: Iterable[str], refresh: Callable[[frozenset], None]):
+        super().__init__(widget)
+        self.widget, self.kinds, self.refresh = widget, frozenset(kinds), refresh
+        self.waiting: set[str] = set()
+        self.refreshes = 0
+        widget.installEventFilter(self)
+
+    def changed(self, kind: str) -> None:
+        if kind not in self.kinds:
+            return
+        self.waiting.add(kind)
+        if self.widget.isVisible():
+            self._refresh()
+
+    def _refresh(self) -> None:
+        kinds, self.waiting = frozenset(self.waiting), set()
+        self.refreshes += 1
+        self.refresh(kinds)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.widget and event.type() == QEvent.Type.Show and self.waiting:
+            self._refresh()
+        return False
+
+
 @dataclass
 class AppContext:
     session: object              # app.store.session.Session
-    worker: object               # Worker or ImmediateWorker
+    worker: object               # Worker or ImmediateWorker (app/views/worker.py)
     selection: Selection = field(default_factory=Selection)
     settings: QSettings | None = None
 
     @property
     def role(self) -> str:
         return self.session.role
+
+    def on_store_changed(self, widget: QWidget, kinds: Iterable[str],
+                         refresh: Callable[[frozenset], None]) -> StoreSubscription:
+        """Subscribe ``widget`` to store changes of ``kinds``; ``refresh`` receives the kinds
+        that happened (see ``StoreSubscription``). The subscription lives as long as the widget."""
+        subscription = StoreSubscription(widget, kinds, refresh)
+        signal = getattr(self.worker, "store_changed", None)
+        if signal is not None:
+            signal.connect(subscription.changed)
+        return subscription

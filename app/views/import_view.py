@@ -110,6 +110,8 @@ class ImportView(QWidget):
         self.export_quarantine_button.setEnabled(can_quarantine)
         self.accept_button.setEnabled(can_review)
         self.reject_button.setEnabled(can_review)
+        # Its own import and decisions refresh it directly; a deletion elsewhere does too.
+        context.on_store_changed(self, ("deletion",), lambda _kinds: self.refresh())
         self.refresh()
 
     # -- folder and import -------------------------------------------------------------
@@ -128,7 +130,7 @@ class ImportView(QWidget):
             return
         self.import_button.setEnabled(False)
         self.status_label.setText(self.tr("Importing…"))
-        self.context.worker.run(import_delivery, self.session, self.folder, on_done=self._imported,
+        self.context.worker.run(import_delivery, self.session, self.folder, changes="import", on_done=self._imported,
                                 on_error=self._import_failed, progress_title=self.tr("Importing delivery"),
                                 parent=self)
 
@@ -162,14 +164,16 @@ class ImportView(QWidget):
         """Reload the four tables from the store (each through its role-checked query)."""
         worker, session = self.context.worker, self.session
         if session.can(roles.IMPORT):
-            worker.run(linkage_q.reconciliation, session, on_done=self._show_files, on_error=self._error)
+            worker.run(linkage_q.reconciliation, session, key="import.files", on_done=self._show_files,
+                       on_error=self._error)
         if session.can(roles.VIEW_QUARANTINE):
-            worker.run(linkage_q.quarantine, session, on_done=self.quarantine_model.set_frame,
+            worker.run(linkage_q.quarantine, session, key="import.quarantine", on_done=self.quarantine_model.set_frame,
                        on_error=self._error)
         if session.can(roles.REVIEW_LINKAGE):
-            worker.run(linkage_q.review_list, session, on_done=self.review_model.set_frame,
+            worker.run(linkage_q.review_list, session, key="import.review", on_done=self.review_model.set_frame,
                        on_error=self._error)
-            worker.run(linkage_q.duplicate_list, session, on_done=self.duplicates_model.set_frame,
+            worker.run(linkage_q.duplicate_list, session, key="import.duplicates",
+                       on_done=self.duplicates_model.set_frame,
                        on_error=self._error)
 
     def _show_files(self, frame) -> None:
@@ -189,7 +193,7 @@ class ImportView(QWidget):
     def decide(self, row: int, accept: bool) -> None:
         """Accept or reject review row ``row`` (also used by tests)."""
         record_id = self.review_model.row(row)["record_id"]
-        self.context.worker.run(decide_review, self.session, record_id, accept,
+        self.context.worker.run(decide_review, self.session, record_id, accept, changes="linkage",
                                 on_done=lambda _: self._decided(accept), on_error=self._error)
 
     def _decided(self, accept: bool) -> None:

@@ -5,9 +5,13 @@ follow-up and the visit sheet.
 (``app/store/queries/worklist.py``, ``app/store/followup.py``) on the context's worker; it
 never filters by role itself — a nurse's frame simply has no score column.
 
-Other views are reached only through the shared Selection (child_selected, open_child) and
-the main window's public ``page(key)``: selecting a flag and opening the timeline asks the
-timeline page to ``highlight_rule`` / ``highlight_events``.
+Other views are reached only through the shared Selection: child_selected, open_child, and
+``highlight`` (a chosen flag's evidence, which the timeline rings once that child is loaded).
+All store work goes through the task API (``context.worker``) with a key per slot, so a newer
+request supersedes an older one; the list reloads itself after a scoring run, an import, a
+follow-up or a deletion (``store_changed``), so it never keeps showing an old run.
+The evidence pane is emptied the moment the selection changes and only ever accepts the
+answer for the child now selected (issue 15).
 
 Run alone on fictional sample data (no store): ``python -m app.views.list_view``
 (``--shot FILE.png`` saves a screenshot and exits; ``--rows N``, ``--nurse``).
@@ -162,6 +166,10 @@ class ListView(QWidget):
         self.conditions.run_changed.connect(lambda r: self.reload(target=self.data.target if self.data else None,
                                                                   run_id=r))
         self.model.rows_changed.connect(self._update_status)
+        # After the table restored (or lost) its current row on a reset: filtering can take
+        # the shown child off the list; the pane must not keep it.
+        self.model.modelReset.connect(self._sync_evidence)
+        self._evidence_data = None
         self.table.child_current.connect(self._child_current)
         self.table.child_activated.connect(self.open_timeline)
         self.evidence.rule_selected.connect(lambda r: self._remember_highlight(r, None))
@@ -175,7 +183,18 @@ class ListView(QWidget):
         selection = getattr(context, "selection", None)
         if selection is not None:
             selection.child_selected.connect(self._selection_from_elsewhere)
+        subscribe = getattr(context, "on_store_changed", None)
+        if subscribe is not None:
+            subscribe(self, ("import", "scoring", "followup", "deletion", "linkage"), self._store_changed)
         self.reload()
+
+    def _store_changed(self, kinds: frozenset) -> None:
+        # A new scoring run or delivery: show the newest run of the same target; a
+        # follow-up or a deletion: the same run again with the new states.
+        if self.data is not None and kinds & {"scoring", "import"}:
+            self.reload(target=self.data.target, run_id=None)
+        else:
+            self.reload()
 
     # --- loading ------------------------------------------------------------------------
     def is_ready(self) -> bool:
@@ -193,7 +212,8 @@ class ListView(QWidget):
             if run_id is None:
                 return worklist.prepare_index(source.load(target, reveal))
             return worklist.prepare_index(source.load(target, reveal, run_id))
-        self.context.worker.run(load, target, self.reveal, run_id, on_done=self.set_data, on_error=self._load_failed)
+        self.context.worker.run(load, target, self.reveal, run_id, key="list.load",
+                                on_done=self.set_data, on_error=self._load_failed)
 
     def _load_failed(self, error: BaseException) -> None:
         self.error_text = str(error)
@@ -220,6 +240,7 @@ class ListView(QWidget):
         wanted = getattr(getattr(self.context, "selection", None), "current_child", None)
         if not (wanted and self.table.select_person(wanted)) and self.model.rowCount():
             self.table.selectRow(0)
+        self._sync_evidence()
         self._ready = True
         self.loaded.emit()
 
@@ -253,7 +274,7 @@ class ListView(QWidget):
         if self.household_mode:
             if self._households is None:
                 # ~1 s at 200,000 children: group on the worker, show when ready.
-                self.context.worker.run(worklist.group_households, frame,
+                self.context.worker.run(worklist.group_households, frame, key="list.households",
                                         on_done=lambda h, f=frame: self._households_ready(h, f),
                                         on_error=self._load_failed)
                 return
@@ -350,17 +371,34 @@ class ListView(QWidget):
             finally:
                 self._following_selection = False
         self._pending_highlight = (None, [])
+        self._sync_evidence()
+
+    def _sync_evidence(self) -> None:
+        """Make the pane follow the current row: empty it at once, ask for the new child's
+        evidence (superseding any earlier request), or clear it when no child is current."""
+        pid = self.current_child()
+        if pid is None:
+            self.evidence.clear()
+            self._evidence_data = None
+            return
+        if pid == self.evidence.requested and self._evidence_data is self.data:
+            return
+        self.evidence.show_loading(pid)
+        self._evidence_data = self.data
         if self.data is not None:
-            self.context.worker.run(self.source.evidence, person_id, self.data,
-                                    on_done=self._evidence_loaded, on_error=self._evidence_failed)
+            self.context.worker.run(self.source.evidence, pid, self.data, key="list.evidence",
+                                    on_done=self._evidence_loaded,
+                                    on_error=lambda e, p=pid: self._evidence_failed(p, e))
 
     def _evidence_loaded(self, ev: ChildEvidence) -> None:
-        if ev.person_id == self.current_child() or self.current_child() is None:
+        # Second line of defence after the key: the pane itself refuses another child.
+        if ev.person_id == self.current_child():
             self.evidence.set_evidence(ev)
+        else:
+            self.evidence.dropped += 1
 
-    def _evidence_failed(self, error: BaseException) -> None:
-        self.evidence.clear()
-        self.evidence.title.setText(self.tr("Could not load the evidence: %1").replace("%1", str(error)))
+    def _evidence_failed(self, person_id: str, error: BaseException) -> None:
+        self.evidence.show_failure(person_id, self.tr("Could not load the evidence: %1").replace("%1", str(error)))
 
     def _selection_from_elsewhere(self, person_id: str) -> None:
         if self._following_selection or person_id == self.current_child():
@@ -374,40 +412,15 @@ class ListView(QWidget):
     def _remember_highlight(self, rule_id: str | None, event_ids: list | None) -> None:
         self._pending_highlight = (rule_id, list(event_ids or []))
 
-    def _timeline_page(self):
-        win = self.window()
-        if win is self or "timeline" not in getattr(win, "view_keys", []):
-            return None
-        page = getattr(win, "page", None)
-        return page("timeline") if callable(page) else None
-
     def open_timeline(self, person_id: str) -> None:
-        """Open the child's timeline (Selection.open_child) and pass on a chosen flag's highlight."""
+        """Open the child's timeline and pass on a chosen flag's highlight (Selection signals)."""
         selection = getattr(self.context, "selection", None)
         if selection is None:
             return
         rule_id, events = self._pending_highlight
         selection.open_child.emit(person_id)
-        page = self._timeline_page()
-        if page is None or not (rule_id or events):
-            return
-
-        def highlight(*_args):
-            if rule_id and hasattr(page, "highlight_rule"):
-                page.highlight_rule(rule_id)
-            elif events and hasattr(page, "highlight_events"):
-                page.highlight_events(events)
-        highlight()
-        loaded = getattr(page, "data_loaded", None)
-        if loaded is not None:
-            # The timeline loads through the worker; highlight again once its data arrives.
-            def once(*_a):
-                try:
-                    loaded.disconnect(once)
-                except (RuntimeError, TypeError):
-                    pass
-                highlight()
-            loaded.connect(once)
+        if rule_id or events:
+            selection.highlight.emit(person_id, rule_id or "", list(events))
 
     def _timeline_clicked(self) -> None:
         pid = self.current_child()
@@ -445,12 +458,10 @@ class ListView(QWidget):
             self.record_followup(pid, dialog.values())
 
     def record_followup(self, person_id: str, values: dict) -> None:
-        """Save a follow-up step, then reload the list (its state and 'since extraction')."""
-        def done(_fid):
-            self.reload()
-            self.context.worker.run(self.source.evidence, person_id, self.data, on_done=self._evidence_loaded)
-
-        self.context.worker.run(self.source.record_followup, person_id, values, on_done=done,
+        """Save a follow-up step. ``store_changed("followup")`` then reloads every view that
+        shows follow-up states, this list included (its state and 'since extraction'); a child
+        who is no longer listed leaves the evidence pane with it."""
+        self.context.worker.run(self.source.record_followup, person_id, values, changes="followup",
                                 on_error=lambda e: QMessageBox.warning(self, self.tr("Follow-up"), str(e)))
 
     # --- visit sheet -----------------------------------------------------------------------------

@@ -3,6 +3,10 @@ shows only the lock page until the user re-enters the password, checked against 
 key slot. While locked the case-data widgets are not shown at all (the stack hides them,
 so a screenshot of the window shows the lock page only) and other windows of the
 application are hidden too.
+
+A locked terminal is often found by the next colleague: the lock page offers 利用者の切り替え
+and ログアウト, which end the locked user's session (audited) without their password and
+without restarting the program (the main window's shell carries them out).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout,
+    QWidget,
 )
 
 from app.store.session_lock import (
-    UnlockFailed, check_unlock_password, idle_lock_minutes, record_lock_event,
+    DEFAULT_IDLE_MINUTES, UnlockFailed, check_unlock_password, idle_lock_minutes, record_lock_event,
 )
 from app.views.clipboard_policy import ClipboardGuard
 
@@ -27,6 +32,8 @@ class LockScreen(QWidget):
     """Password prompt shown in place of the window's content."""
 
     unlock_requested = Signal(str)
+    switch_user_requested = Signal()
+    logout_requested = Signal()
 
     def __init__(self, user_label: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -51,6 +58,20 @@ class LockScreen(QWidget):
         self.error_label.setObjectName("unlockError")
         self.error_label.setStyleSheet("color: #a11a00;")
         layout.addWidget(self.error_label)
+        layout.addSpacing(18)
+        layout.addWidget(QLabel(self.tr("Someone else? Switching user or logging out ends this session; "
+                                        "unsaved input is lost.")))
+        others = QHBoxLayout()
+        self.switch_button = QPushButton(self.tr("Switch user…"))
+        self.switch_button.setObjectName("lockSwitchUser")
+        self.switch_button.clicked.connect(self.switch_user_requested)
+        self.logout_button = QPushButton(self.tr("Log out"))
+        self.logout_button.setObjectName("lockLogout")
+        self.logout_button.clicked.connect(self.logout_requested)
+        others.addWidget(self.switch_button)
+        others.addWidget(self.logout_button)
+        others.addStretch(1)
+        layout.addLayout(others)
         layout.addStretch(2)
 
     def _submit(self) -> None:
@@ -69,6 +90,8 @@ class SessionLock(QObject):
     """Watches for user input application-wide and locks the window when idle."""
 
     locked_changed = Signal(bool)
+    switch_user_requested = Signal()
+    logout_requested = Signal()
 
     def __init__(self, window: QMainWindow, content: QWidget, context, minutes: int | None = None):
         super().__init__(window)
@@ -80,15 +103,19 @@ class SessionLock(QObject):
         self.screen = LockScreen(session.display_name or session.user)
         self.stack.addWidget(self.screen)
         self.screen.unlock_requested.connect(self.try_unlock)
+        self.screen.switch_user_requested.connect(self.switch_user_requested)
+        self.screen.logout_requested.connect(self.logout_requested)
         self.locked = False
         self._hidden_windows: list[QWidget] = []
         self._last_restart = 0.0
-        if minutes is None:
-            minutes = context.worker.call(idle_lock_minutes, session.conn)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock)
-        self.set_timeout_ms(minutes * 60_000)
+        self.set_timeout_ms((minutes or DEFAULT_IDLE_MINUTES) * 60_000)
+        if minutes is None:
+            # The store's setting arrives through the task API (no store access on the GUI thread).
+            context.worker.run(idle_lock_minutes, session.conn, key="lock.minutes",
+                               on_done=lambda m: self.set_timeout_ms(m * 60_000))
         self.clipboard_guard = ClipboardGuard(session, self)
         # Watch the window's QWindow, not the whole application: an application-wide
         # Python event filter makes PySide wrap every QObject that passes, including
@@ -129,7 +156,7 @@ class SessionLock(QObject):
 
     def try_unlock(self, password: str) -> None:
         self.screen.unlock_button.setEnabled(False)
-        self.context.worker.run(check_unlock_password, self.context.session, password,
+        self.context.worker.run(check_unlock_password, self.context.session, password, key="lock.unlock",
                                 on_done=lambda _r: self._unlocked(), on_error=self._failed)
 
     def _unlocked(self) -> None:

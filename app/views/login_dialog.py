@@ -16,7 +16,7 @@ class LoginDialog(QDialog):
     """Asks for user and password; ``session`` holds the open Session after accept()."""
 
     def __init__(self, db_path: Path, parent: QWidget | None = None, demo_hint: str = "",
-                 opener=open_store):
+                 opener=open_store, message: str = ""):
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.session = None
@@ -27,6 +27,11 @@ class LoginDialog(QDialog):
         heading = QLabel(self.tr("Mimamori (見守り)"))
         heading.setObjectName("pageHeading")
         layout.addWidget(heading)
+        if message:   # e.g. after a logout: say what happened to the previous session
+            note = QLabel(message)
+            note.setObjectName("loginMessage")
+            note.setWordWrap(True)
+            layout.addWidget(note)
         store_label = QLabel(self.tr("Store: %1").replace("%1", str(self.db_path)))
         store_label.setWordWrap(True)
         store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -1,45 +1,65 @@
-"""The main window: navigation by role on the left, the chosen view on the right."""
+"""The main window: navigation by role on the left, the chosen view on the right.
+
+The window never touches the store itself: what it shows about the store (the empty-store
+banner, the schema version) arrives through the task API like every view's data. Logging out
+and switching user are requests (``logout_requested``, ``switch_user_requested``) that the
+shell (app/views/shell.py) carries out: it closes this window, ends the session and logs the
+next user in, without restarting the program.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
-    QVBoxLayout, QWidget,
+    QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QPushButton,
+    QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from app.store.opening import store_summary
 from app.views import registry
+from app.views.application import APP_DISPLAY_NAME
 from app.views.context import AppContext
 from app.views.lock_screen import install_session_lock
 from app.views.unavailable_page import NotAvailablePage
 
 
+# The size the window opens at when nothing is remembered: large enough for every view,
+# small enough for the 1366×768 screens of municipal terminals (issue 17).
+PREFERRED_SIZE = QSize(1280, 800)
+
+
+def initial_size(available: QRect) -> QSize:
+    """The opening size on a screen whose free area is ``available``."""
+    return QSize(min(PREFERRED_SIZE.width(), available.width() - 24),
+                 min(PREFERRED_SIZE.height(), available.height() - 40))
+
+
 class MainWindow(QMainWindow):
+    logout_requested = Signal()
+    switch_user_requested = Signal()
+    closed = Signal()
+
     def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
         session = context.session
-        self.summary = store_summary(session)
+        self.summary: dict | None = None
         self.specs = registry.views_for(session)
         self._pages: dict[str, QWidget] = {}
-
-        title = self.tr("Mimamori — %1 (%2)").replace("%1", session.user).replace("%2", session.role_label)
-        if session.demo:
-            title += " " + self.tr("[デモ / demo data]")
-        self.setWindowTitle(title)
+        self.setWindowTitle(window_title(session))
 
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self._header())
-        if not self.summary["has_case_data"] and session.role != "auditor":
-            banner = QLabel(self.tr("No case data has been imported into this store yet. "
-                                    "Views show real data only; they stay empty until a delivery is imported."))
-            banner.setObjectName("banner")
-            banner.setWordWrap(True)
-            outer.addWidget(banner)
+        self.banner = QLabel(self.tr("No case data has been imported into this store yet. "
+                                     "Views show real data only; they stay empty until a delivery is imported."))
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        outer.addWidget(self.banner)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         self.nav = QListWidget()
@@ -55,13 +75,41 @@ class MainWindow(QMainWindow):
         outer.addLayout(body, 1)
         # Idle auto-lock and clipboard policy wrap the whole content (app/views/lock_screen.py).
         self.setCentralWidget(install_session_lock(self, central, context))
+        self.session_lock.logout_requested.connect(self.logout_requested)
+        self.session_lock.switch_user_requested.connect(self.switch_user_requested)
+        self._account_menu()
         self.nav.currentRowChanged.connect(self._on_nav)
         context.selection.navigate.connect(self.show_view)
-        context.selection.open_child.connect(lambda _pid: self.show_view("timeline"))
-        self.statusBar().showMessage(
-            self.tr("Terminal %1 · schema %2").replace("%1", session.terminal_id)
-            .replace("%2", str(self.summary["schema_version"])))
+        context.selection.open_child.connect(self._open_child)
+        self.statusBar().showMessage(self.tr("Terminal %1").replace("%1", session.terminal_id))
+        self._load_summary()
+        context.on_store_changed(self, ("import", "deletion"), lambda _kinds: self._load_summary())
         self._restore()
+
+    def _load_summary(self) -> None:
+        self.context.worker.run(store_summary, self.context.session, key="main.summary",
+                                on_done=self._show_summary)
+
+    def _show_summary(self, summary: dict) -> None:
+        self.summary = summary
+        self.banner.setVisible(not summary["has_case_data"] and self.context.session.role != "auditor")
+        self.statusBar().showMessage(
+            self.tr("Terminal %1 · schema %2").replace("%1", self.context.session.terminal_id)
+            .replace("%2", str(summary["schema_version"])))
+
+    def _account_menu(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("Account"))
+        self.switch_action = QAction(self.tr("Switch user…"), self)
+        self.switch_action.setObjectName("switchUserAction")
+        self.switch_action.triggered.connect(self.switch_user_requested)
+        self.logout_action = QAction(self.tr("Log out"), self)
+        self.logout_action.setObjectName("logoutAction")
+        self.logout_action.triggered.connect(self.logout_requested)
+        menu.addAction(self.switch_action)
+        menu.addAction(self.logout_action)
+
+    def _open_child(self, _person_id: str) -> None:
+        self.show_view("timeline")
 
     def _header(self) -> QWidget:
         session = self.context.session
@@ -80,7 +128,22 @@ class MainWindow(QMainWindow):
             layout.addWidget(badge)
         layout.addStretch(1)
         who = QLabel(f"{session.display_name or session.user} · {session.role_label}")
+        who.setObjectName("sessionUser")
         layout.addWidget(who)
+        # On the header too, not only in the menu: on a shared terminal the next colleague
+        # should see at once how to take over.
+        self.switch_button = QPushButton(self.tr("Switch user…"))
+        self.switch_button.setObjectName("switchUserButton")
+        self.logout_button = QPushButton(self.tr("Log out"))
+        self.logout_button.setObjectName("logoutButton")
+        for button in (self.switch_button, self.logout_button):
+            button.setStyleSheet("QPushButton { color: white; background: #36627a; border: 1px solid #8fb3c6;"
+                                 " border-radius: 3px; padding: 3px 10px; }"
+                                 "QPushButton:hover { background: #41758f; }")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            layout.addWidget(button)
+        self.switch_button.clicked.connect(self.switch_user_requested)
+        self.logout_button.clicked.connect(self.logout_requested)
         return header
 
     @property
@@ -127,12 +190,31 @@ class MainWindow(QMainWindow):
         if last in self.view_keys:
             self.show_view(last)
         elif self.specs:
-            self.show_view(self.specs[0].key)
+            self.show_view(registry.landing_view(self.context.session) or self.specs[0].key)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else QRect(0, 0, 1366, 728)
         if settings is None or settings.value("main/geometry") is None:
-            self.resize(1280, 800)
+            self.resize(initial_size(available))
+        elif self.width() > available.width() or self.height() > available.height():
+            # Remembered on a larger screen: never open partly off this one.
+            self.resize(self.size().boundedTo(available.size()))
+
+    def close_views(self) -> None:
+        """Close every page (ending their timers and web pages) before the session ends."""
+        for page in list(self._pages.values()):
+            page.close()
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self._pages.clear()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.session_lock.detach()
+        # Open error dialogs belong to this session; the next user must not see them.
+        for box in getattr(self.context.worker, "errors_shown", []):
+            try:
+                box.close()
+            except RuntimeError:
+                pass
         settings = self.context.settings
         if settings is not None:
             settings.setValue("main/geometry", self.saveGeometry())
@@ -140,3 +222,17 @@ class MainWindow(QMainWindow):
             if key:
                 settings.setValue(f"main/last_view/{self.context.session.role}", key)
         super().closeEvent(event)
+        self.closed.emit()
+
+
+def window_title(session) -> str:
+    """The user, the role and (demo stores) デモ, then the application's name once.
+
+    Ending with the application display name keeps Qt from appending it a second time
+    (QPlatformWindow::formatWindowTitle appends it unless the title ends with it)."""
+    app_name = APP_DISPLAY_NAME
+    who = QApplication.translate("MainWindow", "%1 (%2)").replace("%1", session.display_name or session.user) \
+        .replace("%2", session.role_label)
+    if session.demo:
+        who += " " + QApplication.translate("MainWindow", "[demo data]")
+    return f"{who} — {app_name}"

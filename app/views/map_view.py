@@ -89,6 +89,10 @@ class MapView(QWidget):
         self.target.currentIndexChanged.connect(self._restyle)
         self.measure.currentIndexChanged.connect(self._restyle)
         self._started = False
+        # A new run, delivery or follow-up changes the counts; before the first show the
+        # first load will read them anyway.
+        context.on_store_changed(self, ("scoring", "import", "followup", "deletion", "boundaries"),
+                                 lambda _kinds: self.reload() if self._started else None)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         # Load on first show: a QWebEngineView reparented (into the main window's stack)
@@ -102,7 +106,8 @@ class MapView(QWidget):
     def reload(self) -> None:
         self._ready = False
         self.context.worker.run(build_map_page, self.context.session, self.target.currentData(),
-                                self.measure.currentData(), on_done=self._show, on_error=self._failed)
+                                self.measure.currentData(), key="map.page", on_done=self._show,
+                                on_error=self._failed)
 
     def _show(self, result) -> None:
         html, figures, source = result

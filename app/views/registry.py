@@ -60,6 +60,17 @@ def views_for(session) -> list[ViewSpec]:
     return [v for v in VIEWS if any(session.can(c) for c in v.capabilities)]
 
 
+# Where a role starts when it has no remembered view: the data administrator's work begins
+# with a delivery, not with a map that stays empty until one is imported (issue 17).
+LANDING_VIEW = {roles.DATA_ADMIN: "import"}
+
+
+def landing_view(session) -> str | None:
+    """The first view to show ``session``'s user (None: the first view it may open)."""
+    key = LANDING_VIEW.get(session.role)
+    return key if key in {v.key for v in views_for(session)} else None
+
+
 def load_view_class(key: str):
     """The view's class, or None when its module does not exist yet."""
     module_name, class_name = spec(key).target.split(":")

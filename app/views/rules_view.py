@@ -171,6 +171,7 @@ class RulesView(QWidget):
         layout.addWidget(self.tabs, 1)
         self.tabs.addTab(self._rulesets_tab(), self.tr("Rule sets"))
         self.tabs.addTab(self._runs_tab(), self.tr("Scoring runs and validation"))
+        context.on_store_changed(self, ("scoring", "rules", "import"), lambda _kinds: self.reload())
         self.reload()
 
     # -- layout -------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class RulesView(QWidget):
         def load():
             return q.list_rulesets(session), q.list_scoring_runs(session)
 
-        self.context.worker.run(load, on_done=self._loaded, on_error=self._error)
+        self.context.worker.run(load, key="rules.load", on_done=self._loaded, on_error=self._error)
 
     def _loaded(self, result) -> None:
         self._rulesets, self._runs = result
@@ -290,7 +291,7 @@ class RulesView(QWidget):
         def load():
             return q.ruleset_rules(session, rid, version), q.ruleset_text(session, rid, version)
 
-        self.context.worker.run(load, on_done=self._show_ruleset, on_error=self._error)
+        self.context.worker.run(load, key="rules.ruleset", on_done=self._show_ruleset, on_error=self._error)
 
     def _show_ruleset(self, result) -> None:
         rules, text = result
@@ -308,7 +309,7 @@ class RulesView(QWidget):
         if not rows or self._runs.empty:
             return
         run_id = int(self._runs.iloc[rows[0].row()]["run_id"])
-        self.context.worker.run(q.run_overview, self.context.session, run_id,
+        self.context.worker.run(q.run_overview, self.context.session, run_id, key="rules.run",
                                 on_done=self._show_run, on_error=self._error)
 
     def _show_run(self, overview: dict) -> None:
@@ -332,7 +333,7 @@ class RulesView(QWidget):
         if not self.check_text():
             return
         text = self.editor.toPlainText()
-        self.context.worker.run(q.save_ruleset, self.context.session, text,
+        self.context.worker.run(q.save_ruleset, self.context.session, text, changes="rules",
                                 on_done=self._saved, on_error=self._error)
 
     def _saved(self, result) -> None:
@@ -345,11 +346,11 @@ class RulesView(QWidget):
         if row is None:
             return
         self.context.worker.run(q.activate_ruleset, self.context.session, row["ruleset_id"], int(row["version"]),
-                                on_done=lambda _r: self.reload(), on_error=self._error)
+                                changes="rules", on_done=lambda _r: self.reload(), on_error=self._error)
 
     def run_scoring(self) -> None:
         self.run_button.setEnabled(False)
-        self.context.worker.run(q.start_scoring, self.context.session,
+        self.context.worker.run(q.start_scoring, self.context.session, changes="scoring",
                                 progress_title=self.tr("Scoring…"), parent=self,
                                 on_done=lambda _ids: (self.run_button.setEnabled(True), self.reload()),
                                 on_error=lambda exc: (self.run_button.setEnabled(True), self._error(exc)))

@@ -268,6 +268,8 @@ class StaffingView(QWidget):
         self.recompute_button.clicked.connect(self.save_and_update)
         self.export_button.clicked.connect(self.export)
         self.print_button.clicked.connect(self.print_page)
+        context.on_store_changed(self, ("scoring", "import", "followup", "deletion"),
+                                 lambda _kinds: self.reload() if self._started else None)
 
     # -- loading -------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -287,7 +289,10 @@ class StaffingView(QWidget):
             kwargs.update(staff=staff, save_staff=save)
         if totals:
             kwargs.update(total_nurses=self.total_nurses.value(), total_seniors=self.total_seniors.value())
-        self.context.worker.run(load_plan_data, self.session, on_done=self._show, on_error=self._failed, **kwargs)
+        # A save is a write: never superseded (no key), it announces its change instead.
+        self.context.worker.run(load_plan_data, self.session, key=None if save else "staffing.load",
+                                changes="staffing" if save else None,
+                                on_done=self._show, on_error=self._failed, **kwargs)
 
     def _failed(self, error: BaseException) -> None:
         self.status.setText(str(error) if isinstance(error, (PermissionError, ValueError))

@@ -132,8 +132,12 @@ class TimelineView(QWidget):
         layout.addLayout(presets)
 
         self._load_templates()
+        self._wanted_highlight: tuple[str, str, list] | None = None
         if context is not None and getattr(context, "selection", None) is not None:
             context.selection.open_child.connect(self.open_child)
+            context.selection.highlight.connect(self._highlight_requested)
+            context.on_store_changed(self, ("followup", "scoring", "import", "deletion"),
+                                     lambda _kinds: self._reopen())
             if getattr(context.selection, "current_child", None):
                 self.open_child(context.selection.current_child)
 
@@ -142,8 +146,29 @@ class TimelineView(QWidget):
         """Load one child's record through the worker (role-checked and audited by the query)."""
         from app.store.queries.timeline import load_child_timeline
 
-        self.context.worker.run(load_child_timeline, self.context.session, str(person_id),
+        self.context.worker.run(load_child_timeline, self.context.session, str(person_id), key="timeline.child",
                                 on_done=self.set_data, on_error=self._load_failed)
+
+    def _reopen(self) -> None:
+        if self.data is not None:
+            self.open_child(str(self.data.child["person_id"]))
+
+    def _highlight_requested(self, person_id: str, rule_id: str, event_ids: list) -> None:
+        """Ring a flag's evidence for ``person_id`` now, or once that child's record arrives."""
+        self._wanted_highlight = (person_id, rule_id, list(event_ids))
+        self._apply_highlight()
+
+    def _apply_highlight(self) -> None:
+        if self._wanted_highlight is None or self.data is None:
+            return
+        person_id, rule_id, event_ids = self._wanted_highlight
+        if str(self.data.child["person_id"]) != person_id:
+            return
+        self._wanted_highlight = None
+        if rule_id:
+            self.highlight_rule(rule_id)
+        elif event_ids:
+            self.highlight_events(event_ids)
 
     def _load_failed(self, error: BaseException) -> None:
         # Never leave the previous child on screen under another child's error.
@@ -171,6 +196,7 @@ class TimelineView(QWidget):
         self.plot.model = None  # a new child opens on its whole life, not the last child's range
         self._rebuild()
         self.set_range_preset("all")
+        self._apply_highlight()
         self.data_loaded.emit()
 
     def _rebuild(self) -> None:
@@ -195,7 +221,7 @@ class TimelineView(QWidget):
             from app.store.queries.timeline import load_templates
 
             # The connection belongs to the worker thread (app/views/worker.py).
-            self.context.worker.run(load_templates, session, on_done=self._set_templates,
+            self.context.worker.run(load_templates, session, key="timeline.templates", on_done=self._set_templates,
                                     on_error=lambda _exc: None)
 
     def _set_templates(self, templates: list[tl.LaneTemplate]) -> None:
@@ -287,7 +313,8 @@ class TimelineView(QWidget):
             self._load_templates()
 
         self.context.worker.run(save_user_template, self.context.session, base, name, lanes,
-                                self.series_box.currentData(), on_done=saved, on_error=self._load_failed)
+                                self.series_box.currentData(), changes="templates", on_done=saved,
+                                on_error=self._load_failed)
 
     def _base_of(self, template: tl.LaneTemplate) -> str:
         # User templates are named "user:<base id>:<name>".

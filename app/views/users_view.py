@@ -135,7 +135,7 @@ class UsersView(QWidget):
         session = self.context.session
         self.context.worker.run(lambda: (list_accounts(session), is_registered(session.conn, session.terminal_id),
                                          list_requests(session), retention_status(session)),
-                                on_done=self._show, on_error=self._error)
+                                key="users.load", on_done=self._show, on_error=self._error)
 
     def _show(self, result) -> None:
         accounts, registered, requests, retention = result
@@ -177,6 +177,7 @@ class UsersView(QWidget):
 
     def add_user_values(self, name: str, role: str, password: str, areas: list[str], senior: bool = False) -> None:
         self.context.worker.run(add_user, self.context.session, name, role, password, areas=areas, senior=senior,
+                                changes="users",
                                 on_done=self._done(self.tr("User %1 added.").replace("%1", name)), on_error=self._error)
 
     def remove_user(self) -> None:
@@ -184,7 +185,7 @@ class UsersView(QWidget):
         if name and QMessageBox.question(self, self.tr("Remove user"),
                                          self.tr("Remove %1 and their key slot?").replace("%1", name)
                                          ) == QMessageBox.StandardButton.Yes:
-            self.context.worker.run(remove_user, self.context.session, name,
+            self.context.worker.run(remove_user, self.context.session, name, changes="users",
                                     on_done=self._done(self.tr("User %1 removed.").replace("%1", name)),
                                     on_error=self._error)
 
@@ -196,12 +197,12 @@ class UsersView(QWidget):
                                             self.tr("New password for %1:").replace("%1", name),
                                             QLineEdit.EchoMode.Password)
         if ok:
-            self.context.worker.run(change_password, self.context.session, "", password, name=name,
+            self.context.worker.run(change_password, self.context.session, "", password, name=name, changes="users",
                                     on_done=self._done(self.tr("Password of %1 reset.").replace("%1", name)),
                                     on_error=self._error)
 
     def register_terminal(self) -> None:
-        self.context.worker.run(register_terminal, self.context.session, "",
+        self.context.worker.run(register_terminal, self.context.session, "", changes="terminals",
                                 on_done=self._done(self.tr("This terminal is now registered for exports.")),
                                 on_error=self._error)
 
@@ -219,12 +220,12 @@ class UsersView(QWidget):
                 self, self.tr("Carry out deletion"),
                 self.tr("The data will be removed physically and cannot be restored. Continue?"),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes:
-            self.context.worker.run(execute_request, self.context.session, int(request_id),
+            self.context.worker.run(execute_request, self.context.session, int(request_id), changes="deletion",
                                     on_done=self._done(self.tr("Deletion carried out.")), on_error=self._error)
 
     def confirm_selected(self) -> None:
         source = self._selected(self.retention_table)
         if source:
-            self.context.worker.run(confirm_retention, self.context.session, source,
+            self.context.worker.run(confirm_retention, self.context.session, source, changes="retention",
                                     on_done=self._done(self.tr("Retention of %1 confirmed.").replace("%1", source)),
                                     on_error=self._error)

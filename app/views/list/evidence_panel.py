@@ -1,6 +1,11 @@
 """The evidence panel: for the selected child, each flag with its rule, threshold and the rows
 behind it, the household, and the follow-up history. Every item carries its disclosure class
-as colour + icon + text (legend always visible above the tree)."""
+as colour + icon + text (legend always visible above the tree).
+
+The pane never shows one child's facts under another child's selection (issue 15):
+``show_loading(id)`` empties it the moment the selection changes and remembers which child
+it now waits for; ``set_evidence`` refuses an answer for any other child.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +50,8 @@ class EvidencePanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.evidence: ChildEvidence | None = None
+        self.requested: str | None = None   # the child whose evidence the pane waits for / shows
+        self.dropped = 0                    # late answers refused (for tests and diagnostics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(self.tr("Select a child to see the evidence."))
@@ -66,10 +73,30 @@ class EvidencePanel(QWidget):
     # --- content ---------------------------------------------------------------------
     def clear(self) -> None:
         self.evidence = None
+        self.requested = None
         self.tree.clear()
         self.title.setText(self.tr("Select a child to see the evidence."))
 
-    def set_evidence(self, ev: ChildEvidence) -> None:
+    def show_loading(self, person_id: str) -> None:
+        """Empty the pane at once and wait for ``person_id``'s evidence."""
+        self.evidence = None
+        self.requested = person_id
+        self.tree.clear()
+        self.title.setText(self.tr("Loading… (%1)").replace("%1", person_id))
+
+    def show_failure(self, person_id: str, message: str) -> None:
+        if person_id != self.requested:
+            return
+        self.evidence = None
+        self.tree.clear()
+        self.title.setText(message)
+
+    def set_evidence(self, ev: ChildEvidence) -> bool:
+        """Show ``ev`` unless the pane now waits for another child (then drop it: False)."""
+        if self.requested is not None and ev.person_id != self.requested:
+            self.dropped += 1
+            return False
+        self.requested = ev.person_id
         self.evidence = ev
         self.tree.clear()
         who = ev.name or ev.pseudonym
@@ -83,6 +110,7 @@ class EvidencePanel(QWidget):
             self.tree.resizeColumnToContents(col)
         # Long reasons stay readable in the tooltip; keep the other columns in view.
         self.tree.setColumnWidth(0, min(self.tree.columnWidth(0), 330))
+        return True
 
     def _section(self, text: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem([text])

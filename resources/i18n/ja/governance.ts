@@ -142,6 +142,18 @@
         <source>Unlock</source>
         <translation>ロック解除</translation>
     </message>
+    <message>
+        <source>Someone else? Switching user or logging out ends this session; unsaved input is lost.</source>
+        <translation>別の職員の方は「利用者の切り替え」または「ログアウト」を押してください。この利用者のセッションは終了し、保存していない入力は失われます。</translation>
+    </message>
+    <message>
+        <source>Switch user…</source>
+        <translation>利用者の切り替え…</translation>
+    </message>
+    <message>
+        <source>Log out</source>
+        <translation>ログアウト</translation>
+    </message>
 </context>
 <context>
     <name>SessionLock</name>

@@ -49,20 +49,28 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <source>Mimamori — %1 (%2)</source>
-        <translation>見守り — %1（%2）</translation>
-    </message>
-    <message>
-        <source>[デモ / demo data]</source>
-        <translation>［デモ］</translation>
-    </message>
-    <message>
         <source>No case data has been imported into this store yet. Views show real data only; they stay empty until a delivery is imported.</source>
         <translation>このデータベースにはまだケースデータが取り込まれていません。画面には実データだけを表示するため、データを取り込むまでは空のままです。</translation>
     </message>
     <message>
+        <source>Terminal %1</source>
+        <translation>端末 %1</translation>
+    </message>
+    <message>
         <source>Terminal %1 · schema %2</source>
         <translation>端末 %1 · スキーマ %2</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>アカウント</translation>
+    </message>
+    <message>
+        <source>Switch user…</source>
+        <translation>利用者の切り替え…</translation>
+    </message>
+    <message>
+        <source>Log out</source>
+        <translation>ログアウト</translation>
     </message>
     <message>
         <source>Mimamori 見守り</source>
@@ -71,6 +79,14 @@
     <message>
         <source>デモ — synthetic data, not real people</source>
         <translation>デモ — 架空のデータです（実在の人物ではありません）</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>[demo data]</source>
+        <translation>［デモ］</translation>
     </message>
 </context>
 <context>
@@ -82,6 +98,36 @@
     <message>
         <source>This view has not been built yet. Nothing is shown here, so that no one mistakes sample data for real data.</source>
         <translation>この画面はまだ作られていません。見本のデータを実データと取り違えないよう、ここには何も表示しません。</translation>
+    </message>
+</context>
+<context>
+    <name>Shell</name>
+    <message>
+        <source>Log in as the next user.</source>
+        <translation>次の利用者としてログインしてください。</translation>
+    </message>
+    <message>
+        <source>You have been logged out.</source>
+        <translation>ログアウトしました。</translation>
+    </message>
+</context>
+<context>
+    <name>Tasks</name>
+    <message>
+        <source>An unexpected error occurred. It was written to the application log (without case data). Please tell the data administrator.</source>
+        <translation>予期しないエラーが発生しました。内容はアプリケーションのログに記録しました（ケースの情報は含みません）。データ管理担当にお知らせください。</translation>
+    </message>
+    <message>
+        <source>The operation failed</source>
+        <translation>処理の失敗</translation>
+    </message>
+    <message>
+        <source>The operation could not be completed.</source>
+        <translation>処理を完了できませんでした。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
     </message>
 </context>
 <context>
@@ -117,13 +163,6 @@
     <message>
         <source>Users and terminals</source>
         <translation>ユーザーと端末</translation>
-    </message>
-</context>
-<context>
-    <name>Worker</name>
-    <message>
-        <source>Cancel</source>
-        <translation>キャンセル</translation>
     </message>
 </context>
 </TS>

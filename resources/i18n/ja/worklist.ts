@@ -73,6 +73,10 @@
         <translation>出典（時点）</translation>
     </message>
     <message>
+        <source>Loading… (%1)</source>
+        <translation>読み込み中…（%1）</translation>
+    </message>
+    <message>
         <source>Flags (%1)</source>
         <translation>フラグ（%1件）</translation>
     </message>
