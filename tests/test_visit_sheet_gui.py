@@ -47,7 +47,7 @@ def _view(qtbot, session):
 def test_unregistered_terminal_refused_before_the_file_dialog(small_store, qtbot, monkeypatch):
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-    from app.views import visit_sheet as vs
+    from app.views import export_dialogs as vs
 
     calls = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: calls.append(("warning", a[2]))))
@@ -70,7 +70,7 @@ def test_registered_terminal_writes_a_sealed_dated_sheet(small_store, qtbot, mon
 
     from app.store.exports import decrypt_container
     from app.store.terminals import register_terminal
-    from app.views import visit_sheet as vs
+    from app.views import export_dialogs as vs
 
     admin = open_as(small_store, "admin")
     register_terminal(admin, "test")
@@ -114,3 +114,38 @@ def test_evidence_pane_views_are_audited_like_timeline_views(small_store, qtbot)
     finally:
         nurse.close()
     assert json.loads(detail)["view"] == "evidence"
+
+
+@pytest.mark.parametrize("role_user, view_name, method", [
+    ("chief", "staffing", "export"), ("chief", "staffing", "print_page"),
+    ("auditor", "audit", "export"), ("admin", "import", "export_quarantine")])
+def test_every_export_entry_point_asks_the_gate_before_any_dialog(store_with_roles, qtbot, monkeypatch,
+                                                                  role_user, view_name, method):
+    """Staffing export/print, audit-log export, quarantine export: on an unregistered terminal the
+    refusal (naming who can register it) comes first, and no question or file dialog opens."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+    from app.views.context import AppContext
+    from app.views.worker import ImmediateWorker
+
+    calls = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: calls.append(("warning", a[2]))))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: calls.append(("question",))))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: calls.append(("text",)) or ("", False)))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: calls.append(("file",)) or ("", "")))
+    session = store_with_roles if role_user == "admin" else open_as(store_with_roles.db_path, role_user)
+    try:
+        if view_name == "staffing":
+            from app.views.staffing_view import StaffingView as View
+        elif view_name == "audit":
+            from app.views.audit_view import AuditView as View
+        else:
+            from app.views.import_view import ImportView as View
+        view = View(AppContext(session, ImmediateWorker()))
+        qtbot.addWidget(view)
+        getattr(view, method)()
+    finally:
+        if session is not store_with_roles:
+            session.close()
+    assert [c[0] for c in calls] == ["warning"], calls
+    assert "登録されていません" in calls[0][1] and "データ管理担当" in calls[0][1]

@@ -165,6 +165,13 @@ class AuditView(QWidget):
                                       .replace("%1", str(result.first_broken)).replace("%2", result.reason))
 
     def export(self) -> None:
+        """The gate first (terminal, role; a refusal names who can register it), then the dialogs."""
+        from app.store.roles import EXPORT_AUDIT
+        from app.views.export_dialogs import precheck_then
+        precheck_then(self, self.context.worker, self.context.session, EXPORT_AUDIT, self.tr("Export log"),
+                      self._export_checked)
+
+    def _export_checked(self) -> None:
         plain = QMessageBox.question(
             self, self.tr("Export log"), self.tr("Write the export encrypted (recommended)?"),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No) == QMessageBox.StandardButton.No

@@ -202,6 +202,12 @@ class ImportView(QWidget):
         self.refresh()
 
     def export_quarantine(self) -> None:
+        """The gate first (terminal, role; a refusal names who can register it), then the dialogs."""
+        from app.views.export_dialogs import precheck_then
+        precheck_then(self, self.context.worker, self.session, roles.VIEW_QUARANTINE, self.tr("Export quarantine"),
+                      self._export_quarantine_checked)
+
+    def _export_quarantine_checked(self) -> None:
         passphrase, ok = QInputDialog.getText(self, self.tr("Export quarantine"),
                                               self.tr("Passphrase for the encrypted file:"),
                                               QLineEdit.EchoMode.Password)

@@ -467,7 +467,8 @@ class ListView(QWidget):
     # --- visit sheet -----------------------------------------------------------------------------
     def _sheet_clicked(self) -> None:
         """Gate pre-check → encrypted or (after the warning) plain → save dialog → sheet."""
-        from app.views import visit_sheet as vs
+        from app.views import export_dialogs as dialogs
+        from app.views.visit_sheet import default_file_name
 
         people = self.table.selected_people()
         title = self.tr("Visit sheet")
@@ -476,16 +477,16 @@ class ListView(QWidget):
             return
 
         def allowed(_none) -> None:
-            choice = vs.ask_encryption(self, title)
+            choice = dialogs.ask_encryption(self, title)
             if choice is None:
                 return
             encrypt, passphrase, plain = choice
-            path = vs.ask_save_path(self, title, vs.default_file_name(people, encrypt), encrypt)
+            path = dialogs.ask_save_path(self, title, default_file_name(people, encrypt), encrypt)
             if path:
                 self.make_visit_sheet(people, path, passphrase=passphrase, plaintext_confirmed=plain)
 
         self.context.worker.run(self.source.print_allowed, on_done=allowed,
-                                on_error=lambda e: vs.refusal_box(self, title, str(e)))
+                                on_error=lambda e: dialogs.refusal_box(self, title, str(e)))
 
     def make_visit_sheet(self, person_ids: list[str], path: str, passphrase: str | None = None,
                          plaintext_confirmed: bool = False) -> None:

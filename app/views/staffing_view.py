@@ -537,6 +537,12 @@ class StaffingView(QWidget):
         return (True, passphrase, False) if ok else None
 
     def export(self) -> None:
+        """The gate first (terminal, role; a refusal names who can register it), then the dialogs."""
+        from app.views.export_dialogs import precheck_then
+        precheck_then(self, self.context.worker, self.session, roles.EXPORT_PLAN, self.tr("Export plan"),
+                      self._export_checked)
+
+    def _export_checked(self) -> None:
         title = self.tr("Export plan")
         choice = self._ask_encryption(title)
         if choice is None:
@@ -570,6 +576,11 @@ class StaffingView(QWidget):
                             else self.tr("The operation failed."))
 
     def print_page(self) -> None:
+        from app.views.export_dialogs import precheck_then
+        precheck_then(self, self.context.worker, self.session, roles.EXPORT_PLAN, self.tr("Printable page"),
+                      self._print_checked)
+
+    def _print_checked(self) -> None:
         title = self.tr("Printable page")
         choice = self._ask_encryption(title)
         if choice is None:

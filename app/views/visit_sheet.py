@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QCoreApplication, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
 from app.engine.visit_sheet import DISCUSS, NO_IDENTITY_NOTE, STAFF, VisitSheet, build_sheets
@@ -174,64 +174,3 @@ def pdf_bytes(sheets: list[VisitSheet], footer: str) -> RenderedSheet:
         painter.end()
     buffer.close()
     return RenderedSheet(bytes(buffer.data()), pages, len(sheets), time.perf_counter() - t0)
-
-
-# --- the dialogs every print/export entry point of the GUI shares -------------------------------
-def refusal_box(parent, title: str, message: str) -> None:
-    """The gate's refusal (unregistered terminal and who can register it, or the role) as a
-    Japanese warning, shown *before* any file dialog."""
-    from PySide6.QtWidgets import QMessageBox
-
-    QMessageBox.warning(parent, title, message)
-
-
-def ask_encryption(parent, title: str):
-    """(encrypt, passphrase, plaintext_confirmed), or None if the user cancelled.
-
-    Encrypted is the default answer; plain needs the gate's warning acknowledged."""
-    from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
-
-    from app.store.exports import PLAINTEXT_WARNING
-
-    question = QCoreApplication.translate("ExportDialogs",
-                                          "The file contains case data. Write it encrypted (recommended)?")
-    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
-    sealed_text = QCoreApplication.translate("ExportDialogs", "Encrypted (.mmx)")
-    plain_text = QCoreApplication.translate("ExportDialogs", "Unencrypted…")
-    sealed = box.addButton(sealed_text, QMessageBox.ButtonRole.AcceptRole)
-    plain = box.addButton(plain_text, QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(sealed)
-    box.exec()
-    if box.clickedButton() is plain:
-        if QMessageBox.warning(parent, title, PLAINTEXT_WARNING,
-                               QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
-                               QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Ok:
-            return None
-        return False, None, True
-    if box.clickedButton() is not sealed:
-        return None
-    label = QCoreApplication.translate("ExportDialogs", "Passphrase for the encrypted file:")
-    passphrase, ok = QInputDialog.getText(parent, title, label,
-                                          QLineEdit.EchoMode.Password)
-    return (True, passphrase, False) if ok else None
-
-
-def documents_folder() -> Path:
-    """The user's documents folder (where the save dialog opens)."""
-    from PySide6.QtCore import QStandardPaths
-
-    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(found) if found else Path.home()
-
-
-def ask_save_path(parent, title: str, file_name: str, encrypt: bool) -> str:
-    """The save dialog: in the documents folder, with a dated name, in Japanese (Qt's own dialog
-    with its Japanese translation where the platform has no native one)."""
-    from PySide6.QtWidgets import QFileDialog
-
-    sealed = QCoreApplication.translate("ExportDialogs", "Encrypted file (*.mmx)")
-    plain = QCoreApplication.translate("ExportDialogs", "PDF (*.pdf)")
-    pattern = sealed if encrypt else plain
-    path, _ = QFileDialog.getSaveFileName(parent, title, str(documents_folder() / file_name), pattern)
-    return path
