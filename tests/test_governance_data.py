@@ -22,7 +22,7 @@ from app.store.deletion import (
     DeletionError, confirm_retention, delete_person, delete_source, due_reminders, execute_request,
     person_token, request_deletion, retention_status,
 )
-from app.store.keyslots import SlotFile, slot_path
+from app.store.keyslots import slot_path
 from app.store.opening import create_store, open_store
 from app.store.session import Session
 

@@ -28,7 +28,7 @@ def snapshot(conn) -> dict:
 
 
 def idmap(conn) -> dict:
-    return {(f, l): r for f, l, r in conn.execute("SELECT file, line, research_id FROM idmap")}
+    return {(f, line): r for f, line, r in conn.execute("SELECT file, line, research_id FROM idmap")}
 
 
 @pytest.fixture

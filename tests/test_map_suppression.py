@@ -42,14 +42,22 @@ def _recoverable(city, districts, towns, town_district, c_state, d_state, t_stat
         members = list(towns.index[town_district.to_numpy() == d])
         r, known = row_for(members)
         if d_state[d] == "":
-            rows.append(r); lo.append(districts[d] - known); hi.append(districts[d] - known)
+            rows.append(r)
+            lo.append(districts[d] - known)
+            hi.append(districts[d] - known)
         elif d_state[d] == PRIMARY:
-            rows.append(r); lo.append(0 - known); hi.append(4 - known)
+            rows.append(r)
+            lo.append(0 - known)
+            hi.append(4 - known)
         else:
-            rows.append(r); lo.append(5 - known); hi.append(big)
+            rows.append(r)
+            lo.append(5 - known)
+            hi.append(big)
     r, known = row_for(list(towns.index))
     if c_state == "":
-        rows.append(r); lo.append(city - known); hi.append(city - known)
+        rows.append(r)
+        lo.append(city - known)
+        hi.append(city - known)
     if n == 0:
         # Everything hidden is a district whose towns are all shown: it is their sum.
         return any(d_state[d] != "" for d in districts.index)

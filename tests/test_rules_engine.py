@@ -96,7 +96,7 @@ def test_epds_item_10_surfaces_whatever_the_total(improved):
     b = FrameBuilder()
     mom = b.adult("1990-04")
     c = b.child("2024-10", mother=mom)
-    ep = b.event(mom, "epds", "2024-12-01", value_num=4, attrs={"items": [0, 0, 1, 0, 1, 0, 0, 0, 0, 2]})
+    b.event(mom, "epds", "2024-12-01", value_num=4, attrs={"items": [0, 0, 1, 0, 1, 0, 0, 0, 0, 2]})
     reasons = flags_of(run(b, improved), c)
     assert "epds" not in reasons
     assert "epds_self_harm" in reasons and "問10: 2" in reasons["epds_self_harm"]

@@ -1,7 +1,6 @@
 """Scores, ranks, probability, follow-up state and progress on hand-made children."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from app.engine.progress import Cancelled, Progress

@@ -3,7 +3,6 @@ role-checked reads (score only with VIEW_SCORE, custody-derived only for cg_mana
 run comparison, the flags export and the score/calibrate commands."""
 
 import json
-import sqlite3
 
 import pandas as pd
 import pytest
@@ -132,7 +131,8 @@ def test_compare_runs_after_new_rule_set_version(admin, manager):
     before = load_run(admin.conn, target="abuse")
     text = load_ruleset(admin.conn, "improved").source_text.replace(
         'id = "recent_move_in"\nlabel = "最近の転入"\nkind = "events"', 'id = "recent_move_in"\nlabel = "最近の転入"\nkind = "events"', 1)
-    text = text.replace("weight = 0.5\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後", "weight = 5.0\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後")
+    text = text.replace("weight = 0.5\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後",
+                        "weight = 5.0\ndisclosure = \"discuss\"\ncontact_pretext = \"転入後")
     rid, ver = store_ruleset(admin, text, activate=True)
     assert ver == before["ruleset_version"] + 1
     [after_id] = run_scoring(admin, target="abuse")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from app.engine import timeline_layout as tl
 from app.views.timeline.date_axis import choose_ticks, tick_labels, tick_values, wareki_year
 from app.models.timeline_model import DISCLOSURE_STYLE, TimelineModel
-from app.views.timeline.sample import CHILD_ID, sample_timeline_data, without_custody
+from app.views.timeline.sample import sample_timeline_data, without_custody
 from app.views.timeline_view import TimelineView
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from app.store import roles
-from app.store.database import transaction
 
 from conftest import PASSWORD, open_as
 
@@ -100,7 +99,6 @@ def test_followup_rejects_bad_input_and_other_districts(nurse):
 
 
 def test_auditor_cannot_record(store):
-    from app.store.accounts import add_user
     from app.store.followup import record_followup
 
     s = open_as(store, "admin")

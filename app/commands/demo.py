@@ -4,15 +4,13 @@ open the GUI. The demo store says デモ in the window title; its accounts exist
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from app.commands.errors import CommandError
+from app.store.demo_location import DEMO_PASSWORD, demo_store_path
 
-DEMO_PASSWORD = "mimamori-demo"
 # account -> (role, areas, display name)
 DEMO_ACCOUNTS = {
     "admin": ("data_admin", [], "デモ データ管理担当"),
@@ -25,17 +23,6 @@ DEMO_ACCOUNTS = {
 DEMO_TERMINAL_LABEL = "デモ端末（デモストアを作成した端末）"
 DEMO_USER_FOR_ROLE = {"data_admin": "admin", "nurse": "nurse", "cg_manager": "manager",
                       "chief": "chief", "auditor": "auditor"}
-
-
-def demo_store_path() -> Path:
-    """Per-user data folder: %LOCALAPPDATA%\\Mimamori on Windows, $XDG_DATA_HOME/mimamori elsewhere."""
-    if os.environ.get("MIMAMORI_DEMO_DB"):
-        return Path(os.environ["MIMAMORI_DEMO_DB"])
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "Mimamori"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mimamori"
-    return base / "demo" / "mimamori-demo.db"
 
 
 def register(sub) -> None:

@@ -110,7 +110,8 @@ def legend_spec(breaks: dict, level: str, target: str, measure: str) -> dict:
     palette = DIVERGING if measure == "change" else SEQUENTIAL[len(SEQUENTIAL) - len(b):]
     items, lower = [], None
     for colour, upper in zip(palette, b):
-        fmt = (lambda x: f"{x:,.1f}") if measure in ("per_1000", "nf_per_1000") else (lambda x: f"{x:+,.0f}" if measure == "change" else f"{x:,.0f}")
+        fmt = ((lambda x: f"{x:,.1f}") if measure in ("per_1000", "nf_per_1000")
+               else (lambda x: f"{x:+,.0f}" if measure == "change" else f"{x:,.0f}"))
         items.append({"colour": colour, "label": f"〜 {fmt(upper)}" if lower is None else f"{fmt(lower)} 〜 {fmt(upper)}"})
         lower = upper
     return {"title": f"{MEASURE_LABELS[measure]}（{TARGET_LABELS[target]}）", "items": items}
@@ -170,7 +171,12 @@ _SCRIPT = Template("""
       if (!map.hasLayer(labels)) { labels.addTo(map); }
     }
     districts.setStyle(styleFor); towns.setStyle(styleFor);
-    labels.eachLayer(function (l) { if (l.getTooltip()) { l.getTooltip().setContent(l.feature.properties["地区"] + "<br>" + l.feature.properties.text[state.target + "/" + state.measure]); } });
+    labels.eachLayer(function (l) {
+        if (l.getTooltip()) {
+            l.getTooltip().setContent(l.feature.properties["地区"] + "<br>"
+                                      + l.feature.properties.text[state.target + "/" + state.measure]);
+        }
+    });
     var spec = legends[lv][state.target + "/" + state.measure];
     var html = "<b>" + spec.title + "</b><br><span class='mm-sub'>" + (lv === "town" ? "町丁別" : "地区別") + "</span>";
     spec.items.forEach(function (it) {

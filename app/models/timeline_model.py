@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor, QPen
 
 from app.engine import catalogue
 from app.engine import timeline_layout as tl
@@ -45,6 +44,14 @@ VACCINE_SUBTYPE_LABELS = {
     "DPT-IPV-Hib": "5種混合", "DPT-IPV": "4種混合", "Hib": "Hib", "PCV": "小児肺炎球菌",
     "HepB": "B型肝炎", "Rota": "ロタ", "BCG": "BCG", "MR": "MR", "VZV": "水痘", "JE": "日本脳炎",
 }
+
+
+def _pen(color: QColor, width: float) -> QPen:
+    """A cosmetic pen (width in screen pixels whatever the zoom), as pyqtgraph's mkPen makes."""
+    pen = QPen(color)
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    return pen
 
 
 def date_ja(value) -> str:
@@ -147,8 +154,8 @@ class TimelineModel:
         styles = {}
         for cls, style in DISCLOSURE_STYLE.items():
             color = QColor(style["color"])
-            styles[(cls, False)] = (style["symbol"], pg.mkBrush(color), pg.mkPen(color.darker(140), width=1))
-            styles[(cls, True)] = (style["symbol"], pg.mkBrush("#FFFFFF"), pg.mkPen(color, width=2.5))
+            styles[(cls, False)] = (style["symbol"], QBrush(color), _pen(color.darker(140), 1))
+            styles[(cls, True)] = (style["symbol"], QBrush(QColor("#FFFFFF")), _pen(color, 2.5))
         # Sub-rows inside the medical lane keep receipts and diagnoses from hiding each other.
         offset = np.where(ev["type"].to_numpy(dtype=object) == "diagnosis", -0.22, 0.0)
         self.marks = {}
@@ -192,8 +199,8 @@ class TimelineModel:
         y = self._lane_y["flags"]
         self.marks["flags"] = LaneMarks(
             x=np.array(xs, dtype=float), y=np.full(len(xs), y), rows=np.full(len(xs), -1),
-            symbols=[FLAG_STYLE["symbol"]] * len(xs), brushes=[pg.mkBrush(color)] * len(xs),
-            pens=[pg.mkPen(color.darker(150))] * len(xs))
+            symbols=[FLAG_STYLE["symbol"]] * len(xs), brushes=[QBrush(color)] * len(xs),
+            pens=[_pen(color.darker(150), 1)] * len(xs))
 
     def _build_windows(self) -> None:
         if self.birth is None:

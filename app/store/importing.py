@@ -9,7 +9,6 @@ extract), keeps research IDs through the hashed link keys, and keeps data_admin 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -29,6 +29,11 @@ def idle_lock_minutes(conn) -> int:
     return max(1, minutes)
 
 
+def session_idle_lock_minutes(session) -> int:
+    """``idle_lock_minutes`` of the session's store (views pass the session, never its connection)."""
+    return idle_lock_minutes(session.conn)
+
+
 def set_idle_lock_minutes(session, minutes: int) -> None:
     """Change the idle-lock delay for every user of this store (data_admin)."""
     session.require(roles.MANAGE_USERS)

@@ -52,13 +52,15 @@ def _shipped_boundaries() -> str:
 
 def boundaries(conn) -> tuple[dict, str]:
     """(GeoJSON, where it came from): the stored delivery's outlines, else the shipped ones."""
-    try:
-        row = conn.execute("SELECT geojson, source FROM map_boundaries WHERE name = ?", (BOUNDARY_NAME,)).fetchone()
-    except Exception:  # noqa: BLE001 - a store older than migration 0500
-        row = None
+    row = conn.execute("SELECT geojson, source FROM map_boundaries WHERE name = ?", (BOUNDARY_NAME,)).fetchone()
     if row is not None:
         return json.loads(row[0]), row[1]
     return json.loads(_shipped_boundaries()), "shipped"
+
+
+def session_boundaries(session) -> tuple[dict, str]:
+    """``boundaries`` of the session's store (views pass the session, never its connection)."""
+    return boundaries(session.conn)
 
 
 def _read_staff(conn) -> pd.DataFrame:

@@ -35,3 +35,8 @@ def is_registered(conn, tid: str | None = None) -> bool:
     row = conn.execute(
         "SELECT may_export FROM terminals WHERE terminal_id = ?", (tid or terminal_id(),)).fetchone()
     return bool(row and row[0])
+
+
+def session_may_export(session) -> bool:
+    """Whether the session's own terminal is registered for exports in its store."""
+    return is_registered(session.conn, session.terminal_id)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.models.import_models import FrameTableModel
 from app.store import roles
-from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_frame
+from app.store.exports import ExportRefused, export_frame
 from app.store.importing import ImportFailed, decide_review, import_delivery
 from app.store.queries import linkage as linkage_q
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store.session_lock import (
-    DEFAULT_IDLE_MINUTES, UnlockFailed, check_unlock_password, idle_lock_minutes, record_lock_event,
+    DEFAULT_IDLE_MINUTES, UnlockFailed, check_unlock_password, record_lock_event, session_idle_lock_minutes,
 )
 from app.views.clipboard_policy import ClipboardGuard
 
@@ -114,7 +114,7 @@ class SessionLock(QObject):
         self.set_timeout_ms((minutes or DEFAULT_IDLE_MINUTES) * 60_000)
         if minutes is None:
             # The store's setting arrives through the task API (no store access on the GUI thread).
-            context.worker.run(idle_lock_minutes, session.conn, key="lock.minutes",
+            context.worker.run(session_idle_lock_minutes, session, key="lock.minutes",
                                on_done=lambda m: self.set_timeout_ms(m * 60_000))
         self.clipboard_guard = ClipboardGuard(session, self)
         # Watch the window's QWindow, not the whole application: an application-wide

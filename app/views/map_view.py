@@ -29,10 +29,10 @@ def build_map_page(session, target: str, measure: str, progress=None):
     """Worker-thread work: the aggregates and the page HTML (str) for them."""
     from app.engine.map_render import render_map_html
     from app.store.queries.aggregates import area_figures
-    from app.store.staffing_plans import boundaries
+    from app.store.staffing_plans import session_boundaries
 
     figures = area_figures(session)
-    geojson, source = boundaries(session.conn)
+    geojson, source = session_boundaries(session)
     return render_map_html(geojson, figures.figures, target, measure), figures, source
 
 

@@ -66,7 +66,8 @@ def _labels() -> dict[str, str]:
         'Data as of (extraction date per source)': QCoreApplication.translate("RulesView", 'Data as of (extraction date per source)'),
         'No validation: %1': QCoreApplication.translate("RulesView", 'No validation: %1'),
         'Validation on held-out children': QCoreApplication.translate("RulesView", 'Validation on held-out children'),
-        'Held-out children: %1 (on the list: %2). Model trained on %3 others.': QCoreApplication.translate("RulesView", 'Held-out children: %1 (on the list: %2). Model trained on %3 others.'),
+        'Held-out children: %1 (on the list: %2). Model trained on %3 others.': QCoreApplication.translate(
+            "RulesView", 'Held-out children: %1 (on the list: %2). Model trained on %3 others.'),
         'Measure': QCoreApplication.translate("RulesView", 'Measure'),
         'Score (Σ weight × flag)': QCoreApplication.translate("RulesView", 'Score (Σ weight × flag)'),
         'Calibrated probability': QCoreApplication.translate("RulesView", 'Calibrated probability'),
@@ -78,7 +79,8 @@ def _labels() -> dict[str, str]:
         'Share in top': QCoreApplication.translate("RulesView", 'Share in top'),
         'Precision in top': QCoreApplication.translate("RulesView", 'Precision in top'),
         '(unknown)': QCoreApplication.translate("RulesView", '(unknown)'),
-        'Calibration (predicted vs observed, by tenths)': QCoreApplication.translate("RulesView", 'Calibration (predicted vs observed, by tenths)'),
+        'Calibration (predicted vs observed, by tenths)': QCoreApplication.translate(
+            "RulesView", 'Calibration (predicted vs observed, by tenths)'),
     }
 
 
@@ -119,9 +121,11 @@ def metrics_html(overview: dict) -> str:
             .replace("%3", str(v.get("n_train"))))
     parts.append(f"<p>{e(held)}</p>")
     parts.append("<table border=1 cellspacing=0 cellpadding=3>"
-                 f"<tr><th>{e(label('Measure'))}</th><th>{e(label('Score (Σ weight × flag)'))}</th><th>{e(label('Calibrated probability'))}</th></tr>"
+                 f"<tr><th>{e(label('Measure'))}</th><th>{e(label('Score (Σ weight × flag)'))}</th>"
+                 f"<th>{e(label('Calibrated probability'))}</th></tr>"
                  f"<tr><td>ROC AUC (95% CI)</td><td>{_num(v.get('score_auc'))} ({_num(lo)}–{_num(hi)})</td>"
-                 f"<td>{_num(v.get('auc'))} ({_num((v.get('auc_ci95') or [None])[0])}–{_num((v.get('auc_ci95') or [None, None])[1])})</td></tr>")
+                 f"<td>{_num(v.get('auc'))} ({_num((v.get('auc_ci95') or [None])[0])}–"
+                 f"{_num((v.get('auc_ci95') or [None, None])[1])})</td></tr>")
     for a, b in zip(v.get("score_top_k") or [], v.get("top_k") or []):
         parts.append(f"<tr><td>{e(label('Top %1: precision / recall').replace('%1', str(a['k'])))}</td>"
                      f"<td>{_pct(a['precision'])} / {_pct(a['recall'])}</td><td>{_pct(b['precision'])} / {_pct(b['recall'])}</td></tr>")
@@ -359,7 +363,7 @@ class RulesView(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from app.commands.demo import DEMO_PASSWORD, demo_store_path
+    from app.store.demo_location import DEMO_PASSWORD, demo_store_path
     from app.store.opening import open_store
     from app.views.application import make_application
     from app.views.context import AppContext

@@ -13,7 +13,6 @@ Run alone on the SAMPLE child (架空データ): ``python -m app.views.timeline_
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 from PySide6.QtCore import Qt, Signal

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 from app.store import roles
 from app.store.accounts import add_user, change_password, list_accounts, remove_user
 from app.store.deletion import confirm_retention, execute_request, list_requests, request_deletion, retention_status
-from app.store.terminal import is_registered
+from app.store.terminal import session_may_export
 from app.store.terminals import register_terminal
 
 
@@ -133,7 +133,7 @@ class UsersView(QWidget):
     # -- loading ---------------------------------------------------------------------------
     def refresh(self) -> None:
         session = self.context.session
-        self.context.worker.run(lambda: (list_accounts(session), is_registered(session.conn, session.terminal_id),
+        self.context.worker.run(lambda: (list_accounts(session), session_may_export(session),
                                          list_requests(session), retention_status(session)),
                                 key="users.load", on_done=self._show, on_error=self._error)
 

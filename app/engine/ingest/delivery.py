@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.engine.ingest.csvreader import IngestError, SourceRead, read_csv_source, _table
+from app.engine.ingest.csvreader import IngestError, read_csv_source, _table
 from app.engine.ingest.validation import validate_source
 from app.engine.ingest.dates import DateError, parse_date
 from app.engine.ingest.encoding import EncodingProblem, decode_bytes

@@ -236,7 +236,6 @@ def pregnancies_and_births(rng, kids: pd.DataFrame, persons: pd.DataFrame, hh: p
     birth notifications (children born in the city)."""
     born = kids[kids["born_in_city"] & (kids["mother_pid"] >= 0)]
     z = born["risk"].to_numpy()
-    n = len(born)
     twin_hh = set(kids.loc[kids["twin"], "hh"])
     multi = born["hh"].isin(twin_hh).to_numpy() & born["birth"].isin(kids.loc[kids["twin"], "birth"]).to_numpy()
     gest = np.clip(np.round(rng.normal(39.0 - 0.3 * np.clip(z, 0, None) - 2.5 * multi, 1.4)), 28, 42).astype(int)
@@ -296,12 +295,15 @@ def welfare(rng, persons: pd.DataFrame, hh: pd.DataFrame, asof: int) -> dict[str
     dm = persons[persons["role"].eq("mother") & (rng.random(len(persons)) < sigmoid(-4.6 + 0.8 * persons["risk"]))]
     dis = pd.concat([
         pd.DataFrame({"pid": dk["pid"].to_numpy(), "type": rng.choice(["療育手帳", "身体障害者手帳"], len(dk), p=[.7, .3]),
-                      "grade": rng.choice(["A", "B", "1級", "2級"], len(dk)), "date": np.minimum(dk["birth"].to_numpy() + rng.integers(200, 1500, len(dk)), asof - 1)}),
+                      "grade": rng.choice(["A", "B", "1級", "2級"], len(dk)),
+                      "date": np.minimum(dk["birth"].to_numpy() + rng.integers(200, 1500, len(dk)), asof - 1)}),
         pd.DataFrame({"pid": dm["pid"].to_numpy(), "type": "精神障害者保健福祉手帳",
-                      "grade": rng.choice(["1級", "2級", "3級"], len(dm), p=[.1, .5, .4]), "date": asof - rng.integers(30, 2000, len(dm))}),
+                      "grade": rng.choice(["1級", "2級", "3級"], len(dm), p=[.1, .5, .4]),
+                      "date": asof - rng.integers(30, 2000, len(dm))}),
     ], ignore_index=True)
     dis.loc[dis["type"].eq("療育手帳"), "grade"] = rng.choice(["A1", "A2", "B1", "B2"], int(dis["type"].eq("療育手帳").sum()))
-    dis.loc[dis["type"].eq("身体障害者手帳"), "grade"] = rng.choice(["1級", "2級", "3級", "4級"], int(dis["type"].eq("身体障害者手帳").sum()))
+    physical = dis["type"].eq("身体障害者手帳")
+    dis.loc[physical, "grade"] = rng.choice(["1級", "2級", "3級", "4級"], int(physical.sum()))
     out["disability"] = dis.sort_values(["date", "pid"], kind="stable").reset_index(drop=True)
     moms = persons[persons["role"].eq("mother") & persons["in_registry"]]
     dv = moms[rng.random(len(moms)) < sigmoid(-5.0 + 1.0 * moms["risk"])]

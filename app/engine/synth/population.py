@@ -104,7 +104,6 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
 
     # Children frame; birth dates from ages (cohort households at as-of; leavers shifted back).
     kids = pd.DataFrame({"hh": hh_i, "twin": twin})
-    first_of_hh = np.r_[True, hh_i[1:] != hh_i[:-1]]
     shift = np.zeros(H, dtype=np.int64)
     # Leavers: family left 1 month – 3 years before as-of; their children were born before.
     out_date = asof - rng.integers(30, 3 * 365, size=H)
@@ -156,7 +155,6 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
 
 
 def _persons(rng, hh: pd.DataFrame, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
-    H = len(hh)
     adults = []
     has_mother = ~hh["father_only"].to_numpy()
     has_father = ~hh["single_parent"].to_numpy() | hh["father_only"].to_numpy()

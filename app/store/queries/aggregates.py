@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from app.engine import aggregates as agg
-from app.engine.staffing import Proposal, load, propose
+from app.engine.staffing import load, propose
 from app.store import roles
 from app.store.areas import all_districts
 from app.store.queries import requires

@@ -9,8 +9,6 @@ Importing this package applies ``guard_singleton_refcounts`` (see there).
 
 from __future__ import annotations
 
-import sys
-
 # The guard lives in app/qt_refcounts.py and runs when app.views is imported; kept importable
 # here for the modules and tests that call it by this name.
 from app.qt_refcounts import guard_singleton_refcounts  # noqa: E402,F401
