@@ -13,6 +13,7 @@ from pathlib import Path
 from app.store import audit as audit_log
 from app.store import roles
 from app.store.areas import all_districts, expand
+from app.store.database import transaction
 
 
 @dataclass
@@ -70,6 +71,13 @@ class Session:
         return audit_log.record(
             self.conn, user=self.user, role=self.role, terminal=self.terminal_id,
             action=action, object_type=object_type, object_ids=object_ids, detail=detail)
+
+    def audit_alone(self, action: str, object_type: str | None = None, object_ids=(),
+                    detail: dict | None = None) -> int:
+        """``audit`` committed in its own transaction: an access logged on its own (a read), so
+        views never open a transaction on the connection themselves."""
+        with transaction(self.conn):
+            return self.audit(action, object_type=object_type, object_ids=object_ids, detail=detail)
 
     def close(self) -> None:
         try:

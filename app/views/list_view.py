@@ -54,13 +54,11 @@ class StoreSource:
         """One child's evidence for the pane, logged like a timeline view (``view_child``): the
         pane shows one identifiable child's facts, so the auditor's per-child access counts it."""
         from app.store.audit import VIEW_CHILD
-        from app.store.database import transaction
         from app.store.queries.worklist import child_evidence
         ev = child_evidence(self.session, person_id, run_id=data.run_id)
-        with transaction(self.session.conn):
-            self.session.audit(VIEW_CHILD, object_type="person", object_ids=[str(person_id)],
-                               detail={"view": "evidence", "flags": int(len(ev.flags)),
-                                       "run_id": None if data.run_id is None else int(data.run_id)})
+        self.session.audit_alone(VIEW_CHILD, object_type="person", object_ids=[str(person_id)],
+                                 detail={"view": "evidence", "flags": int(len(ev.flags)),
+                                         "run_id": None if data.run_id is None else int(data.run_id)})
         return ev
 
     def record_followup(self, person_id: str, values: dict) -> int:
