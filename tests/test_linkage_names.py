@@ -12,34 +12,57 @@ from app.engine.names import (kana_key, kanji_agreement, normalise_kana, normali
                               variant_fold)
 
 
+# Old form → standard form, checked by hand against the 常用漢字表's 旧字体 column and the MJ
+# 文字情報一覧 (JIS X 0213 glyph unification for 髙/﨑).
 @pytest.mark.parametrize("variant, standard", [
     ("髙橋", "高橋"), ("山﨑", "山崎"), ("渡邊", "渡辺"), ("渡邉", "渡辺"), ("濱田", "浜田"),
     ("澤田", "沢田"), ("德永", "徳永"), ("瀨戸", "瀬戸"), ("國分", "国分"), ("廣瀬", "広瀬"),
-    ("櫻井", "桜井"), ("髙橋　太郎", "高橋太郎"), ("髙橋 太郎", "高橋太郎"),
+    ("櫻井", "桜井"), ("眞鍋", "真鍋"), ("齋藤", "斎藤"), ("齊藤", "斉藤"), ("宮嵜", "宮崎"),
+    ("髙橋　太郎", "高橋太郎"), ("髙橋 太郎", "高橋太郎"),
+    # The old forms ja-itaiji folded to the wrong modern character:
+    ("莊司", "荘司"), ("總一", "総一"), ("卷子", "巻子"), ("凖一", "準一"),
 ])
-def test_genuine_variants_fold_to_one_form(variant, standard):
+def test_old_forms_fold_to_their_standard_form(variant, standard):
     assert normalise_kanji(variant) == normalise_kanji(standard) == standard
 
 
+@pytest.mark.parametrize("old, wrong", [("莊", "庄"), ("總", "惣"), ("卷", "捲"), ("凖", "准")])
+def test_known_false_folds_are_gone(old, wrong):
+    assert normalise_kanji(old) != wrong
+    assert variant_fold().get(old) != wrong
+
+
 @pytest.mark.parametrize("a, b", [
-    ("齋藤", "斎藤"), ("齊藤", "斉藤"), ("斎藤", "斉藤"), ("崎山", "埼山"), ("浜田", "頻田"),
-    ("沢田", "途田"),
+    ("佐藤光暉", "佐藤光輝"), ("籐田", "藤田"), ("栞", "刊"), ("斎藤", "斉藤"), ("齋藤", "齊藤"),
+    ("崎山", "埼山"), ("嶋田", "島田"), ("浜田", "頻田"), ("沢田", "途田"), ("峯岸", "峰岸"),
+    ("龍也", "竜也"), ("瀧本", "滝本"),
 ])
-def test_confusable_or_borrowed_characters_are_not_equal(a, b):
+def test_distinct_characters_are_not_equal(a, b):
     assert normalise_kanji(a) != normalise_kanji(b)
 
 
 def test_confusables_agree_fuzzily_but_strangers_do_not():
-    assert kanji_agreement(normalise_kanji("齋藤"), normalise_kanji("斎藤")) == "fuzzy"
+    assert kanji_agreement(normalise_kanji("齋藤"), normalise_kanji("斉藤")) == "fuzzy"
     assert kanji_agreement(normalise_kanji("崎山"), normalise_kanji("埼山")) == "fuzzy"
+    assert kanji_agreement(normalise_kanji("嶋田"), normalise_kanji("島田")) == "fuzzy"
+    # Different characters sharing a reading are at most fuzzy: a human decides.
+    assert kanji_agreement(normalise_kanji("佐藤光暉"), normalise_kanji("佐藤光輝")) in ("fuzzy", "different")
     assert kanji_agreement("佐藤", "加藤") == "different"
+    assert kanji_agreement("浜田", "頻田") == "different"
     assert kanji_agreement("高橋", "高橋") == "exact"
 
 
 def test_fold_never_maps_a_level1_character():
     fold = variant_fold()
-    for ch in "高崎埼辺浜頻沢途斎斉徳瀬国広桜島嶋":
+    for ch in "高崎埼辺浜頻沢途斎斉徳瀬国広桜島嶋真峰峯竜龍滝瀧寿":
         assert ch not in fold
+
+
+def test_fold_is_idempotent_and_lands_on_jis_x0208():
+    fold = variant_fold()
+    assert not set(fold.values()) & set(fold)
+    for target in set(fold.values()):
+        target.encode("shift_jis")  # every standard form is a JIS X 0208 character
 
 
 def test_kana_width_and_legacy_forms():
@@ -51,7 +74,7 @@ def test_kana_width_and_legacy_forms():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="髙高﨑崎邊辺濱浜澤沢齋斎橋田山 　太郎花子", max_size=12))
+@given(st.text(alphabet="髙高﨑崎邊邉辺濱浜澤沢齋齊斎斉莊總卷凖暉輝橋田山 　太郎花子", max_size=12))
 def test_normalisation_is_idempotent_and_space_free(text):
     once = normalise_kanji(text)
     assert normalise_kanji(once) == once

@@ -3,19 +3,25 @@
 Passes, in the order of the report (§6.2) and then beyond it:
 
 1. **Registry persons.** Every 宛名番号 in 住民基本台帳 is a node. Numbers whose rows agree on the
-   4 items (normalised kanji name, kana, birth date, sex) and whose residence periods do *not*
-   overlap (one was moved out before the other was moved in) are one person who moved out and
-   back. If the periods overlap, two people were resident at the same time: homonyms, never
+   4 items (normalised kanji name — or, for a name written only in katakana, the kana key —
+   kana, birth date, sex) and whose residence periods do *not* overlap (one was moved out before
+   the other was moved in) are one person who moved out and back. Each number pairs with at most
+   one other, and only when neither has another possible partner: two namesakes who both moved
+   out and back cannot be told apart, so nobody is merged and the numbers go to the duplicate
+   list. If the periods overlap, two people were resident at the same time: homonyms, never
    merged, sent to the duplicate list.
 2. **宛名番号** of any other source row → that registry person.
 3. **5 items** (4 items + 世帯番号), then **4 items**, on normalised names. A 4-item key that points
-   at several registry persons (homonyms) links nothing and goes to the duplicate list.
+   at several registry persons (homonyms) links nothing and goes to the duplicate list. A row
+   that carries a 宛名番号 is never linked by names to a registry person (whose numbers differ
+   from its own, or pass 2 would have linked it): it stays on its number or goes to review.
 4. **Receipts** carry no 宛名番号: kanji name + birth date + sex (kana too when both sides have it).
 5. **Near misses** (one field off: a kana typo, one kanji with the same reading, a birth-date
    digit) are scored Fellegi–Sunter style (``FS_WEIGHTS``) against registry persons blocked on
    birth date, kana or kanji. A record whose best score passes ``REVIEW_THRESHOLD`` goes to the
    review list and stays unlinked (temporary 9-ID) until a data_admin decides; decisions are
-   keyed so that they apply again to the same record in later deliveries.
+   keyed so that they apply again to the same record in later deliveries. Rows of one source
+   with the same identity (a person's monthly receipts) are one review item, proposed once.
 6. Everything else becomes a person of its own (receipt-only or not-in-registry), clustered on
    its 宛名番号 or its 4 items.
 
@@ -64,7 +70,8 @@ class LinkResult:
     records: one row per person-bearing row — source, file, line, entity (cluster label), status
       (``linked`` | ``review`` | ``new``), method, plus the normalised keys.
     entities: entity, kind (``registry`` | ``other`` | ``review``), keys (list of link keys).
-    review: rec, entity (the record's own), candidate (entity), score, evidence (JSON), pair_key.
+    review: rec (first row of the item), entity (the item's own), candidate (entity), score,
+      evidence (JSON: level per field, ``rows`` = [[file, line], …] of the item), pair_key, rows.
     duplicates: entity_a, entity_b, kind (``homonym`` | ``ambiguous`` | ``twins``), detail.
     """
 
@@ -105,7 +112,9 @@ def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.D
     ident = numbers.drop_duplicates("resident_number", keep="last").set_index("resident_number")
     per_number = per_number.join(ident[["k", "kn", "b", "s", "household_number"]])
     per_number["key4"] = per_number["k"] + "|" + per_number["kn"] + "|" + per_number["b"] + "|" + per_number["s"]
-    multi = per_number[per_number.duplicated("key4", keep=False) & (per_number["k"] != "")]
+    # A name written only in katakana has an empty kanji key: the kana key identifies it then.
+    named = ((per_number["k"] != "") | (per_number["kn"] != "")) & (per_number["b"] != "")
+    multi = per_number[per_number.duplicated("key4", keep=False) & named]
     # Pairs of numbers sharing all 4 items; residence periods decide out-and-back vs homonyms.
     m = multi.reset_index()[["rn", "key4", "start", "end"]]
     pairs = m.merge(m, on="key4", suffixes=("_a", "_b"))
@@ -116,24 +125,27 @@ def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.D
     b_start = pairs["start_b"].fillna(pd.Timestamp.min)
     disjoint = (a_end <= b_start) | (b_end <= a_start)
     entity = pd.Series("R:" + per_number.index, index=per_number.index)
-    merge = pairs[disjoint]
-    if len(merge):
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        nodes = pd.Index(pd.unique(np.concatenate([merge["rn_a"], merge["rn_b"]])))
-        a, b = nodes.get_indexer(merge["rn_a"]), nodes.get_indexer(merge["rn_b"])
-        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
-        _, comp = connected_components(graph, directed=False)
-        # The smallest number of a component names the person.
-        rep = pd.Series(nodes, index=nodes).groupby(comp).transform("min")
-        entity[nodes] = "R:" + rep.to_numpy()
+    candidates = pairs[disjoint]
+    # Pair each number with at most one other, and only when that pairing is the only one
+    # possible for both: chaining by connected components made two namesakes who both moved
+    # out and back one person.
+    partners = pd.concat([candidates["rn_a"], candidates["rn_b"]]).value_counts()
+    unique_pair = (candidates["rn_a"].map(partners) == 1) & (candidates["rn_b"].map(partners) == 1)
+    merge = candidates[unique_pair]
+    # The smaller number names the person.
+    entity[merge["rn_b"].to_numpy()] = "R:" + merge["rn_a"].to_numpy()
     oab = pd.DataFrame({"entity": merge["rn_a"].map(entity).to_numpy(),
                         "number_a": merge["rn_a"].to_numpy(), "number_b": merge["rn_b"].to_numpy()})
+    unsure = candidates[~unique_pair]
+    unsure_dups = pd.DataFrame({"entity_a": unsure["rn_a"].map(entity).to_numpy(),
+                                "entity_b": unsure["rn_b"].map(entity).to_numpy(), "kind": "ambiguous",
+                                "detail": "転出・転入した同じ氏名・カナ・生年月日・性別の住民が複数いるため、"
+                                          "どの番号が同じ人か自動では決められません"})
     over = pairs[~disjoint]
     dups = pd.DataFrame({"entity_a": over["rn_a"].map(entity).to_numpy(),
                          "entity_b": over["rn_b"].map(entity).to_numpy(), "kind": "homonym",
                          "detail": "同じ氏名・カナ・生年月日・性別の2人が同時に住民登録されています"})
+    dups = pd.concat([dups, unsure_dups], ignore_index=True)
     dups = dups[dups["entity_a"] != dups["entity_b"]]
     return entity, oab, dups.reset_index(drop=True)
 
@@ -151,11 +163,14 @@ def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tup
     return ent, (m["nunique"] > 1)
 
 
-def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: bool) -> list[pd.DataFrame]:
+def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: bool,
+                   numbered_rows: bool = True) -> list[pd.DataFrame]:
     """Link unlinked rows of ``recs`` to a unique entity of ``target`` sharing 5/4/3 items.
 
     A key shared by several target entities (homonyms) links nothing; with
-    ``report_ambiguous`` those pairs are returned for the duplicate list.
+    ``report_ambiguous`` those pairs are returned for the duplicate list. With
+    ``numbered_rows`` False, rows that carry a 宛名番号 are left alone: their number is not the
+    target's, and names must never outvote a number.
     """
     found = []
     for method, on in (("5item", ["k", "kn", "b", "s", "household_number"]),
@@ -163,6 +178,8 @@ def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: b
                        ("3item", ["k", "b", "s"]),
                        ("3item_kana", ["kn", "b", "s"])):
         todo = recs["entity"].isna() & (recs["b"] != "") & (recs[on[0]] != "")
+        if not numbered_rows:
+            todo &= recs["resident_number"] == ""
         if method == "5item":
             todo &= recs["household_number"] != ""
         if method == "4item":
@@ -189,13 +206,14 @@ def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: b
 
 def _birth_level(a: pd.Series, b: pd.Series) -> np.ndarray:
     same = (a == b).to_numpy()
-    # "Near": same year-month, or one digit off, or month/day swapped.
+    # "Near": one digit off, or month and day swapped. (Any date of the same month was "near"
+    # once; it put strangers born the same month on the review list.)
     aa, bb = a.to_numpy(dtype=str), b.to_numpy(dtype=str)
     diff_digits = np.array([sum(x != y for x, y in zip(p, q)) if len(p) == len(q) else 9
                             for p, q in zip(aa, bb)])
     swapped = np.array([p[:4] == q[:4] and p[5:7] == q[8:10] and p[8:10] == q[5:7]
                         for p, q in zip(aa, bb)])
-    near = (diff_digits == 1) | swapped | (a.str[:7] == b.str[:7]).to_numpy()
+    near = (diff_digits == 1) | swapped
     return np.where(same, "exact", np.where(near, "near", "different"))
 
 
@@ -279,39 +297,62 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     dup_rows = [dups]
     progress.step(0.3, "5項目・4項目照合")
     # Pass 3+4: 5 items, 4 items, and for receipts (no kana, or a kana-only name) 3 items.
-    dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True))
+    # A row with a number unknown to the registry (its own registry row quarantined, or born
+    # after the extract) is not given to a namesake with another number.
+    dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True, numbered_rows=False))
     progress.step(0.5, "近い組み合わせの採点")
     # Pass 5: near misses against registry persons.
     rest = recs[recs["entity"].isna()]
-    review_rows = pd.DataFrame(columns=["rec", "candidate", "score", "evidence", "pair_key"])
+    review_rows = pd.DataFrame(columns=["rec", "candidate", "score", "evidence", "pair_key", "rows"])
+    group_of = pd.Series(dtype=np.int64)
     if len(rest) and len(registry):
+        # One identity is scored and proposed once: a person's monthly receipts are one review
+        # item, not one per receipt. Rows carrying a 宛名番号 are one identity per number (pass 6
+        # makes them one person too); others per source and keys.
+        ident_all = pd.Series(np.where(
+            rest["resident_number"] != "", "number|" + rest["resident_number"],
+            rest["source"] + "||" + rest["k"] + "|" + rest["kn"] + "|" + rest["b"] + "|" + rest["s"]
+            + "|" + rest["household_number"]), index=rest.index)
+        first_of = pd.Series(rest.index, index=rest.index).groupby(ident_all.to_numpy()).transform("min")
+        group_of = first_of
+        heads = rest.loc[pd.unique(first_of.to_numpy())]
         persons = registry.drop_duplicates(["entity", "k", "kn", "b", "s", "household_number"])
-        pairs = _candidates(rest, persons)
+        pairs = _candidates(heads, persons)
         if len(pairs):
             scored = score_pairs(pairs)
             scored = scored[scored["score"] >= REVIEW_THRESHOLD]
             scored = scored.sort_values(["rec", "score"], ascending=[True, False])
             best = scored.drop_duplicates("rec")
-            ident = (rest.loc[best["rec"], "source"] + "|" + rest.loc[best["rec"], "resident_number"]
-                     + "|" + best["k"].values + "|" + best["kn"].values + "|" + best["b"].values
-                     + "|" + best["s"].values + "|" + best["hh"].values).to_numpy()
+            ident = ident_all.loc[best["rec"]].to_numpy()
             keys = [pair_key(f"{i}>{c}") for i, c in zip(ident, best["entity"])]
             best = best.assign(pair_key=keys, decision=[decisions.get(k, "") for k in keys])
+            members = pd.Series(first_of.index, index=first_of.to_numpy())
             accepted = best[best["decision"] == "accept"]
-            recs.loc[accepted["rec"].to_numpy(), "entity"] = accepted["entity"].to_numpy()
-            recs.loc[accepted["rec"].to_numpy(), "method"] = "decision"
+            acc_rows = members[members.index.isin(accepted["rec"])]
+            recs.loc[acc_rows.to_numpy(), "entity"] = acc_rows.index.map(
+                accepted.set_index("rec")["entity"]).to_numpy()
+            recs.loc[acc_rows.to_numpy(), "method"] = "decision"
             pending = best[best["decision"] == ""]
             ev_cols = ["kanji_level", "kana_level", "birth_level", "sex_level", "household_level"]
-            evidence = [json.dumps(dict(zip(ev_cols, row)), ensure_ascii=False)
-                        for row in pending[ev_cols].itertuples(index=False)]
+            rows_of = (rest.loc[members.to_numpy(), ["file", "line"]].assign(head=members.index.to_numpy())
+                       .groupby("head").apply(lambda g: [[f, int(n)] for f, n in zip(g["file"], g["line"])],
+                                              include_groups=False))
+            number = rest.loc[pending["rec"], "resident_number"].to_numpy()
+            # Levels per field (turned into Japanese sentences by ``review_reasons``), and the
+            # rows of the item so that a decision moves every one of them.
+            evidence = [json.dumps(dict(zip(ev_cols, lv), **({"number_level": "different"} if n else {}),
+                                        rows=rows_of[r]), ensure_ascii=False)
+                        for lv, n, r in zip(pending[ev_cols].itertuples(index=False), number, pending["rec"])]
             review_rows = pd.DataFrame({"rec": pending["rec"].to_numpy(),
                                         "candidate": pending["entity"].to_numpy(),
                                         "score": pending["score"].round(2).to_numpy(),
                                         "evidence": evidence,
-                                        "pair_key": pending["pair_key"].to_numpy()})
+                                        "pair_key": pending["pair_key"].to_numpy(),
+                                        "rows": pending["rec"].map(rows_of).to_numpy()})
     progress.step(0.8, "新しい人の付番")
-    in_review = recs.index.isin(review_rows["rec"])
-    recs.loc[in_review, "entity"] = "V:" + recs.index[in_review].astype(str)
+    head = group_of.reindex(recs.index)
+    in_review = head.isin(review_rows["rec"]).to_numpy()
+    recs.loc[in_review, "entity"] = "V:" + head[in_review].astype(np.int64).astype(str)
     recs.loc[in_review, "method"] = "review"
     # Pass 6: everybody else is a person of their own. Rows with a 宛名番号 unknown to the
     # registry (born or moved in after its extract) cluster on it; rows without one join
@@ -401,3 +442,39 @@ def assign_research_ids(keys: pd.DataFrame, known: dict[str, str], taken: set[st
         need = ents[(ents == kind) & ~ents.index.isin(reused.index)].index
         out.update(zip(need, _draw_ids(len(need), kind, used, rng)))
     return pd.Series(out, name="person_id", dtype=object)
+
+
+# The review list's reasons, one Japanese sentence per field and level (the evidence JSON keeps
+# the levels so that the wording can change without touching stored items).
+_REASONS = {
+    "kanji_level": {"exact": "漢字氏名が一致しています。",
+                    "fuzzy": "漢字氏名は異体字または似た字の違いだけです（同じ字とは限りません）。",
+                    "different": "漢字氏名が異なります。", "missing": "漢字氏名がないため比べていません。"},
+    "kana_level": {"exact": "カナ氏名が一致しています。", "near": "カナ氏名が1文字だけ異なります。",
+                   "different": "カナ氏名が異なります。", "missing": "カナ氏名がないため比べていません。"},
+    "birth_level": {"exact": "生年月日が一致しています。",
+                    "near": "生年月日が1桁だけ、または月と日が入れ替わって異なります。",
+                    "different": "生年月日が異なります。"},
+    "sex_level": {"exact": "性別が一致しています。", "different": "性別が異なります。",
+                  "missing": "性別がないため比べていません。"},
+    "household_level": {"exact": "世帯番号が一致しています。", "different": "世帯番号が異なります。",
+                        "missing": "世帯番号がないため比べていません。"},
+    "number_level": {"different": "宛名番号が候補者の番号と異なります。"},
+}
+
+
+def review_reasons(evidence: str) -> str:
+    """The evidence of a review item as Japanese sentences (what agrees first, then what not)."""
+    try:
+        ev = json.loads(evidence) if evidence else {}
+    except (TypeError, ValueError):
+        return str(evidence)
+    agree, differ = [], []
+    for fieldname, words in _REASONS.items():
+        level = ev.get(fieldname)
+        if level in words:
+            (agree if level == "exact" else differ).append(words[level])
+    rows = ev.get("rows") or []
+    if len(rows) > 1:
+        differ.append(f"同じ内容の{len(rows)}行をまとめて1件にしています。")
+    return "".join(agree + differ)

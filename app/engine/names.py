@@ -12,23 +12,22 @@ Two levels, deliberately kept apart:
   scorer gives such a pair a partial weight and sends it to a human; it is never an automatic merge.
 
 How the variant fold is built (``variant_fold``), and why:
-ja-itaiji (MIT) ships ~16,000 variant families, but they are broad: it puts 濱 with 頻, 澤 with
-途, 齋 with 斎 and 崎 with 埼, because historical borrowings count as variants there. Folding a
-whole family to one character would merge 濱田 with 頻田 and 崎山 with 埼山. So the fold keeps
-only pairs that pass three tests:
+the fold comes from a published map, the **MJ縮退マップ** (MJ character-information shrink map of
+the 文字情報技術促進協議会 / IPA, CC BY-SA 2.1 JP), as shipped in ``jntajis-python`` (BSD-3-Clause
+code; ``jntajis.mj_shrink_candidates``). Of its four schemes only two say "the same character":
 
-1. *Mutual*: each character lists the other in its family (one-sided entries are dropped).
-2. *Towards the standard form*: a character in JIS X 0208 level 1 (the everyday set, which
-   contains the 常用 new forms) is never folded — two level-1 characters are two characters of
-   modern use (崎/埼, 浜/頻, 沢/途). Only level-2, CP932-extension or non-JIS characters fold,
-   and only onto a level-1 character.
-3. *Unambiguous*: if a character has several level-1 candidates (濱: 浜 and 頻), the candidate
-   whose own family lies wholly inside the character's family wins (浜's family {浜, 濵, 濱} is
-   contained in 濱's; 頻's is not). If no candidate wins clearly the character stays itself, unless
-   ``PREFERRED_FOLDS`` (a short, reviewed list of name characters such as 﨑→崎) says otherwise.
+* JIS包摂規準・UCS統合規則 (glyph variants unified by JIS X 0213 / UCS: 髙→高), and
+* 法務省戸籍法関連通達・通知 (the Ministry of Justice's 戸籍 notices: 旧字 → 新字, 濱→浜, 齋→斎).
 
-Characters in a ``CONFUSABLE_CLASSES`` class are excluded from automatic folding: 齋→斎 passes the
-three tests, but registries keep 齋藤 and 斎藤 apart and families care, so that pair is fuzzy.
+A character folds only *towards the standard form*: onto the single candidate of the most
+standard JIS X 0208 level (level 1 before level 2), and only when that level is strictly more
+standard than the character's own. So a level-1 character never folds (嶋/島, 峯/峰, 龍/竜 are two
+characters of modern use, and 徳 must not fold back to 德), and two candidates of the same level
+(㘬: 仏, 均) fold nothing. The other two schemes (法務省告示582号別表第四 誤字俗字→正字, and
+読み・字形による類推, inference by reading and shape) are evidence only: at most *fuzzy*. So are
+ja-itaiji (MIT) variant families, which are broad (they put 暉 with 輝, 籐 with 藤, 栞 with 刊),
+and the ``CONFUSABLE_CLASSES`` (斎/斉, 崎/埼/碕, 島/嶋): they agree fuzzily in the scorer and go to
+a human, never into an automatic merge.
 """
 
 from __future__ import annotations
@@ -41,25 +40,10 @@ import jaconv
 import numpy as np
 import pandas as pd
 
-# Reviewed exceptions for ambiguous families: (variant, standard form). Only name characters
-# whose ja-itaiji family offers several standard forms belong here; keep it short and explained.
-PREFERRED_FOLDS = {
-    "﨑": "崎",  # たつさき: family also lists 埼/碕, which are different characters
-    "嵜": "崎",  # 山 on top: the same character as 崎
-    "㟢": "崎",
-    "濱": "浜",
-    "濵": "浜",
-    "澤": "沢",
-    "邊": "辺",
-    "邉": "辺",
-    "髙": "高",
-    "圓": "円",
-    "嶌": "島",
-}
-
 # Characters confused in practice but distinct in the registry: fuzzy agreement, never equality.
+# (Old forms such as 齋/齊 fold to 斎/斉 first, so the classes list standard forms only.)
 CONFUSABLE_CLASSES = [
-    "齋齊斎斉亝斋齐",
+    "斎斉",
     "崎埼碕",
     "島嶋",  # both level 1: 嶋 stays itself, but 嶋田/島田 deserve a look
 ]
@@ -73,7 +57,8 @@ _KANA_LEGACY = str.maketrans({
 
 
 def _jis_level(ch: str) -> int:
-    """1 or 2 for JIS X 0208 kanji levels, 3 for CP932 extensions, 4 for anything else."""
+    """1 or 2 for JIS X 0208 kanji levels, 3 for CP932 extensions, 4 for anything else
+    (0 for ASCII, kana and symbols)."""
     try:
         raw = ch.encode("shift_jis")
     except UnicodeEncodeError:
@@ -85,7 +70,9 @@ def _jis_level(ch: str) -> int:
     if len(raw) < 2:
         return 0
     code = int.from_bytes(raw, "big")
-    return 1 if 0x889F <= code <= 0x9872 else 2
+    if 0x889F <= code <= 0x9872:
+        return 1
+    return 2 if 0x989F <= code <= 0xEAA4 else 0
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,28 +82,73 @@ def _families() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in Itaiji.dictionary.items()}
 
 
+# Unified ideographs, extension A, compatibility ideographs and the supplementary planes (B–F):
+# every code point the MJ map can have an entry for.
+_CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2FA20))
+
+
+def _mj_combo(*names: str) -> int:
+    import jntajis
+
+    combo = 0
+    for name in names:
+        combo |= int(getattr(jntajis.MJShrinkSchemeCombo, name))
+    return combo
+
+
+# The two schemes of the MJ縮退マップ that name the same character (see the module docstring).
+SAME_CHARACTER_SCHEMES = ("JIS_INCORPORATION_UCS_UNIFICATION_RULE", "MOJ_FAMILY_REGISTER_ACT_RELATED_NOTICE")
+EVIDENCE_SCHEMES = ("INFERENCE_BY_READING_AND_GLYPH", "MOJ_NOTICE_582")
+
+
+def standard_form(ch: str, candidates: list[str]) -> str | None:
+    """The standard form ``ch`` folds to among its MJ candidates, or None (see the docstring)."""
+    own = _jis_level(ch)
+    cands = {unicodedata.normalize("NFKC", c) for c in candidates} - {ch}
+    cands = {c for c in cands if _jis_level(c) in (1, 2)}
+    if not cands:
+        return None
+    best = min(_jis_level(c) for c in cands)
+    top = [c for c in cands if _jis_level(c) == best]
+    # Strictly more standard than the character itself: a level-1 character never folds.
+    if len(top) != 1 or best >= own:
+        return None
+    return top[0]
+
+
 @functools.lru_cache(maxsize=1)
 def variant_fold() -> dict[str, str]:
-    """The variant → standard-form table (see the module docstring for the rules)."""
-    fams = _families()
-    confusable = set("".join(CONFUSABLE_CLASSES))
+    """The old form → standard form table from the MJ縮退マップ (see the module docstring)."""
+    from jntajis import mj_shrink_candidates
+
+    combo = _mj_combo(*SAME_CHARACTER_SCHEMES)
     table: dict[str, str] = {}
-    for ch, fam in fams.items():
-        if ch in confusable or _jis_level(ch) == 1:
-            continue
-        mutual = [x for x in fam if x != ch and ch in fams.get(x, ()) and _jis_level(x) == 1]
-        if len(mutual) == 1:
-            table[ch] = mutual[0]
-        elif len(mutual) > 1:
-            contained = [x for x in mutual if fams.get(x, frozenset()) <= fam]
-            if len(contained) == 1:
-                table[ch] = contained[0]
-    for ch, rep in PREFERRED_FOLDS.items():
-        if ch != rep:
-            table[ch] = rep
-    # NFKC may itself change a character (compatibility ideographs); fold those results too.
-    return {unicodedata.normalize("NFKC", k): v for k, v in table.items()
-            if unicodedata.normalize("NFKC", k) != v}
+    for lo, hi in _CJK_RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            # Names are NFKC-normalised before the fold: a compatibility ideograph never reaches it.
+            if unicodedata.normalize("NFKC", ch) != ch:
+                continue
+            cands = mj_shrink_candidates(ch, combo)
+            if len(cands) > 1 or (cands and cands[0] != ch):
+                rep = standard_form(ch, cands)
+                if rep is not None:
+                    table[ch] = rep
+    # A level-2 target may itself fold onto level 1: resolve chains so one pass is idempotent.
+    for ch, rep in table.items():
+        while rep in table and table[rep] != rep:
+            rep = table[rep]
+        table[ch] = rep
+    return table
+
+
+@functools.lru_cache(maxsize=4096)
+def _mj_related(ch: str) -> frozenset[str]:
+    """Every character the MJ縮退マップ relates to ``ch`` under any of its four schemes."""
+    from jntajis import mj_shrink_candidates
+
+    combo = _mj_combo(*SAME_CHARACTER_SCHEMES, *EVIDENCE_SCHEMES)
+    return frozenset(unicodedata.normalize("NFKC", c) for c in mj_shrink_candidates(ch, combo)) - {ch}
 
 
 @functools.lru_cache(maxsize=1)
@@ -183,11 +215,18 @@ def _confusable_index() -> dict[str, int]:
 
 
 def chars_agree_fuzzily(a: str, b: str) -> bool:
-    """Two (already folded) characters that are variants or confusables of each other."""
+    """Two (already folded) characters that are variants or confusables of each other.
+
+    Evidence, not identity: any scheme of the MJ縮退マップ relating them (either way, or both to a
+    common form), a mutual ja-itaiji family, or a confusable class.
+    """
     if a == b:
         return True
     conf = _confusable_index()
     if a in conf and conf.get(b) == conf[a]:
+        return True
+    ra, rb = _mj_related(a), _mj_related(b)
+    if b in ra or a in rb or (ra & rb):
         return True
     fams = _families()
     return b in fams.get(a, ()) and a in fams.get(b, ())

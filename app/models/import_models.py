@@ -64,3 +64,16 @@ class FrameTableModel(QAbstractTableModel):
 
     def row(self, index: int) -> dict:
         return self._frame.iloc[index].to_dict()
+
+
+class ReviewTableModel(FrameTableModel):
+    """The linkage review list: the stored evidence (field levels as JSON) is shown as Japanese
+    sentences; the JSON stays available as ``evidence_json`` for code that needs the levels."""
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        from app.engine.linkage import review_reasons
+
+        if "evidence" in frame.columns:
+            frame = frame.assign(evidence_json=frame["evidence"],
+                                 evidence=frame["evidence"].map(review_reasons))
+        super().set_frame(frame)

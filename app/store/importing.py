@@ -298,10 +298,17 @@ def decide_review(session, record_id: str, accept: bool) -> str:
     session.require(roles.REVIEW_LINKAGE)
     conn = session.conn
     row = conn.execute("SELECT file, line, source, candidate_id, pair_key, birth_date, sex, name_kanji,"
-                       " name_kana, status FROM review_items WHERE record_id=?", (record_id,)).fetchone()
+                       " name_kana, status, evidence FROM review_items WHERE record_id=?",
+                       (record_id,)).fetchone()
     if row is None:
         raise KeyError(record_id)
-    file, line, source, candidate, pair_key, birth, sex, kanji, kana, status = row
+    file, line, source, candidate, pair_key, birth, sex, kanji, kana, status, evidence = row
+    # One item can stand for several rows of one identity (a person's monthly receipts).
+    try:
+        item_rows = [(str(f), int(n)) for f, n in json.loads(evidence or "{}").get("rows", [])]
+    except (ValueError, TypeError, AttributeError):
+        item_rows = []
+    item_rows = item_rows or [(file, line)]
     if status != "pending":
         raise ValueError("この項目は既に判断済みです")
     with transaction(conn):
@@ -326,7 +333,8 @@ def decide_review(session, record_id: str, accept: bool) -> str:
         hh = conn.execute("SELECT household_id FROM persons WHERE person_id=?", (target,)).fetchone()
         conn.execute("UPDATE events SET person_id=?, household_id=? WHERE person_id=?",
                      (target, hh[0] if hh else "", record_id))
-        conn.execute("UPDATE idmap SET research_id=? WHERE file=? AND line=?", (target, file, line))
+        conn.executemany("UPDATE idmap SET research_id=? WHERE file=? AND line=?",
+                         [(target, f, n) for f, n in item_rows])
         conn.execute("UPDATE link_keys SET person_id=? WHERE person_id=?", (target, record_id))
         conn.execute("UPDATE review_items SET status=? WHERE record_id=?",
                      ("accepted" if accept else "rejected", record_id))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from app.models.import_models import FrameTableModel
+from app.models.import_models import FrameTableModel, ReviewTableModel
 from app.store import roles
 from app.store.exports import ExportRefused, export_frame
 from app.store.importing import ImportFailed, decide_review, import_delivery
@@ -80,7 +80,7 @@ class ImportView(QWidget):
 
         review_page = QWidget()
         r_layout = QVBoxLayout(review_page)
-        self.review_model = FrameTableModel({
+        self.review_model = ReviewTableModel({
             "file": self.tr("File"), "line": self.tr("Line"), "score": self.tr("Score"),
             "name_kanji": self.tr("Name in the row"), "name_kana": self.tr("Kana in the row"),
             "birth_date": self.tr("Birth date in the row"),

@@ -43,36 +43,137 @@ class SourceRead:
 QUARANTINE_COLUMNS = ["file", "line", "reason", "raw"]
 
 
+def _field_limit() -> int:
+    return csv.field_size_limit()
+
+
+def _count_problem(n: int, width: int) -> str:
+    return f"列数が見出しと合いません（{n}列、見出しは{width}列）"
+
+
 def _table(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
-    """Header, data rows (all str, column ``_line``) and rows with a wrong field count."""
+    """Header, data rows (all str, column ``_line``) and rows that cannot be rows.
+
+    Every physical line ends up in a row, in the quarantine, or is blank. A row with the wrong
+    number of fields is quarantined whether or not the file quotes anything, and so is a field
+    longer than the csv module's limit.
+    """
     if '"' not in text:
         try:
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                              skip_blank_lines=False, engine="c")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError):
+            df = None  # ragged rows: the line-by-line reader below tracks them
+        all_lines = text.replace("\r\n", "\n").split("\n")
+        if all_lines and all_lines[-1] == "":
+            all_lines.pop()
+        # (A lone CR is a line break to pandas but not here: then the careful reader decides.)
+        if df is not None and len(all_lines) - 1 == len(df):
             header = [str(c) for c in df.columns]
             df.columns = range(len(header))
             df["_line"] = np.arange(2, len(df) + 2)
-            return header, df, pd.DataFrame(columns=QUARANTINE_COLUMNS)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError):
-            pass  # ragged rows or odd quoting: the slower reader below tracks them line by line
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError(file, "ファイルが空です（見出し行がありません）") from None
-    rows, lines, bad = [], [], []
-    start = reader.line_num + 1
-    for row in reader:
-        if len(row) == len(header):
-            rows.append(row)
-            lines.append(start)
-        elif any(cell.strip() for cell in row):
-            bad.append((file, start, f"列数が見出しと合いません（{len(row)}列、見出しは{len(header)}列）",
-                        ",".join(row)))
-        start = reader.line_num + 1
-    df = pd.DataFrame(rows, columns=range(len(header)), dtype=object) if rows else \
-        pd.DataFrame(columns=range(len(header)), dtype=object)
-    df["_line"] = np.asarray(lines, dtype=np.int64)
+            # pandas pads a short row with empty fields: count the separators of the line.
+            lines = pd.Series(all_lines[1:], index=df.index, dtype=object)
+            n_fields = lines.str.count(",").to_numpy() + 1
+            too_long = np.zeros(len(df), dtype=bool)
+            for c in range(len(header)):
+                too_long |= (df[c].str.len() > _field_limit()).to_numpy()
+            blank = (lines.str.strip() == "").to_numpy()
+            wrong = ((n_fields != len(header)) | too_long) & ~blank
+            bad = pd.DataFrame({
+                "file": file, "line": df["_line"][wrong].to_numpy(),
+                "reason": np.where(too_long[wrong], f"項目が長すぎます（{_field_limit():,}文字を超えています）",
+                                   [_count_problem(n, len(header)) for n in n_fields[wrong]]),
+                "raw": lines[wrong].str.rstrip("\r").to_numpy()}, columns=QUARANTINE_COLUMNS)
+            return header, df[~wrong].reset_index(drop=True), bad
+    return _table_by_lines(text, file)
+
+
+def _table_by_lines(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """The careful reader: records are cut from physical lines by quote parity, so a quote
+    that never closes swallows nothing — its line is quarantined as such and reading goes on
+    at the next line. A quoted field spanning lines is one record (named by its first line)
+    when it yields the header's number of fields."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    limit = _field_limit()
+
+    def opens_quote(line: str) -> bool:
+        """Does the line end inside a quoted field? (csv reads on into the next line then.)"""
+        if '"' not in line:
+            return False
+        reader = csv.reader([line, ""])
+        try:
+            next(reader)
+        except csv.Error:
+            return False  # a field too long: reported by ``fields`` below
+        return reader.line_num > 1
+
+    def record(i: int) -> tuple[int, str]:
+        """(index after the record, its text) starting at physical line i. A line that opens a
+        quote takes the lines up to the next one holding a quote character (where the quote
+        can close); none (end of file): never closed, -1."""
+        if not opens_quote(lines[i]):
+            return i + 1, lines[i]
+        j = i + 1
+        while j < len(lines) and '"' not in lines[j]:
+            j += 1
+        if j >= len(lines):
+            return -1, lines[i]
+        return j + 1, "\n".join(lines[i:j + 1])
+
+    def fields(rec_text: str, strict: bool = False) -> list[str] | str:
+        """The record's fields, or a Japanese reason when the csv module cannot read it.
+
+        A record spanning lines is read strictly: its closing quote must end the field
+        (``",``), else the quote was never closed and a later stray quote only looked like it.
+        """
+        try:
+            return next(csv.reader([rec_text], strict=strict), [])
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                return f"項目が長すぎます（{limit:,}文字を超えています）"
+            return f"CSVとして読めません（{exc}）"
+
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i >= len(lines):
+        raise IngestError(file, "ファイルが空です（見出し行がありません）")
+    nxt, head_text = record(i)
+    header = fields(head_text)
+    if isinstance(header, str) or nxt < 0:
+        raise IngestError(file, "見出し行を読めません（引用符が閉じていないか、項目が長すぎます）")
+    width = len(header)
+    rows, row_lines, bad = [], [], []
+    i = nxt
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        nxt, rec_text = record(i)
+        multi = nxt != i + 1
+        got = fields(rec_text, strict=multi)
+        if isinstance(got, str) and not multi:
+            bad.append((file, i + 1, got, rec_text))
+            i += 1
+        elif not isinstance(got, str) and len(got) == width and nxt > 0:
+            rows.append(got)
+            row_lines.append(i + 1)
+            i = nxt
+        elif multi:
+            # The quote this line opens does not make a record: report the line alone and read
+            # the following lines as rows of their own.
+            bad.append((file, i + 1, "引用符（\"）が閉じていません", lines[i]))
+            i += 1
+        else:
+            bad.append((file, i + 1, _count_problem(len(got), width), lines[i]))
+            i += 1
+    df = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else \
+        pd.DataFrame(columns=range(width), dtype=object)
+    df["_line"] = np.asarray(row_lines, dtype=np.int64)
     return header, df, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
 
 

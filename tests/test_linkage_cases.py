@@ -1,0 +1,130 @@
+"""Linkage cases that must not split a child or give a child's facts to another (issue #14).
+
+Every case is built by hand here; none comes from the generator.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from app.engine.linkage import _birth_level, link, review_reasons
+from app.engine.pseudonyms import Keyer
+
+KEY = Keyer(b"test-secret-for-linkage-cases-0123")
+
+
+def rec(source, line, rn="", hh="", kanji="", kana="", birth="", sex="", reason="", date=None):
+    return dict(source=source, file=f"{source}.csv", line=line, resident_number=rn, household_number=hh,
+                name_kanji=kanji, name_kana=kana, birth_date=pd.Timestamp(birth) if birth else pd.NaT,
+                sex=sex, move_reason=reason, move_date=pd.Timestamp(date) if date else pd.NaT)
+
+
+def run(rows, decisions=None):
+    return link(pd.DataFrame(rows), lambda s: KEY.digest("pair:" + s), decisions)
+
+
+def entity(result, source, line):
+    r = result.records
+    return r[(r["source"] == source) & (r["line"] == line)]["entity"].iloc[0]
+
+
+def test_katakana_only_child_who_moved_out_and_back_is_one_person():
+    res = run([
+        rec("jumin", 2, "301", "H1", "グエン　ヴァン　アン", "グエン ヴァン アン", "2021-06-01", "M", "転出", "2022-03-31"),
+        rec("jumin", 3, "455", "H7", "グエン ヴァン アン", "ｸﾞｴﾝ ｳﾞｧﾝ ｱﾝ", "2021-06-01", "M", "転入", "2023-01-10"),
+        rec("kenshin", 2, "455", "H7", "グエン ヴァン アン", "グエン ヴァン アン", "2021-06-01", "M"),
+    ])
+    assert entity(res, "jumin", 2) == entity(res, "jumin", 3) == entity(res, "kenshin", 2)
+    assert len(res.out_and_back) == 1
+
+
+def test_katakana_only_namesakes_resident_together_stay_apart():
+    res = run([
+        rec("jumin", 2, "301", "H1", "マリア", "マリア", "2021-06-01", "F", "出生", "2021-06-01"),
+        rec("jumin", 3, "302", "H2", "マリア", "マリア", "2021-06-01", "F", "転入", "2022-01-01"),
+    ])
+    assert entity(res, "jumin", 2) != entity(res, "jumin", 3)
+    assert "homonym" in set(res.duplicates["kind"])
+
+
+def test_a_numbered_row_is_never_linked_by_name_to_another_number():
+    # 山田花子 (number 500) has her registry row quarantined; her checkup still carries 500.
+    # A namesake with number 777 lives here: the checkup must not become 777's.
+    res = run([
+        rec("jumin", 2, "777", "H9", "山田 花子", "ヤマダ ハナコ", "2022-04-04", "F", "出生", "2022-04-04"),
+        rec("kenshin", 2, "500", "H1", "山田 花子", "ヤマダ ハナコ", "2022-04-04", "F"),
+        rec("kenshin", 3, "500", "", "山田 花子", "ヤマダ ハナコ", "2022-04-04", "F"),
+    ])
+    r = res.records.set_index(["source", "line"])
+    assert r.loc[("kenshin", 2), "entity"] != entity(res, "jumin", 2)
+    assert r.loc[("kenshin", 2), "status"] in ("new", "review")
+    assert r.loc[("kenshin", 2), "entity"] == r.loc[("kenshin", 3), "entity"]
+    if len(res.review):
+        assert "宛名番号が候補者の番号と異なります" in review_reasons(res.review["evidence"].iloc[0])
+
+
+def test_unnumbered_receipt_still_links_by_names():
+    res = run([
+        rec("jumin", 2, "777", "H9", "山田 花子", "ヤマダ ハナコ", "2022-04-04", "F", "出生", "2022-04-04"),
+        rec("receipt", 4, "", "", "山田 花子", "", "2022-04-04", "F"),
+    ])
+    assert entity(res, "receipt", 4) == entity(res, "jumin", 2)
+
+
+def test_two_namesakes_who_both_moved_out_and_back_are_not_chained():
+    # Two different boys, same name and birth date, each moved out and came back. Their four
+    # numbers have disjoint periods pairwise except the two who lived here at the same time.
+    rows = [
+        rec("jumin", 2, "101", "H1", "佐藤 翔", "サトウ ショウ", "2020-02-02", "M", "転出", "2021-01-01"),
+        rec("jumin", 3, "102", "H2", "佐藤 翔", "サトウ ショウ", "2020-02-02", "M", "転出", "2021-02-01"),
+        rec("jumin", 4, "201", "H3", "佐藤 翔", "サトウ ショウ", "2020-02-02", "M", "転入", "2022-01-01"),
+        rec("jumin", 5, "202", "H4", "佐藤 翔", "サトウ ショウ", "2020-02-02", "M", "転入", "2022-02-01"),
+    ]
+    res = run(rows)
+    ents = {entity(res, "jumin", n) for n in (2, 3, 4, 5)}
+    assert len(ents) == 4  # cannot tell who is who: nobody merged
+    assert res.out_and_back.empty
+    assert "ambiguous" in set(res.duplicates["kind"])
+
+
+def test_out_and_back_pairs_at_most_two_numbers():
+    res = run([
+        rec("jumin", 2, "101", "H1", "鈴木 蒼", "スズキ アオイ", "2020-02-02", "M", "転出", "2021-01-01"),
+        rec("jumin", 3, "201", "H3", "鈴木 蒼", "スズキ アオイ", "2020-02-02", "M", "転入", "2022-01-01"),
+    ])
+    assert entity(res, "jumin", 2) == entity(res, "jumin", 3)
+    assert res.records["entity"].nunique() == 1
+
+
+def test_near_birth_dates_are_one_digit_or_a_day_month_swap():
+    a = pd.Series(["2021-03-12", "2021-03-12", "2021-03-12", "2021-03-12", "2021-03-12"])
+    b = pd.Series(["2021-03-13", "2021-12-03", "2021-03-28", "2021-03-12", "2020-04-12"])
+    assert list(_birth_level(a, b)) == ["near", "near", "different", "exact", "different"]
+
+
+def test_a_persons_receipts_are_one_review_item_with_japanese_reasons():
+    rows = [rec("jumin", 2, "1", "H1", "濱田 葵", "ハマダ アオイ", "2021-11-11", "F", "転入", "2023-04-01")]
+    # Six monthly receipts of the same child, birth date one digit off.
+    rows += [rec("receipt", n, "", "", "浜田 葵", "ﾊﾏﾀﾞ ｱｵｲ", "2021-11-12", "F") for n in range(10, 16)]
+    res = run(rows)
+    assert len(res.review) == 1
+    r = res.records[res.records["source"] == "receipt"]
+    assert (r["status"] == "review").all() and r["entity"].nunique() == 1
+    ev = json.loads(res.review["evidence"].iloc[0])
+    assert sorted(n for _, n in ev["rows"]) == list(range(10, 16))
+    text = review_reasons(res.review["evidence"].iloc[0])
+    assert "生年月日が1桁だけ" in text and "漢字氏名が一致しています" in text and "{" not in text
+    # Accepting the one item links all six receipts.
+    accepted = run(rows, {res.review["pair_key"].iloc[0]: "accept"})
+    acc = accepted.records[accepted.records["source"] == "receipt"]
+    assert set(acc["entity"]) == {entity(accepted, "jumin", 2)}
+
+
+def test_stranger_born_the_same_month_is_not_proposed():
+    res = run([
+        rec("jumin", 2, "1", "H1", "田中 結衣", "タナカ ユイ", "2021-05-03", "F", "出生", "2021-05-03"),
+        rec("receipt", 2, "", "", "田中 結衣", "", "2021-05-27", "F"),
+    ])
+    assert res.review.empty
