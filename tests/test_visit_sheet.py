@@ -214,3 +214,13 @@ def test_default_file_name_is_dated():
 
     assert default_file_name(["1609288"], today=dt.date(2026, 11, 29)) == "訪問シート_20261129_1609288.pdf.mmx"
     assert default_file_name(["1", "2"], encrypt=False, today=dt.date(2026, 1, 2)) == "訪問シート_20260102_2人.pdf"
+
+
+def test_staffing_plan_pdf_text_layer_is_real_text(qapp, tmp_path):
+    """The other Qt PDF (the chief's staffing plan) draws with the same print font."""
+    from app.views.staffing_view import plan_pdf_bytes
+
+    drawn = "保健師配置計画 大津 逸見 衣笠 本庁 久里浜 1,234人 うちベテラン 6人"
+    text = _pdftotext(plan_pdf_bytes(f"<p>{drawn}</p>", "出力者: chief"), tmp_path)
+    assert not RADICALS.search(text)
+    assert _squash(drawn) in _squash(text)

@@ -61,11 +61,12 @@ def ask_encryption(parent, title: str):
 
 
 def documents_folder() -> Path:
-    """The user's documents folder (where the save dialog opens)."""
+    """The user's documents folder (where the save dialog opens); the home folder where there is
+    none (a fresh Linux account), so the dialog never opens in the program's working folder."""
     from PySide6.QtCore import QStandardPaths
 
     found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(found) if found else Path.home()
+    return Path(found) if found and Path(found).is_dir() else Path.home()
 
 
 def ask_save_path(parent, title: str, file_name: str, encrypt: bool) -> str:

@@ -635,6 +635,8 @@ class StaffingView(QWidget):
 
 def plan_pdf_bytes(body_html: str, footer: str) -> bytes:
     """An A4 landscape PDF of ``body_html`` with ``footer`` and page numbers on every page, in memory."""
+    from app.views.pdf_font import print_font
+
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buffer)
@@ -650,14 +652,15 @@ def plan_pdf_bytes(body_html: str, footer: str) -> bytes:
     try:
         doc = QTextDocument()
         doc.documentLayout().setPaintDevice(writer)
-        doc.setDefaultFont(_font(9))
+        # The print font keeps the PDF's text layer real (大津, not the Kangxi radical ⼤津).
+        doc.setDefaultFont(print_font(9))
         doc.setHtml(body_html)
         page = writer.pageLayout().paintRectPixels(writer.resolution())
         footer_h = int(writer.resolution() * 0.35)
         size = QSizeF(page.width(), page.height() - footer_h)
         doc.setPageSize(size)
         pages = max(1, doc.pageCount())
-        small = _font(7)
+        small = print_font(7)
         for n in range(pages):
             if n:
                 writer.newPage()
