@@ -4,7 +4,6 @@ for the chief, the high-need definition, and the export gate (refused on an unre
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pandas as pd
@@ -59,25 +58,24 @@ def _column(view, col: int) -> list[str]:
     return [view.cell_text(r, col) for r in range(view.table.rowCount())]
 
 
-def test_high_need_is_the_runs_top_share_not_any_flag(chief):
-    """Flagged = top 10 % of the run's ranking with a score > 0 — far fewer than "≥1 rule flag"."""
-    from app.store.queries.aggregates import TOP_SHARE, _exact
+def test_high_need_is_the_runs_stored_extraction_not_any_flag(chief):
+    """抽出 = what the run stored under its rule set's [extraction] definition, in the order the
+    chief may see (no custody-derived rule)."""
+    from app.store.queries.aggregates import _exact
 
     conn = chief.conn
-    run_id, children = conn.execute("SELECT run_id, children FROM runs WHERE target='abuse' "
-                                    "ORDER BY run_id DESC LIMIT 1").fetchone()
+    run_id = conn.execute("SELECT run_id FROM runs WHERE target='abuse' ORDER BY run_id DESC LIMIT 1").fetchone()[0]
     any_flag = conn.execute("SELECT COUNT(DISTINCT person_id) FROM flags WHERE run_id=? AND flagged=1",
                             (run_id,)).fetchone()[0]
-    k = math.ceil(TOP_SHARE * children)
-    top = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id=? AND rank<=? AND score>0",
-                                      (run_id, k))}
+    stored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id=? AND extracted_open=1",
+                                         (run_id,))}
     figures, used = _exact(chief)
     d = figures["district"]
     flagged = int(d.loc[d["target"] == "abuse", "flagged"].sum())
     counted = {r[0] for r in conn.execute("SELECT person_id FROM persons WHERE kind='child' AND resident_to IS NULL")}
-    assert flagged == len(top & counted)
-    assert flagged <= k < any_flag
-    assert "上位10%" in used["abuse"]["high_need"]
+    assert flagged == len(stored & counted) > 0
+    assert flagged <= any_flag + len(stored)   # 抽出 = flagged top-k plus the urgent
+    assert used["abuse"]["high_need"].startswith("抽出 = ")
 
 
 def test_chief_enters_staff_and_sees_the_proposal(qtbot, chief):

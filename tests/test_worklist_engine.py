@@ -23,12 +23,18 @@ def index(frame):
     return w.SearchIndex(frame)
 
 
-def test_default_filter_is_not_followed_highest_need_first(frame, index):
+def test_default_filter_is_extracted_not_followed_urgent_first(frame, index):
     rows = w.displayed_rows(frame, w.default_filter(), index)
     shown = frame.iloc[rows]
-    assert len(shown) == int(((~frame["followed"]) & (frame["flag_count"] >= 1)).sum())
-    assert not shown["followed"].any()
+    expected = (frame["extracted"] & ~frame["followed"]) | frame["urgent"]
+    assert frame["urgent"].any() and len(shown) == int(expected.sum()) < len(frame) // 5
+    assert not shown.loc[~shown["urgent"], "followed"].any()
     assert shown["rank"].is_monotonic_increasing
+    # urgent children first, followed or not
+    assert shown["urgent"].iloc[:int(frame["urgent"].sum())].all()
+    everyone = w.displayed_rows(frame, w.default_filter().with_(extracted_only=False), index)
+    assert len(everyone) == int((~frame["followed"]).sum() + (frame["urgent"] & frame["followed"]).sum()) or \
+        len(everyone) == int((~frame["followed"]).sum())
 
 
 def test_filters_combine_like_pandas(frame, index):
@@ -101,7 +107,11 @@ def test_households_group_children(frame):
 def test_recompute_need_counts_only_chosen_rules(frame):
     weights = {"epds": 2.0, "income": 1.0}
     out = w.recompute_need(frame, weights, counted=["epds", "income"])
-    top = out.sort_values("rank").head(int(frame["flag:epds"].sum()))
+    ordered = out.sort_values("rank")
+    urgent = int(out["urgent"].sum())
+    assert ordered["urgent"].iloc[:urgent].all()          # 至急 first whatever rules count
+    rest = ordered.iloc[urgent:]
+    top = rest.head(int(rest["flag:epds"].sum()))
     assert top["flag:epds"].all()
     assert sorted(out["rank"]) == list(range(1, len(frame) + 1))
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 from scipy.stats import rankdata
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
@@ -166,6 +167,42 @@ def out_of_fold_probability(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -
     # liblinear: same L2 model, several times faster than lbfgs on a few binary columns
     return cross_val_predict(LogisticRegression(solver="liblinear", max_iter=2000), X.to_numpy(float), y, cv=cv,
                              method="predict_proba")[:, 1]
+
+
+def probability_on_score(score, y) -> np.ndarray:
+    """Probability of being on the list as a function of the score alone (Platt scaling).
+
+    One logistic curve over the score, fitted on every child: a 1-parameter-plus-intercept model
+    hardly learns any one child's label, and unlike a model over the flags (or folds fitted
+    separately) it can only rise with the score. Should the fitted slope not be positive (a
+    rule set whose score does not track the list at all) an isotonic fit keeps it
+    non-decreasing rather than inverted.
+    """
+    y = np.asarray(y, dtype=int)
+    x = np.asarray(score, dtype=float).reshape(-1, 1)
+    if y.sum() == 0 or y.sum() == len(y):
+        return np.full(len(y), np.nan)
+    model = LogisticRegression(C=1e4, max_iter=2000).fit(x, y)
+    if model.coef_[0, 0] > 0:
+        return model.predict_proba(x)[:, 1]
+    return IsotonicRegression(increasing=True, out_of_bounds="clip").fit(x[:, 0], y).predict(x[:, 0])
+
+
+CAUTION_AUC = 0.6
+
+
+def validation_caution(metrics: dict | None) -> str:
+    """A plain-Japanese warning when the held-out AUC's 95 % interval reaches below 0.6 ("" otherwise).
+
+    The score's own AUC is used when present (the list is ordered by the score)."""
+    v = (metrics or {}).get("validation") or {}
+    if v.get("status") != "ok":
+        return ""
+    auc, ci = (v.get("score_auc"), v.get("score_auc_ci95")) if v.get("score_auc_ci95") else (v.get("auc"), v.get("auc_ci95"))
+    if not ci or ci[0] is None or not np.isfinite(ci[0]) or ci[0] >= CAUTION_AUC:
+        return ""
+    return (f"注意：この順位づけは、確かめた結果（AUC {auc:.2f}、95%信頼区間 {ci[0]:.2f}〜{ci[1]:.2f}）では"
+            f"偶然と大きく違わない可能性があります。順位や確率は目安にとどめ、一人ひとりの状況を見て判断してください。")
 
 
 def _auc(y, s) -> float:

@@ -4,7 +4,9 @@
 
 * ``flags``     one row per (child, flag rule) evaluated: flagged, reason, threshold, dates;
 * ``evidence``  event rows behind each flag (role ``trigger`` or ``context``);
-* ``scores``    score = Σ weight × flag (関連スコア), calibrated probability, rank;
+* ``scores``    score = Σ weight × flag (関連スコア), probability calibrated on the score, rank, and
+  the same for the order a role without the custody capability may see (``score_open``,
+  ``rank_open``: without custody-derived rules), 抽出 under each order and 至急 (EPDS 問10);
 * ``follow``    follow-up state from the assessment list and nurses' follow-up records, and —
   separately, for cg_manager only — whether the child is on the child-guidance list;
 * ``metrics``   held-out validation when the list is available (see calibration.validate).
@@ -19,14 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from app.engine import calibration
+from app.engine import calibration, disclosure, extraction
 from app.engine.progress import Progress, ensure
 from app.engine.rules.context import EvalContext
 from app.engine.rules.evaluators import EVALUATORS, RuleOutput
 from app.engine.rules.model import RuleSet
 
-# assessment フォロー状況 values meaning the centre is (or was) following the family
-FOLLOWED_MARKERS = ("済", "中", "継続")
 CUSTODY_LABEL_SUBTYPES = ("一時保護", "通告", "相談")
 
 
@@ -49,6 +49,7 @@ class RunResult:
     labels: np.ndarray | None = None  # on the child-guidance list (custody-derived!)
     metrics: dict = field(default_factory=dict)
     source_as_of: dict = field(default_factory=dict)
+    extraction: extraction.ExtractionSpec = field(default_factory=extraction.ExtractionSpec)
 
     def flag_counts(self, by_label: bool = True) -> pd.DataFrame:
         """Flagged children per rule, split by list membership (table 7-36 layout)."""
@@ -71,13 +72,13 @@ def _follow_state(ctx: EvalContext) -> tuple[pd.DataFrame, np.ndarray]:
     if len(fu):
         last = fu[~fu["_pos"].duplicated(keep="last")]
         p = last["_pos"].to_numpy()
-        status = last["value_text"].fillna("")
-        is_followed = status.str.contains("|".join(FOLLOWED_MARKERS)) & ~status.str.contains("未")
-        # A nurse's own follow-up record means the family was reached — unless its status
-        # still says not yet handled (未対応).
-        is_followed |= last["type"].eq("followup") & status.ne("") & ~status.str.startswith("未")
-        out.loc[p, "followed"] = is_followed.to_numpy()
-        out.loc[p, "follow_status"] = status.to_numpy()
+        # followed is decided from each kind's latest entry (extraction.is_followed, the one rule)
+        latest = {kind: part[~part["_pos"].duplicated(keep="last")].set_index("_pos")["value_text"]
+                  for kind, part in fu.groupby("type")}
+        status_of = {kind: latest.get(kind, pd.Series(dtype=object)).reindex(range(n)).fillna("").to_numpy()
+                     for kind in ("followup", "assessment")}
+        out["followed"] = extraction.is_followed(status_of["followup"], status_of["assessment"])
+        out.loc[p, "follow_status"] = last["value_text"].fillna("").to_numpy()
         out.loc[p, "follow_date"] = last["date"].to_numpy()
         out.loc[p, "follow_source"] = last["type"].map({"assessment": "アセスメント", "followup": "フォロー記録"}).to_numpy()
     cu = ctx.linked(["custody"])
@@ -134,26 +135,36 @@ def evaluate(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFram
                 pd.DataFrame(columns=["person_id", "rule_id", "event_id", "role"]))
 
     weights = {r.id: r.weight for r in flag_rules}
-    w = np.array([weights[c] for c in matrix.columns])
-    score = matrix.to_numpy(float) @ w if k else np.zeros(n)
+    score, score_open = _scores(matrix, weights, flag_rules)
     follow, labels = _follow_state(ctx)
     metrics: dict = {"children": int(n), "flagged_any": int(matrix.any(axis=1).sum()) if k else 0,
                      "list_children": int(labels.sum())}
     prob = np.full(n, np.nan)
     if labels.sum() >= 2 and (n - labels.sum()) >= 2 and k:
         progress.step(0.85, "確率の推定中")
-        prob = calibration.out_of_fold_probability(matrix.astype(float), labels)
-        metrics["probability_model"] = "logistic regression on the flags, out-of-fold (5-fold)"
+        prob = calibration.probability_on_score(score, labels)
+        metrics["probability_model"] = "logistic regression on the score (Platt scaling): rises with the score"
     if validate and k:
         progress.step(0.9, "検証中")
         groups = {"district": ctx.children["district"], "nationality": ctx.children["nationality"]}
         metrics["validation"] = calibration.validate(matrix.astype(float), labels, weights, groups)
-    # rank 1 = highest score; ties by probability, then research id for a stable order
-    order_idx = np.lexsort((ids.to_numpy(), -np.nan_to_num(prob, nan=-1.0), -score))
-    rank = np.empty(n, dtype=int)
-    rank[order_idx] = np.arange(1, n + 1)
+    spec = extraction.extraction_spec(ruleset.source_text)
+    urgent, urgent_date = extraction.urgent_children(ctx.linked(["epds"], "mother"), n, ctx.as_of,
+                                                     spec.urgent_months)
+    flag_count = matrix.to_numpy(bool).sum(axis=1) if k else np.zeros(n, dtype=int)
+    open_cols = [r.id for r in flag_rules if not r.restricted]
+    open_count = matrix[open_cols].to_numpy(bool).sum(axis=1) if open_cols else np.zeros(n, dtype=int)
+    rank = extraction.need_order(score, urgent, flag_count, ids.to_numpy())
+    rank_open = extraction.need_order(score_open, urgent, open_count, ids.to_numpy())
     scores = pd.DataFrame({"person_id": ids.to_numpy(), "target": ruleset.target, "score": score,
-                           "probability": prob, "rank": rank})
+                           "probability": prob, "rank": rank, "score_open": score_open, "rank_open": rank_open,
+                           "extracted": extraction.extract(score, urgent, rank, spec),
+                           "extracted_open": extraction.extract(score_open, urgent, rank_open, spec),
+                           "urgent": urgent, "urgent_date": urgent_date})
+    metrics["extracted"] = int(scores["extracted"].sum())
+    metrics["extracted_open"] = int(scores["extracted_open"].sum())
+    metrics["urgent"] = int(urgent.sum())
+    flags["disclosure"] = _flag_disclosure(ruleset, flags, evidence, events)
     ch = ctx.children
     children = pd.DataFrame({"person_id": ids.to_numpy(), "district": ch["district"].to_numpy(),
                              "town": ch["town"].to_numpy(), "nationality": ch["nationality"].to_numpy(),
@@ -166,7 +177,39 @@ def evaluate(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFram
         children=children, matrix=matrix, values=values, flags=flags, evidence=evidence, scores=scores,
         follow=follow, thresholds={r.id: outputs[r.id].threshold for r in flag_rules}, weights=weights,
         restricted={r.id: r.restricted for r in flag_rules}, labels=labels, metrics=metrics,
-        source_as_of=dict(source_as_of or {}))
+        source_as_of=dict(source_as_of or {}), extraction=spec)
+
+
+def _scores(matrix: pd.DataFrame, weights: dict[str, float], flag_rules) -> tuple[np.ndarray, np.ndarray]:
+    """Σ weight × flag over every rule, and over the rules a role without the custody capability
+    may see (no ``restricted`` rule): the second orders the list of such a role, so her order
+    never rests on a flag hidden from her."""
+    if not len(matrix.columns):
+        return np.zeros(len(matrix)), np.zeros(len(matrix))
+    m = matrix.to_numpy(float)
+    w = np.array([weights[c] for c in matrix.columns])
+    open_w = np.array([0.0 if r.restricted else weights[r.id] for r in flag_rules])
+    return m @ w, m @ open_w
+
+
+def _flag_disclosure(ruleset: RuleSet, flags: pd.DataFrame, evidence: pd.DataFrame,
+                     events: pd.DataFrame) -> np.ndarray:
+    """Per flag row, the strictest of its rule's class, the classes of the event types the rule
+    reads, and the classes of this child's evidence rows (app/engine/disclosure.py)."""
+    if "disclosure" not in events:
+        classes, row_class = {}, pd.Series(dtype=object)
+    else:
+        pairs = events[["type", "disclosure"]].drop_duplicates()
+        classes = disclosure.type_classes(pairs)
+        row_class = pd.Series(events["disclosure"].to_numpy(), index=pd.to_numeric(events["event_id"]).to_numpy())
+    own = {r.id: r.disclosure for r in ruleset.flag_rules}
+    frame = pd.DataFrame({"person_id": flags["person_id"].to_numpy(), "rule_id": flags["rule_id"].to_numpy(),
+                          "disclosure": flags["rule_id"].map(own).to_numpy()})
+    rows = None
+    if len(evidence) and len(row_class):
+        rows = pd.DataFrame({"person_id": evidence["person_id"].to_numpy(), "rule_id": evidence["rule_id"].to_numpy(),
+                             "disclosure": row_class.reindex(evidence["event_id"].astype("int64").to_numpy()).to_numpy()})
+    return disclosure.flag_classes(frame, rows, disclosure.rule_floors(ruleset, classes))
 
 
 def calibrate(persons, events, relations, ruleset: RuleSet, as_of, progress: Progress | None = None) -> dict:

@@ -10,7 +10,10 @@ child and these columns:
     status_since (str: the status recorded after the extraction, "" if none),
     moved_in_recent (bool), move_in_date (datetime),
     stale_sources (str: sources whose as-of date is too old, "" if all fresh),
-    rank (int, 1 = highest need), and — only for roles with VIEW_SCORE — score, probability;
+    rank (int, 1 = highest need, urgent first, in the order the role may see),
+    urgent (bool: 至急, the mother's EPDS 問10 ≥ 1), urgent_date (datetime),
+    extracted (bool: 抽出 under the run's definition, app/engine/extraction.py),
+    and — only for roles with VIEW_SCORE — score, probability;
     names (name_kanji, name_kana) only after an explicit, logged "show identity".
 
 Everything here works on whole columns (numpy/pandas); at 200,000 rows a filter or a sort
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from app.engine import catalogue
+from app.engine.extraction import need_order
 
 FLAG_PREFIX = "flag:"
 
@@ -71,6 +75,7 @@ class WorklistFilter:
     any_rules: tuple[str, ...] = ()        # the child has at least one of these flags
     statuses: tuple[str, ...] = ()         # follow-up states to show
     not_followed_only: bool = False        # the report's working filter
+    extracted_only: bool = False           # 抽出 only (the run's definition); urgent children always pass
     moved_in_only: bool = False
     stale_only: bool = False
     text: str = ""                         # free text in the reasons (and pseudonym / id / town)
@@ -83,8 +88,9 @@ class WorklistFilter:
 
 
 def default_filter() -> WorklistFilter:
-    """The report's working filter: children not yet followed, at least one flag."""
-    return WorklistFilter(not_followed_only=True, min_flags=1)
+    """The nurse's working list: 抽出 ∩ not yet followed (her area is what she may see), ordered
+    by need; urgent children always on it, first. 「全件」 is ``extracted_only=False``."""
+    return WorklistFilter(not_followed_only=True, extracted_only=True)
 
 
 DEFAULT_SORT = ("rank", True)  # highest need first
@@ -187,8 +193,15 @@ def filter_mask(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex | 
             mask &= False
     if spec.statuses:
         mask &= frame["followup_status"].isin(spec.statuses).to_numpy()
+    work = np.ones(n, dtype=bool)
     if spec.not_followed_only:
-        mask &= ~frame["followed"].to_numpy(dtype=bool)
+        work &= ~frame["followed"].to_numpy(dtype=bool)
+    if spec.extracted_only and "extracted" in frame:
+        work &= frame["extracted"].to_numpy(dtype=bool)
+        # 至急 is never filtered out of the working list, followed or not
+        if "urgent" in frame:
+            work |= frame["urgent"].to_numpy(dtype=bool)
+    mask &= work
     if spec.moved_in_only:
         mask &= frame["moved_in_recent"].to_numpy(dtype=bool)
     if spec.stale_only:
@@ -247,9 +260,8 @@ def recompute_need(frame: pd.DataFrame, weights: dict[str, float], counted: list
     flags = frame[cols].to_numpy(dtype=np.float64) if cols else np.zeros((len(frame), 0))
     need = flags @ w if cols else np.zeros(len(frame))
     counted_flags = flags[:, [i in use for i in ids]].sum(axis=1) if cols else np.zeros(len(frame))
-    order = np.lexsort((frame["person_id"].to_numpy(dtype=str), -counted_flags, -need))
-    rank = np.empty(len(frame), dtype=np.int64)
-    rank[order] = np.arange(1, len(frame) + 1)
+    urgent = frame["urgent"].to_numpy(dtype=bool) if "urgent" in frame else np.zeros(len(frame), dtype=bool)
+    rank = need_order(need, urgent, counted_flags, frame["person_id"].to_numpy(dtype=str))
     out["rank"] = rank
     if "score" in out:
         out["score"] = need
@@ -286,6 +298,8 @@ def group_households(frame: pd.DataFrame) -> pd.DataFrame:
         "followed": g["followed"].all().to_numpy(),
         "status_since": first["status_since"].to_numpy(),
         "moved_in_recent": g["moved_in_recent"].any().to_numpy(),
+        "urgent": (g["urgent"].any().to_numpy() if "urgent" in f else np.zeros(g.ngroups, dtype=bool)),
+        "extracted": (g["extracted"].any().to_numpy() if "extracted" in f else np.ones(g.ngroups, dtype=bool)),
         "stale_sources": first["stale_sources"].to_numpy(),
         "rank": g["rank"].min().to_numpy(),
     })
@@ -342,6 +356,7 @@ def summary_counts(frame: pd.DataFrame, rows: np.ndarray) -> dict[str, int]:
         "total": int(len(frame)),
         "shown": int(len(rows)),
         "not_followed": int((~followed).sum()),
+        "urgent": int(frame["urgent"].to_numpy(dtype=bool)[rows].sum()) if "urgent" in frame else 0,
         "case_since": int((since == "支援中(ケース化)").sum()),
     }
 
@@ -367,6 +382,8 @@ class ChildEvidence:
     followups: pd.DataFrame = field(default_factory=pd.DataFrame)
     source_as_of: dict[str, str] = field(default_factory=dict)
     name: str = ""  # only filled after an explicit, logged "show identity"
+    urgent_date: pd.Timestamp | None = None  # newest EPDS with 問10 ≥ 1 behind 至急 (None: not urgent)
+    urgent_ago: str = ""                     # how long before the run's as-of date (「3か月前」)
 
 
 # Short codes for the compact flag column (two or three characters each); rules not listed
@@ -406,6 +423,9 @@ class WorklistData:
     message: str = ""   # why the list is empty, for the user (Japanese), "" when it is not
     index: "SearchIndex | None" = None  # built on the worker thread by prepare_index
     runs: list[tuple[int, str]] = field(default_factory=list)  # (run_id, label) of this target, newest first
+    extraction: str = ""        # the run's 抽出 definition in Japanese (app/engine/extraction.py)
+    extraction_where: str = ""  # where it is set (the rule set's [extraction] table)
+    caution: str = ""           # the validation's caution in plain words (score roles only), "" if none
 
 
 def prepare_index(data: WorklistData,

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from app.engine.extraction import run_today, source_data_dates
 from app.engine.progress import Progress, ensure
 from app.engine.rules import RuleSet, parse_ruleset
 from app.engine.scoring import RunResult, evaluate
@@ -90,20 +91,15 @@ def active_rulesets(conn) -> list[RuleSet]:
 # -- runs -----------------------------------------------------------------------------------
 
 def data_as_of(conn) -> pd.Timestamp:
-    """The date a run counts ages at: the newest 抽出日 of the resident registry, else of any source."""
-    src = frames.sources_frame(conn)
-    if src.empty:
-        return pd.Timestamp.today().normalize()
-    reg = src[src["source"] == "jumin"]["as_of"].dropna()
-    return (reg.max() if len(reg) else src["as_of"].dropna().max()).normalize()
+    """The date a new run counts ages at (extraction.run_today without a run): the newest 抽出日
+    of the resident registry, else of any source; the clock only for a store with no data."""
+    today = run_today(None, source_as_of(conn))
+    return today if today is not None else pd.Timestamp.today().normalize()
 
 
 def source_as_of(conn) -> dict[str, str]:
-    src = frames.sources_frame(conn)
-    if src.empty:
-        return {}
-    g = src.dropna(subset=["as_of"]).groupby("source")["as_of"].max()
-    return {k: v.strftime("%Y-%m-%d") for k, v in g.items()}
+    """Per source, its data date (extraction.source_data_dates)."""
+    return source_data_dates(frames.sources_frame(conn))
 
 
 def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
@@ -114,14 +110,15 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
     with transaction(conn):
         cur = conn.execute(
             "INSERT INTO runs(created_at, created_by, target, ruleset_id, ruleset_version, ruleset_text, as_of,"
-            " source_as_of, thresholds, weights, restricted, labels, metrics, children, flagged)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " source_as_of, thresholds, weights, restricted, labels, metrics, children, flagged, extraction)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (now_iso(), session.user, result.target, result.ruleset_id, result.ruleset_version, ruleset.source_text,
              result.as_of.strftime("%Y-%m-%d"), json.dumps(result.source_as_of, ensure_ascii=False),
              json.dumps(result.thresholds, ensure_ascii=False), json.dumps(result.weights),
              json.dumps(result.restricted), json.dumps(labels, ensure_ascii=False),
              json.dumps(result.metrics, ensure_ascii=False, default=float),
-             int(result.matrix.shape[0]), int(result.matrix.any(axis=1).sum()) if result.matrix.shape[1] else 0))
+             int(result.matrix.shape[0]), int(result.matrix.any(axis=1).sum()) if result.matrix.shape[1] else 0,
+             json.dumps(result.extraction.to_dict(), ensure_ascii=False)))
         run_id = int(cur.lastrowid)
         f = result.flags
         rule = f["rule_id"].to_numpy(dtype=object)
@@ -130,7 +127,7 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
             " first_date, last_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             zip([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
                 f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
-                pd.Series(rule).map(disclosure).tolist(), pd.Series(rule).map(result.restricted).tolist(),
+                (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(), pd.Series(rule).map(result.restricted).tolist(),
                 iso_dates(f["first_date"]), iso_dates(f["last_date"])))
         e = result.evidence
         conn.executemany("INSERT INTO evidence(run_id, person_id, rule_id, event_id, role) VALUES (?,?,?,?,?)",
@@ -138,9 +135,13 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
                              e["event_id"].astype("int64").tolist(), e["role"].tolist()))
         s = result.scores
         prob = [None if np.isnan(v) else float(v) for v in s["probability"].to_numpy(dtype=float)]
-        conn.executemany("INSERT INTO scores(run_id, person_id, target, score, probability, rank) VALUES (?,?,?,?,?,?)",
+        conn.executemany("INSERT INTO scores(run_id, person_id, target, score, probability, rank, score_open, rank_open,"
+                         " extracted, extracted_open, urgent, urgent_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                          zip([run_id] * len(s), s["person_id"].tolist(), s["target"].tolist(),
-                             s["score"].astype(float).tolist(), prob, s["rank"].astype(int).tolist()))
+                             s["score"].astype(float).tolist(), prob, s["rank"].astype(int).tolist(),
+                             s["score_open"].astype(float).tolist(), s["rank_open"].astype(int).tolist(),
+                             s["extracted"].astype(int).tolist(), s["extracted_open"].astype(int).tolist(),
+                             s["urgent"].astype(int).tolist(), iso_dates(s["urgent_date"])))
         fo = result.follow
         conn.executemany(
             "INSERT INTO run_follow(run_id, person_id, followed, follow_status, follow_date, follow_source,"
@@ -195,7 +196,7 @@ def load_run(conn, run_id: int | None = None, target: str | None = None) -> dict
     if row is None:
         return None
     run = dict(zip([d[0] for d in cur.description], row))
-    for k in ("source_as_of", "thresholds", "weights", "restricted", "labels", "metrics"):
+    for k in ("source_as_of", "thresholds", "weights", "restricted", "labels", "metrics", "extraction"):
         run[k] = json.loads(run[k] or "{}")
     return run
 
@@ -210,15 +211,18 @@ def run_table(conn, table: str, run_id: int, columns: list[str], person_ids=None
     return pd.DataFrame(rows, columns=columns)
 
 
-def compare_runs(conn, run_a: int, run_b: int, top_k: int = 200, person_ids=None) -> dict:
+def compare_runs(conn, run_a: int, run_b: int, top_k: int | None = None, person_ids=None) -> dict:
     """Who entered and who left between two runs.
 
-    "On the list" = among the ``top_k`` ranks (the children a team can visit) with at least one
-    flag. Also: per rule, children newly flagged / no longer flagged, and follow-up changes.
+    "On the list" = 抽出 as the run stored it (app/engine/extraction.py); with an explicit
+    ``top_k`` (or for a run stored before 抽出 was recorded: 200), among the ``top_k`` ranks with
+    a score above zero. Also: per rule, children newly flagged / no longer flagged, and follow-up changes.
     """
     def on_list(run_id):
-        s = run_table(conn, "scores", run_id, ["person_id", "rank", "score"], person_ids)
-        return set(s.loc[(s["rank"] <= top_k) & (s["score"] > 0), "person_id"])
+        s = run_table(conn, "scores", run_id, ["person_id", "rank", "score", "extracted"], person_ids)
+        if top_k is None and len(s) and s["extracted"].notna().all():
+            return set(s.loc[s["extracted"] == 1, "person_id"])
+        return set(s.loc[(s["rank"] <= (top_k or 200)) & (s["score"] > 0), "person_id"])
 
     a, b = on_list(run_a), on_list(run_b)
     fa = run_table(conn, "flags", run_a, ["person_id", "rule_id", "flagged"], person_ids)

@@ -8,38 +8,33 @@ from it. Areas are limited to ``session.visible_districts()``.
 
 What is counted:
 - children: persons of kind ``child`` still resident (``resident_to`` empty);
-- flagged ("high need") for a target, in the newest run of that target: the child is in the
-  top ``top_share`` (default ``TOP_SHARE`` = 10 %) of the run's own ranking with a score above
-  zero — ``scores.rank <= ceil(top_share × runs.children)`` and ``scores.score > 0``. Most
-  children carry at least one single rule flag (the report's eight items fire widely), so
-  "one flag or more" would count most of the city; the scoring engineer defines no cut of
-  its own in the run, and this one follows theirs where they draw one: ``compare_runs`` puts a
-  child "on the list" when ranked within the top k with a score above zero, and
-  ``calibration.validate`` reports each district's share in the top 10 %. A share of the
-  run (not a fixed k) keeps the cut meaningful at any city size. A run without scores (an
-  older store) falls back to "at least one rule flagged", and the figures say so;
-- followed: a follow-up record other than 未対応, or an assessment whose フォロー状況 says
-  済/中/継続 (as the working list counts it); in support: latest status 支援中(ケース化);
-- change: flagged now minus flagged in the run before (same target).
+- 抽出 ("flagged") for a target, in the newest run of that target: the children the run stored as
+  extracted under its rule set's ``[extraction]`` definition (app/engine/extraction.py), under
+  the order the role may see — the same set the working list shows, so the list, the map and
+  the staffing plan agree. A run stored before 抽出 was recorded is extracted again by the same
+  engine function from its stored scores, and the figures say so;
+- followed: extraction.is_followed over the latest nurse's record and the latest assessment
+  (as the working list counts it); in support: latest status 支援中(ケース化) or an assessment
+  saying 中/継続;
+- change: extracted now minus extracted in the run before (same target).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from app.engine import aggregates as agg
+from app.engine import extraction
 from app.engine.staffing import load, propose
 from app.store import roles
 from app.store.areas import all_districts
 from app.store.queries import requires
 
-ASSESSMENT_FOLLOWED = ("済", "中", "継続")
-TOP_SHARE = 0.10
-HIGH_NEED_TEXT = "抽出 = 実行のスコア順位で上位{share:.0%}（スコア0より大）"
-FALLBACK_TEXT = "この実行にはスコアがないため、抽出 = ルールが1つ以上該当"
+FALLBACK_TEXT = "（この実行は抽出を記録する前のもの：保存されたスコアから同じ定義で再計算）"
 IN_SUPPORT = "支援中(ケース化)"
 NOT_FOLLOWED = "未対応"
 UNKNOWN_DISTRICT = "地区不明"   # a child whose address has no district (kept in the city total)
@@ -56,45 +51,34 @@ class AreaFigures:
         return self.figures.suppressed
 
 
-def _table_exists(conn, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
-
-
-def _columns(conn, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-
-
 def _runs(conn, target: str) -> list[dict]:
-    """Runs of ``target``, oldest first (run_id, created_at, as_of); [] without a runs table."""
-    if not _table_exists(conn, "runs"):
-        return []
-    cols = _columns(conn, "runs")
-    key = "run_id" if "run_id" in cols else "rowid"
-    wanted = [c for c in ("created_at", "as_of", "children") if c in cols]
-    where, params = ("WHERE target = ?", [target]) if "target" in cols else ("", [])
-    rows = conn.execute(f"SELECT {key}{''.join(', ' + c for c in wanted)} FROM runs {where} ORDER BY {key}",
-                        params).fetchall()
-    return [dict(zip(["run_id", *wanted], r)) for r in rows]
+    """Runs of ``target``, oldest first (run_id, created_at, as_of, children, extraction, ruleset_text)."""
+    rows = conn.execute("SELECT run_id, created_at, as_of, children, extraction, ruleset_text FROM runs"
+                        " WHERE target = ? ORDER BY run_id", (target,)).fetchall()
+    cols = ["run_id", "created_at", "as_of", "children", "extraction", "ruleset_text"]
+    return [dict(zip(cols, r)) for r in rows]
 
 
-def _flagged(conn, run: dict, target: str, top_share: float = TOP_SHARE) -> pd.DataFrame:
-    """The run's high-need children (see the module docstring): top ``top_share`` by rank, score > 0."""
-    run_id = run["run_id"]
-    has_scores = _table_exists(conn, "scores") and conn.execute(
-        "SELECT 1 FROM scores WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None
-    if has_scores:
-        total = run.get("children") or conn.execute("SELECT COUNT(*) FROM scores WHERE run_id = ?",
-                                                    (run_id,)).fetchone()[0]
-        k = int(np.ceil(top_share * int(total)))
-        rows = conn.execute("SELECT person_id FROM scores WHERE run_id = ? AND rank <= ? AND score > 0",
-                            (run_id, k)).fetchall()
+def _spec(run: dict) -> extraction.ExtractionSpec:
+    stored = json.loads(run.get("extraction") or "{}")
+    return extraction.spec_from_dict(stored) if stored else extraction.extraction_spec(run.get("ruleset_text"))
+
+
+def _flagged(session, run: dict, target: str) -> pd.DataFrame:
+    """The run's 抽出 (see the module docstring) under the order the role may see."""
+    conn = session.conn
+    column = "extracted" if session.can(roles.VIEW_CUSTODY) else "extracted_open"
+    s = pd.DataFrame(conn.execute(f"SELECT person_id, score, rank, urgent, {column} FROM scores WHERE run_id = ?",
+                                  (run["run_id"],)).fetchall(), columns=["person_id", "score", "rank", "urgent", "x"])
+    spec = _spec(run)
+    if len(s) and s["x"].notna().all():
+        chosen = s["x"].to_numpy(dtype=float) > 0
+        run["high_need"] = spec.describe()
     else:
-        cols = _columns(conn, "flags")
-        where, params = ("run_id = ?", [run_id]) if "run_id" in cols else ("1=1", [])
-        flag_col = "flagged" if "flagged" in cols else "1"
-        rows = conn.execute(f"SELECT DISTINCT person_id FROM flags WHERE {where} AND {flag_col}", params).fetchall()
-    run["high_need"] = HIGH_NEED_TEXT.format(share=top_share) if has_scores else FALLBACK_TEXT
-    return pd.DataFrame({"person_id": [r[0] for r in rows], "target": target})
+        chosen = extraction.extract(s["score"].to_numpy(float), s["urgent"].fillna(0).to_numpy(dtype=bool),
+                                    s["rank"].to_numpy(float), spec)
+        run["high_need"] = spec.describe() + FALLBACK_TEXT
+    return pd.DataFrame({"person_id": s.loc[chosen, "person_id"].to_numpy(), "target": target})
 
 
 def _children(session) -> pd.DataFrame:
@@ -109,28 +93,20 @@ def _children(session) -> pd.DataFrame:
 
 
 def _followups(conn, ids: set[str], before: str | None = None) -> pd.DataFrame:
-    """Latest follow-up state per child (followed, in_support, contacted)."""
-    frames = []
-    if _table_exists(conn, "followups"):
-        cut, params = ("WHERE recorded_at <= ?", [before]) if before else ("", [])
-        rows = conn.execute(f"SELECT person_id, status FROM followups {cut} ORDER BY person_id, action_date, followup_id",
-                            params).fetchall()
-        f = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
-        frames.append(pd.DataFrame({"person_id": f["person_id"], "followed": f["status"] != NOT_FOLLOWED,
-                                    "in_support": f["status"] == IN_SUPPORT}))
-    if _table_exists(conn, "events"):
-        rows = conn.execute("SELECT person_id, value_text FROM events WHERE type = 'assessment'"
-                            " ORDER BY person_id, date, event_id").fetchall()
-        a = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
-        s = a["status"].fillna("")
-        frames.append(pd.DataFrame({"person_id": a["person_id"],
-                                    "followed": s.str.contains("|".join(ASSESSMENT_FOLLOWED)) & ~s.str.contains("未"),
-                                    "in_support": s.str.contains("中|継続")}))
-    if not frames:
-        return pd.DataFrame(columns=["person_id", "followed", "in_support"])
-    both = pd.concat(frames, ignore_index=True)
+    """Latest follow-up state per child (followed, in_support), followed by extraction.is_followed."""
+    cut, params = ("WHERE recorded_at <= ?", [before]) if before else ("", [])
+    rows = conn.execute(f"SELECT person_id, status FROM followups {cut} ORDER BY person_id, action_date, followup_id",
+                        params).fetchall()
+    nurse = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
+    rows = conn.execute("SELECT person_id, value_text FROM events WHERE type = 'assessment'"
+                        " ORDER BY person_id, date, event_id").fetchall()
+    asm = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
+    both = nurse.merge(asm, on="person_id", how="outer", suffixes=("_nurse", "_asm")).fillna("")
     both = both[both["person_id"].isin(ids)]
-    return both.groupby("person_id", as_index=False)[["followed", "in_support"]].any()
+    return pd.DataFrame({
+        "person_id": both["person_id"].to_numpy(),
+        "followed": extraction.is_followed(both["status_nurse"].to_numpy(), both["status_asm"].to_numpy()),
+        "in_support": (both["status_nurse"].eq(IN_SUPPORT) | both["status_asm"].str.contains("中|継続")).to_numpy()})
 
 
 def _towns(session) -> pd.DataFrame:
@@ -141,20 +117,19 @@ def _towns(session) -> pd.DataFrame:
     return towns if visible is None else towns[towns["district"].isin(visible)]
 
 
-def _exact(session, top_share: float = TOP_SHARE, run_index: int = -1, model: agg.VisitModel = agg.VisitModel()):
+def _exact(session, run_index: int = -1, model: agg.VisitModel = agg.VisitModel()):
     """Exact figures (kept inside this module) and the runs used."""
     conn = session.conn
     children = _children(session)
     flagged, previous, used = [], [], {}
-    has_flags = _table_exists(conn, "flags")
     for target in agg.TARGETS:
-        runs = _runs(conn, target) if has_flags else []
+        runs = _runs(conn, target)
         if len(runs) >= -run_index:
             run = runs[run_index]
             used[target] = run
-            flagged.append(_flagged(conn, run, target, top_share))
+            flagged.append(_flagged(session, run, target))
             if len(runs) >= 1 - run_index:
-                previous.append(_flagged(conn, runs[run_index - 1], target, top_share))
+                previous.append(_flagged(session, runs[run_index - 1], target))
     flagged_df = pd.concat(flagged, ignore_index=True) if flagged else pd.DataFrame(columns=["person_id", "target"])
     prev_df = pd.concat(previous, ignore_index=True) if previous else None
     cut = None
@@ -173,25 +148,25 @@ def _suppress_for(session) -> bool:
 
 
 @requires(roles.VIEW_AGGREGATES, data_class="aggregates")
-def area_figures(session, top_share: float = TOP_SHARE) -> AreaFigures:
+def area_figures(session) -> AreaFigures:
     """Figures per district and town for every target, suppressed as the role requires."""
-    figures, used = _exact(session, top_share)
+    figures, used = _exact(session)
     message = "" if used else "スコアリングの結果がまだありません（抽出数は0として表示）"
     session.audit("view_aggregates", "aggregates", list(used), {"suppressed": _suppress_for(session)})
     return AreaFigures(agg.suppress(figures, enabled=_suppress_for(session)), used, message)
 
 
 @requires(roles.VIEW_AGGREGATES, data_class="aggregates")
-def trend_figures(session, target: str = "abuse", top_share: float = TOP_SHARE, last: int = 8) -> pd.DataFrame:
+def trend_figures(session, target: str = "abuse", last: int = 8) -> pd.DataFrame:
     """District figures for each of the last ``last`` runs of ``target`` (oldest first), suppressed.
 
     Columns: run_id, created_at, district, children, flagged, not_followed, visits and their
     ``_state`` columns. Follow-up state is the one recorded up to each run's creation.
     """
-    runs = _runs(session.conn, target) if _table_exists(session.conn, "flags") else []
+    runs = _runs(session.conn, target)
     out = []
     for i in range(max(0, len(runs) - last), len(runs)):
-        figures, used = _exact(session, top_share, run_index=i - len(runs))
+        figures, used = _exact(session, run_index=i - len(runs))
         s = agg.suppress(figures, enabled=_suppress_for(session))
         d = s.district[s.district["target"] == target].copy()
         d.insert(0, "run_id", runs[i]["run_id"])
@@ -202,14 +177,14 @@ def trend_figures(session, target: str = "abuse", top_share: float = TOP_SHARE, 
 
 @requires(roles.PLAN_STAFFING, data_class="aggregates")
 def staffing_proposal(session, target: str, staff: pd.DataFrame, total_nurses: int | None = None,
-                      total_seniors: int | None = None, minimum: int = 1, top_share: float = TOP_SHARE):
+                      total_seniors: int | None = None, minimum: int = 1):
     """The allocation proposal on exact visits, returned with every hidden figure removed.
 
     ``staff``: district, nurses, seniors (current). Returns (Proposal, AreaFigures). The
     proposal's table carries only what the chief may see: visits and loads are NaN where
     the district's visits are suppressed (their ``visits_state`` says why).
     """
-    exact, used = _exact(session, top_share)
+    exact, used = _exact(session)
     d = exact["district"][exact["district"]["target"] == target][["district", "children", "not_followed", "visits"]]
     # No nurse can be sent to an unknown district: it stays in the figures, not in the plan.
     d = d[d["district"] != UNKNOWN_DISTRICT]

@@ -124,8 +124,8 @@ def run_metrics(session, run_id: int | None = None, target: str = "abuse") -> di
 
 
 @requires(roles.VIEW_SCORE, data_class="score")
-def compare(session, run_a: int, run_b: int, top_k: int = 200) -> dict:
-    """Who entered / left the top-k between two runs, among the children the user may see."""
+def compare(session, run_a: int, run_b: int, top_k: int | None = None) -> dict:
+    """Who entered / left 抽出 (or the top-k when given) between two runs, among the children the user may see."""
     ids = set(_visible_ids(session, run_a)) | set(_visible_ids(session, run_b))
     return compare_runs(session.conn, run_a, run_b, top_k, sorted(ids))
 

@@ -4,96 +4,53 @@ and the list export. Role-checked (``@requires``) and restricted to the user's d
 What each role gets (DOMAIN.md "Users"):
 - the score and probability columns only with VIEW_SCORE (cg_manager): a nurse sees the
   order (rank) and the reasons, not the number;
+- the order itself from what the role may see: without VIEW_CUSTODY the run's second order
+  (``rank_open``: no custody-derived rule counted) and 抽出 under it;
 - names only with REIDENTIFY *and* an explicit ``reveal=True``, through
   ``queries/identity.identities`` which logs every reveal;
 - rules derived from child-guidance data (``restricted = "custody"``) and custody events only
   with VIEW_CUSTODY.
 
-The scoring tables (runs, flags, evidence, scores) belong to the scoring engineer; this module
-reads the columns DATA_MODEL.md names and tolerates extra ones. With no run stored, the frame
-is empty and ``message`` says why.
+The domain decisions (抽出, urgent, followed, data dates, "today" = the run's as-of date, a flag's
+disclosure class) are made by ``app/engine/extraction.py`` and ``app/engine/disclosure.py``;
+this module fetches rows by role and hands them over. The schema is the migrated one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 import numpy as np
 import pandas as pd
 
-from app.engine import catalogue, worklist
+from app.engine import catalogue, disclosure, extraction, worklist
 from app.engine.pseudonyms import display_pseudonym
 from app.engine.rules import ages
 from app.engine.worklist import FLAG_PREFIX, FRESHNESS_SOURCES, NOT_FOLLOWED, TARGET_LABELS, ChildEvidence, WorklistData
 from app.store import frames, roles
 from app.store.followup import followup_history, followup_state
 from app.store.queries import requires
+from app.store.scoring_runs import load_run
 
-# Follow-up markers of the health centre's assessment list (same reading as app/engine/scoring.py).
-ASSESSMENT_FOLLOWED = ("済", "中", "継続")
 # Months after which a source's as-of date is a freshness warning; infants need fresher data.
 STALE_DAYS_INFANT, STALE_DAYS = 92, 183
 # A move-in within this many days is "new" (before it the data is unknown, not missed).
 RECENT_MOVE_DAYS = 365
-STRICTNESS = {"discuss": 0, "staff": 1, "never": 2}
 CUSTODY_SOURCES, CUSTODY_TYPES = catalogue.custody_sources(), catalogue.custody_types()
-
-
-def _table_exists(conn, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
-
-
-def _columns(conn, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-
-
-def _latest_run(conn, target: str | None) -> dict | None:
-    """The newest run (of ``target`` if given) as a dict of its columns, JSON fields parsed."""
-    if not _table_exists(conn, "runs"):
-        return None
-    cols = _columns(conn, "runs")
-    key = "run_id" if "run_id" in cols else "rowid"
-    where, params = "", []
-    if target and "target" in cols:
-        where, params = "WHERE target = ?", [target]
-    row = conn.execute(f"SELECT {key}, * FROM runs {where} ORDER BY {key} DESC LIMIT 1", params).fetchone()
-    if row is None:
-        return None
-    run = dict(zip(["run_id", *cols], row))
-    for k, v in list(run.items()):
-        if isinstance(v, str) and v[:1] in "{[":
-            try:
-                run[k] = json.loads(v)
-            except ValueError:
-                pass
-    return run
-
-
-def _run_by_id(conn, run_id) -> dict | None:
-    if not _table_exists(conn, "runs"):
-        return None
-    cur = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    run = dict(zip([d[0] for d in cur.description], row))
-    for k, v in list(run.items()):
-        if isinstance(v, str) and v[:1] in "{[":
-            try:
-                run[k] = json.loads(v)
-            except ValueError:
-                pass
-    return run
+FLAG_COLUMNS = ["person_id", "rule_id", "flagged", "reason", "threshold", "label", "disclosure",
+                "first_date", "last_date"]
+SCORE_COLUMNS = ["person_id", "score", "probability", "rank", "score_open", "rank_open", "extracted",
+                 "extracted_open", "urgent", "urgent_date"]
 
 
 def _runs_of(conn, target: str | None) -> list[tuple[int, str]]:
     """(run_id, Japanese label) of the target's runs, newest first: each run records its rule set."""
-    if not _table_exists(conn, "runs"):
-        return []
     rows = conn.execute("SELECT run_id, ruleset_id, ruleset_version, as_of, created_at FROM runs WHERE target = ?"
                         " ORDER BY run_id DESC LIMIT 50", (target or "",)).fetchall()
     return [(r[0], f"{r[1]} v{r[2]}（基準日 {str(r[3])[:10]}・実行 {str(r[4])[:10]}）") for r in rows]
+
+
+def _targets(conn) -> list[tuple[str, str]]:
+    found = [r[0] for r in conn.execute("SELECT DISTINCT target FROM runs ORDER BY target")]
+    return [(t, TARGET_LABELS.get(t, t)) for t in found]
 
 
 def _default_target(conn) -> str | None:
@@ -101,88 +58,39 @@ def _default_target(conn) -> str | None:
     return "abuse" if "abuse" in targets else next(iter(targets), None)
 
 
-def _targets(conn) -> list[tuple[str, str]]:
-    if not _table_exists(conn, "runs") or "target" not in _columns(conn, "runs"):
-        return []
-    found = [r[0] for r in conn.execute("SELECT DISTINCT target FROM runs ORDER BY target")]
-    return [(t, TARGET_LABELS.get(t, t)) for t in found]
+def _run(conn, run_id, target) -> dict | None:
+    return load_run(conn, int(run_id)) if run_id is not None else load_run(conn, None, target or _default_target(conn))
 
 
-def _run_filter(conn, table: str, run: dict) -> tuple[str, list]:
-    if "run_id" in _columns(conn, table):
-        return "run_id = ?", [run["run_id"]]
-    return "1=1", []
+def _rules_of_run(run: dict) -> list[dict]:
+    """rule_id, label, weight, disclosure, threshold, restricted for each flag rule of the run,
+    from the rule set text the run stored, with the run's own weights and thresholds."""
+    from app.engine.rules.model import parse_ruleset
+
+    rs = parse_ruleset(run["ruleset_text"], f"run {run['run_id']}")
+    weights, thresholds = run.get("weights") or {}, run.get("thresholds") or {}
+    return [{"rule_id": r.id, "label": (run.get("labels") or {}).get(r.id, r.label),
+             "weight": float(weights.get(r.id, r.weight)), "disclosure": r.disclosure,
+             "restricted": (run.get("restricted") or {}).get(r.id, r.restricted),
+             "threshold": thresholds.get(r.id, "")} for r in rs.flag_rules]
 
 
-def _rules_of_run(conn, run: dict, flags: pd.DataFrame) -> list[dict]:
-    """rule_id, label, weight, disclosure, threshold, restricted for each flag rule of the run.
-
-    Labels and disclosure come from the run's rule set when it can be found (stored TOML),
-    otherwise from what the flags table carries.
-    """
-    info: dict[str, dict] = {}
-    text = run.get("ruleset_text") or run.get("ruleset_source") or run.get("ruleset_toml")
-    if not text and _table_exists(conn, "rulesets"):
-        cols = _columns(conn, "rulesets")
-        body = next((c for c in ("body", "source_text", "toml", "text") if c in cols), None)
-        rid, ver = run.get("ruleset_id"), run.get("ruleset_version")
-        if body and rid is not None and "ruleset_id" in cols:
-            sql = f"SELECT {body} FROM rulesets WHERE ruleset_id = ?"
-            params = [rid]
-            if ver is not None and "version" in cols:
-                sql, params = sql + " AND version = ?", [rid, ver]
-            row = conn.execute(sql + " LIMIT 1", params).fetchone()
-            text = row[0] if row else None
-    if text:
-        from app.engine.rules.model import RuleSetError, parse_ruleset
-        try:
-            rs = parse_ruleset(text, "run")
-            for r in rs.flag_rules:
-                info[r.id] = {"rule_id": r.id, "label": r.label, "weight": r.weight, "disclosure": r.disclosure,
-                              "restricted": r.restricted, "threshold": ""}
-        except RuleSetError:
-            pass
-    weights = run.get("weights") if isinstance(run.get("weights"), dict) else {}
-    thresholds = run.get("thresholds") if isinstance(run.get("thresholds"), dict) else {}
-    restricted = run.get("restricted") if isinstance(run.get("restricted"), dict) else {}
-    labels = run.get("labels") if isinstance(run.get("labels"), dict) else {}
-    order = list(dict.fromkeys(list(info) + flags["rule_id"].drop_duplicates().tolist()))
-    out = []
-    for rule_id in order:
-        d = info.get(rule_id, {"rule_id": rule_id, "label": rule_id, "weight": 1.0, "disclosure": "staff",
-                               "restricted": None, "threshold": ""})
-        for col in ("label", "disclosure"):
-            if col in flags and (d.get(col) in (None, "", rule_id)):
-                vals = flags.loc[flags["rule_id"] == rule_id, col].dropna()
-                if len(vals):
-                    d[col] = vals.iloc[0]
-        if labels.get(rule_id):
-            d["label"] = labels[rule_id]
-        d["weight"] = float(weights.get(rule_id, d.get("weight", 1.0)))
-        d["threshold"] = thresholds.get(rule_id) or (
-            flags.loc[flags["rule_id"] == rule_id, "threshold"].dropna().iloc[0]
-            if "threshold" in flags and flags.loc[flags["rule_id"] == rule_id, "threshold"].notna().any() else "")
-        d["restricted"] = restricted.get(rule_id, d.get("restricted"))
-        out.append(d)
-    return out
+def _hidden_rules(session, rules: list[dict]) -> set[str]:
+    """Rules whose data class the role may not see (today: custody-derived without VIEW_CUSTODY)."""
+    return set() if session.can(roles.VIEW_CUSTODY) else {r["rule_id"] for r in rules if r.get("restricted")}
 
 
-def _source_as_of(conn) -> dict[str, str]:
-    if not _table_exists(conn, "sources"):
-        return {}
-    rows = conn.execute("SELECT source, MAX(as_of) FROM sources GROUP BY source").fetchall()
-    return {s: (a or "") for s, a in rows}
+def _source_dates(session) -> dict[str, str]:
+    """Data date per source (extraction.source_data_dates); the child-guidance extract's date
+    only with VIEW_CUSTODY — even its date is not for other roles."""
+    dates = extraction.source_data_dates(frames.sources_frame(session.conn))
+    if not session.can(roles.VIEW_CUSTODY):
+        dates = {k: v for k, v in dates.items() if k not in CUSTODY_SOURCES}
+    return dates
 
 
-def _data_date(run: dict | None, as_of: dict[str, str]) -> pd.Timestamp:
-    """The date ages are counted at: the run's as-of date, else the newest source, else today."""
-    for value in ((run or {}).get("as_of"), max([v for v in as_of.values() if v], default=None)):
-        if value:
-            try:
-                return pd.Timestamp(str(value)[:10])
-            except ValueError:
-                continue
-    return pd.Timestamp(dt.date.today())
+def _today(run: dict | None, source_dates: dict[str, str]) -> pd.Timestamp:
+    return extraction.run_today((run or {}).get("as_of"), source_dates)
 
 
 def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timestamp) -> np.ndarray:
@@ -191,10 +99,7 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
     for source, value in sorted(as_of.items()):
         if source not in FRESHNESS_SOURCES or not value:
             continue
-        try:
-            days = (today - pd.Timestamp(value[:10])).days
-        except ValueError:
-            continue
+        days = (today - pd.Timestamp(value[:10])).days
         limit = np.where(age_months < 12, STALE_DAYS_INFANT, STALE_DAYS)
         stale = days > limit
         if stale.any():
@@ -203,19 +108,12 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
     return out
 
 
-def _assessment_followed(conn, person_ids: list[str]) -> pd.Series:
-    """Latest assessment フォロー状況 per child says followed (済/中/継続, not 未)."""
-    if not person_ids:
-        return pd.Series(dtype=bool)
-    rows = conn.execute(
-        "SELECT person_id, value_text FROM events WHERE type = 'assessment' ORDER BY person_id, date, event_id"
-    ).fetchall()
-    if not rows:
-        return pd.Series(dtype=bool)
+def _latest_assessment(conn) -> pd.Series:
+    """The latest assessment フォロー状況 text per person (the health centre's list)."""
+    rows = conn.execute("SELECT person_id, value_text FROM events WHERE type = 'assessment'"
+                        " ORDER BY person_id, date, event_id").fetchall()
     a = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
-    s = a["status"].fillna("")
-    followed = s.str.contains("|".join(ASSESSMENT_FOLLOWED)) & ~s.str.contains("未")
-    return pd.Series(followed.to_numpy(), index=a["person_id"].to_numpy())
+    return pd.Series(a["status"].fillna("").to_numpy(dtype=object), index=a["person_id"].to_numpy())
 
 
 def _restricted(rule_ids: pd.Series, meta: dict[str, dict]) -> np.ndarray:
@@ -227,7 +125,7 @@ def _restricted(rule_ids: pd.Series, meta: dict[str, dict]) -> np.ndarray:
 def _empty(message: str, targets, target) -> WorklistData:
     cols = ["person_id", "pseudonym", "household_id", "district", "town", "age_months", "flag_count", "reasons",
             "followup_status", "followup_date", "next_action_date", "followed", "status_since",
-            "moved_in_recent", "move_in_date", "stale_sources", "rank"]
+            "moved_in_recent", "move_in_date", "stale_sources", "rank", "urgent", "urgent_date", "extracted"]
     return WorklistData(frame=pd.DataFrame(columns=cols), targets=targets, target=target or "abuse", message=message)
 
 
@@ -239,33 +137,24 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     targets = _targets(conn)
     if target is None:
         target = _default_target(conn)
-    run = _run_by_id(conn, run_id) if run_id is not None else _latest_run(conn, target)
-    if run is not None:
-        target = run.get("target", target)
-    if run is None or not _table_exists(conn, "flags"):
+    run = _run(conn, run_id, target)
+    if run is None:
         return _empty("採点（スコアリング）がまだ実行されていません。データ管理担当に依頼してください。", targets, target)
-    districts = session.visible_districts()
-    persons = frames.persons_frame(conn, districts=districts)
+    target = run["target"]
+    persons = frames.persons_frame(conn, districts=session.visible_districts())
     persons = persons[persons["kind"] == "child"]
-    where, params = _run_filter(conn, "flags", run)
-    fcols = [c for c in ("person_id", "rule_id", "flagged", "reason", "threshold", "label", "disclosure")
-             if c in _columns(conn, "flags")]
-    flags = pd.DataFrame(conn.execute(f"SELECT {', '.join(fcols)} FROM flags WHERE {where}", params).fetchall(),
-                         columns=fcols)
+    flags = pd.DataFrame(conn.execute(f"SELECT {', '.join(FLAG_COLUMNS)} FROM flags WHERE run_id = ?",
+                                      (run["run_id"],)).fetchall(), columns=FLAG_COLUMNS)
     flags = flags[flags["person_id"].isin(persons["person_id"])]
-    rules = _rules_of_run(conn, run, flags)
-    if not session.can(roles.VIEW_CUSTODY):
-        hidden = {r["rule_id"] for r in rules if r.get("restricted")}
-        rules = [r for r in rules if r["rule_id"] not in hidden]
-        flags = flags[~flags["rule_id"].isin(hidden)]
+    rules = _rules_of_run(run)
+    hidden = _hidden_rules(session, rules)
+    rules = [r for r in rules if r["rule_id"] not in hidden]
+    flags = flags[~flags["rule_id"].isin(hidden)]
     evaluated = persons[persons["person_id"].isin(flags["person_id"].unique())].reset_index(drop=True)
     ids = evaluated["person_id"].astype(str)
-    source_as_of = _source_as_of(conn)
-    if not session.can(roles.VIEW_CUSTODY):
-        # even the date of the child-guidance extract is not for other roles
-        source_as_of = {k: v for k, v in source_as_of.items() if k not in CUSTODY_SOURCES}
-    at = _data_date(run, source_as_of)
-    age = ages.age_months(ages.ym_index_from_text(evaluated["birth_ym"]), ages.ym_index_of(at))
+    source_as_of = _source_dates(session)
+    today = _today(run, source_as_of)
+    age = ages.age_months(ages.ym_index_from_text(evaluated["birth_ym"]), ages.ym_index_of(today))
     frame = pd.DataFrame({
         "person_id": ids.to_numpy(dtype=object),
         "pseudonym": [display_pseudonym(p) for p in ids],
@@ -289,7 +178,7 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     frame["flag_count"] = mat.sum(axis=1)
     label = {r["rule_id"]: r["label"] for r in rules}
     names = flagged["rule_id"].map(label).fillna(flagged["rule_id"])
-    reason = flagged["reason"].fillna("").astype(str) if "reason" in flagged else pd.Series("", index=flagged.index)
+    reason = flagged["reason"].fillna("").astype(str)
     # "label：reason" when the reason adds something; a reason that already names the rule stands alone
     starts = np.array([r.startswith(n) for r, n in zip(reason, names)], dtype=bool)
     text = names.where(reason == "", reason.where(starts, names + "：" + reason))
@@ -297,24 +186,24 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     frame["reasons"] = worklist.join_by_group(text.to_numpy(dtype=object)[flagged_known],
                                               flagged["person_id"].to_numpy(dtype=object)[flagged_known],
                                               frame["person_id"].to_numpy(dtype=object), sep="・")
-    # Follow-up: the nurses' records, and the health centre's assessment list.
+    # Follow-up: the nurses' records and the health centre's assessment list, one rule (engine).
     state = followup_state(session, extracted_at=run.get("created_at"))
     state = state.set_index("person_id").reindex(frame["person_id"])
     frame["followup_status"] = state["followup_status"].fillna(NOT_FOLLOWED).to_numpy(dtype=object)
     frame["followup_date"] = pd.to_datetime(state["followup_date"]).to_numpy()
     frame["next_action_date"] = pd.to_datetime(state["next_action_date"]).to_numpy()
     frame["status_since"] = state["status_since"].fillna("").to_numpy(dtype=object)
-    assessed = _assessment_followed(conn, frame["person_id"].tolist()).reindex(frame["person_id"])
-    assessed = assessed.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    frame["followed"] = (frame["followup_status"] != NOT_FOLLOWED).to_numpy() | assessed
-    frame.loc[assessed & (frame["followup_status"] == NOT_FOLLOWED).to_numpy(), "followup_status"] = "フォロー済(アセスメント)"
+    assessment = _latest_assessment(conn).reindex(frame["person_id"]).fillna("").to_numpy(dtype=object)
+    nurse_status = state["followup_status"].fillna("").to_numpy(dtype=object)
+    frame["followed"] = extraction.is_followed(nurse_status, assessment)
+    by_assessment = frame["followed"].to_numpy() & ~extraction.is_followed(nurse_status, np.full(len(frame), ""))
+    frame.loc[by_assessment, "followup_status"] = "フォロー済(アセスメント)"
     moved = evaluated["moved_in"].to_numpy(dtype=bool)
     since = pd.to_datetime(evaluated["resident_from"])
     frame["move_in_date"] = since.where(moved).to_numpy()
-    frame["moved_in_recent"] = moved & ((pd.Timestamp(dt.date.today()) - since).dt.days.fillna(1e9).to_numpy()
-                                        <= RECENT_MOVE_DAYS)
-    frame["stale_sources"] = _stale_text(frame["age_months"].to_numpy(), source_as_of, pd.Timestamp(dt.date.today()))
-    _add_scores(session, conn, run, frame, rules)
+    frame["moved_in_recent"] = moved & ((today - since).dt.days.fillna(1e9).to_numpy() <= RECENT_MOVE_DAYS)
+    frame["stale_sources"] = _stale_text(frame["age_months"].to_numpy(), source_as_of, today)
+    _add_need(session, conn, run, frame, rules)
     if reveal and session.can(roles.REIDENTIFY) and len(frame):
         from app.store.queries.identity import identities
         names = identities(session, frame["person_id"].tolist(), purpose="作業リスト").set_index("person_id")
@@ -322,132 +211,148 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
         frame["name_kana"] = frame["person_id"].map(names["name_kana"]).fillna("").to_numpy(dtype=object)
     rs = f"{run.get('ruleset_id', '')} v{run.get('ruleset_version', '')}".strip()
     as_of_text = str(run.get("as_of") or "")[:10]
-    return WorklistData(
+    spec = _spec_of(run)
+    data = WorklistData(
         frame=frame, rules=[{k: r[k] for k in ("rule_id", "label", "weight", "disclosure", "threshold")} for r in rules],
-        targets=targets or [(target or "abuse", TARGET_LABELS.get(target or "abuse", target))],
-        target=target or "abuse",
+        targets=targets or [(target, TARGET_LABELS.get(target, target))],
+        target=target,
         ruleset_text=f"ルールセット {rs}（基準日 {as_of_text}）" if as_of_text else f"ルールセット {rs}",
         run_id=run.get("run_id"), extracted_at=run.get("created_at"), source_as_of=source_as_of,
         runs=_runs_of(conn, target),
         message="" if len(frame) else "表示できる子どもがいません（担当地区を確認してください）。")
+    data.extraction = spec.describe()
+    data.extraction_where = f"ルールセット {run.get('ruleset_id', '')} の [extraction]" + (
+        f"：{spec.capacity_note}" if spec.capacity_note else "")
+    if session.can(roles.VIEW_SCORE):
+        from app.engine.calibration import validation_caution
+        data.caution = validation_caution(run.get("metrics"))
+    return data
 
 
-def _add_scores(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]) -> None:
-    """rank for everyone; score and probability only with VIEW_SCORE."""
-    scores = None
-    if _table_exists(conn, "scores"):
-        cols = _columns(conn, "scores")
-        where, params = _run_filter(conn, "scores", run)
-        if "target" in cols and run.get("target"):
-            where, params = where + " AND target = ?", [*params, run["target"]]
-        want = [c for c in ("person_id", "score", "probability", "rank") if c in cols]
-        scores = pd.DataFrame(conn.execute(f"SELECT {', '.join(want)} FROM scores WHERE {where}", params).fetchall(),
-                              columns=want).drop_duplicates("person_id").set_index("person_id")
-    if scores is not None and "score" in scores and len(scores):
-        s = scores.reindex(frame["person_id"])
-        score = s["score"].astype(float).to_numpy()
-        prob = s["probability"].astype(float).to_numpy() if "probability" in s else np.full(len(frame), np.nan)
+def _spec_of(run: dict) -> extraction.ExtractionSpec:
+    """The 抽出 definition the run applied (a run from before it was stored: its rule set's)."""
+    return (extraction.spec_from_dict(run["extraction"]) if run.get("extraction")
+            else extraction.extraction_spec(run.get("ruleset_text")))
+
+
+def _add_need(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]) -> None:
+    """rank, urgent and 抽出 under the order the role may see; score and probability only with
+    VIEW_SCORE. Without VIEW_CUSTODY the run's second order is used (no custody-derived rule)."""
+    s = pd.DataFrame(conn.execute(f"SELECT {', '.join(SCORE_COLUMNS)} FROM scores WHERE run_id = ?",
+                                  (run["run_id"],)).fetchall(), columns=SCORE_COLUMNS)
+    s = s.set_index("person_id").reindex(frame["person_id"])
+    full = session.can(roles.VIEW_CUSTODY)
+    score_col, rank_col, ext_col = ("score", "rank", "extracted") if full else ("score_open", "rank_open",
+                                                                                "extracted_open")
+    urgent = s["urgent"].fillna(0).to_numpy(dtype=float) > 0
+    if s[rank_col].notna().all() and s[ext_col].notna().all():
+        city_rank, extracted = s[rank_col].to_numpy(dtype=float), s[ext_col].to_numpy(dtype=float) > 0
     else:
-        # No stored scores: Σ weight × flag over the run's rules (DOMAIN.md §6).
+        # A run stored before the two orders were: rebuild the role's order from the visible flags
+        # and the run's weights with the same engine functions (urgent unknown for such runs).
         w = np.array([r["weight"] for r in rules], dtype=float)
-        mat = frame[[FLAG_PREFIX + r["rule_id"] for r in rules]].to_numpy(dtype=float) if rules else np.zeros((len(frame), 0))
-        score, prob = (mat @ w if rules else np.zeros(len(frame))), np.full(len(frame), np.nan)
-    # Rank over the visible children: 1 = most in need; ties by flag count then research ID.
-    order = np.lexsort((frame["person_id"].to_numpy(dtype=str), -frame["flag_count"].to_numpy(),
-                        -np.nan_to_num(score, nan=-np.inf)))
+        mat = frame[[FLAG_PREFIX + r["rule_id"] for r in rules]].to_numpy(dtype=float)
+        score = mat @ w if len(rules) else np.zeros(len(frame))
+        city_rank = extraction.need_order(score, urgent, frame["flag_count"], frame["person_id"]).astype(float)
+        extracted = extraction.extract(score, urgent, city_rank, _spec_of(run))
+    # Rank over the visible children, in the city order (urgent first, then need).
+    order = np.lexsort((frame["person_id"].to_numpy(dtype=str), np.nan_to_num(city_rank, nan=np.inf)))
     rank = np.empty(len(frame), dtype=np.int64)
     rank[order] = np.arange(1, len(frame) + 1)
     frame["rank"] = rank
+    frame["urgent"] = urgent
+    frame["urgent_date"] = pd.to_datetime(s["urgent_date"]).to_numpy()
+    frame["extracted"] = extracted
     if session.can(roles.VIEW_SCORE):
-        frame["score"] = score
-        frame["probability"] = prob
+        frame["score"] = s[score_col].astype(float).to_numpy()
+        frame["probability"] = s["probability"].astype(float).to_numpy()
+
+
+def _evidence_rows(conn, run_id: int, pid: str, flags: pd.DataFrame, can_custody: bool,
+                   source_as_of: dict[str, str]) -> pd.DataFrame:
+    """The event rows behind one child's flags: two indexed lookups on the child's own rows
+    (evidence by (person_id, run_id), events by primary key), never a table scan."""
+    from app.engine.rules.describe import describe
+
+    cols = ["rule_id", "event_id", "role", "source", "date", "description", "value", "as_of", "disclosure"]
+    links = pd.DataFrame(conn.execute("SELECT rule_id, event_id, role FROM evidence WHERE person_id = ? AND run_id = ?",
+                                      (pid, run_id)).fetchall(), columns=["rule_id", "event_id", "role"])
+    links = links[links["rule_id"].isin(flags["rule_id"])]
+    if links.empty:
+        return pd.DataFrame(columns=cols)
+    ids = sorted({int(e) for e in links["event_id"]})
+    cur = conn.execute(f"SELECT {', '.join(frames.EVENT_COLUMNS)} FROM events WHERE event_id IN "
+                       f"({','.join('?' * len(ids))})", ids)
+    events = pd.DataFrame(cur.fetchall(), columns=frames.EVENT_COLUMNS)
+    events["date"] = pd.to_datetime(events["date"])
+    events["value_num"] = pd.to_numeric(events["value_num"])
+    if not can_custody:
+        events = events[~events["source"].isin(CUSTODY_SOURCES) & ~events["type"].isin(CUSTODY_TYPES)]
+    events["description"] = describe(events) if len(events) else pd.Series(dtype=object)
+    joined = links.merge(events, on="event_id", how="inner")
+    value = joined["value_text"].fillna("").astype(str)
+    num = joined["value_num"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    joined["value"] = value.where(value != "", num)
+    joined["as_of"] = joined["source"].map(lambda x: str(source_as_of.get(x, "") or "")[:10])
+    # A row is shown at least as guarded as its flag (an EPDS score behind a staff-only flag is
+    # staff-only here too); the flag, in turn, is as guarded as its strictest row (below).
+    flag_cls = joined["rule_id"].map(dict(zip(flags["rule_id"], flags["disclosure"])))
+    joined["disclosure"] = [disclosure.strictest(a, b) for a, b in zip(joined["disclosure"], flag_cls)]
+    return joined.reindex(columns=cols)
 
 
 @requires(roles.VIEW_CHILDREN, data_class="children")
 def child_evidence(session, person_id: str, run_id=None, target: str | None = None) -> ChildEvidence:
     """The evidence panel's content for one visible child (flags, rows behind them, household,
     follow-up history) in run ``run_id``, else the latest run of ``target`` (default: abuse).
-    Raises LookupError for a child the user may not see."""
-    from app.engine.rules.describe import describe
-
+    Every read is an indexed lookup on this child's own rows. Raises LookupError for a child
+    the user may not see."""
     conn = session.conn
     pid = str(person_id)
-    districts = session.visible_districts()
-    me = frames.persons_frame(conn, districts=districts, person_ids=[pid])
+    me = frames.persons_frame(conn, districts=session.visible_districts(), person_ids=[pid])
     if me.empty:
         raise LookupError(f"研究用ID {pid} の子どもは表示できません")
     child = me.iloc[0]
-    source_as_of = _source_as_of(conn)
-    if not session.can(roles.VIEW_CUSTODY):
-        source_as_of = {k: v for k, v in source_as_of.items() if k not in CUSTODY_SOURCES}
-    run = _run_by_id(conn, run_id) if run_id is not None else _latest_run(conn, target or _default_target(conn))
-    at = _data_date(run, source_as_of)
-    age = int(ages.age_months(ages.ym_index_from_text(pd.Series([child["birth_ym"]])), ages.ym_index_of(at))[0])
+    source_as_of = _source_dates(session)
+    run = _run(conn, run_id, target)
+    today = _today(run, source_as_of)
+    age = int(ages.age_months(ages.ym_index_from_text(pd.Series([child["birth_ym"]])), ages.ym_index_of(today))[0])
     flags = pd.DataFrame(columns=["rule_id", "label", "flagged", "reason", "threshold", "disclosure",
                                   "first_date", "last_date"])
     rows = pd.DataFrame(columns=["rule_id", "event_id", "role", "source", "date", "description", "value", "as_of",
                                  "disclosure"])
     can_custody = session.can(roles.VIEW_CUSTODY)
     rules: list[dict] = []
-    if run is not None and _table_exists(conn, "flags"):
-        where, params = _run_filter(conn, "flags", run)
-        fcols = [c for c in ("person_id", "rule_id", "flagged", "reason", "threshold", "label", "disclosure",
-                             "first_date", "last_date") if c in _columns(conn, "flags")]
-        all_flags = pd.DataFrame(conn.execute(
-            f"SELECT {', '.join(fcols)} FROM flags WHERE {where} AND person_id = ?", [*params, pid]).fetchall(),
-            columns=fcols)
-        rules = _rules_of_run(conn, run, all_flags) if len(all_flags) else []
+    urgent_date = None
+    if run is not None:
+        f = pd.DataFrame(conn.execute(f"SELECT {', '.join(FLAG_COLUMNS)} FROM flags WHERE run_id = ? AND person_id = ?",
+                                      (run["run_id"], pid)).fetchall(), columns=FLAG_COLUMNS)
+        rules = _rules_of_run(run)
         meta = {r["rule_id"]: r for r in rules}
-        if not can_custody:
-            all_flags = all_flags[~_restricted(all_flags["rule_id"], meta)]
-        f = all_flags.copy()
+        f = f[~f["rule_id"].isin(_hidden_rules(session, rules))].copy()
         f["flagged"] = f["flagged"].fillna(0).astype(bool)
         f["label"] = f["rule_id"].map(lambda r: meta.get(r, {}).get("label", r))
-        f["disclosure"] = f["rule_id"].map(lambda r: meta.get(r, {}).get("disclosure", "staff"))
-        if "threshold" not in f or f["threshold"].isna().all():
-            f["threshold"] = f["rule_id"].map(lambda r: meta.get(r, {}).get("threshold", ""))
-        for c in ("first_date", "last_date", "reason"):
-            if c not in f:
-                f[c] = None
+        # the stored per-flag class (strictest of rule and evidence, set by the engine at the run);
+        # never more open than the rule's own class
+        f["disclosure"] = [disclosure.strictest(a, meta.get(r, {}).get("disclosure"))
+                           for a, r in zip(f["disclosure"], f["rule_id"])]
         f["first_date"], f["last_date"] = pd.to_datetime(f["first_date"]), pd.to_datetime(f["last_date"])
+        rows = _evidence_rows(conn, run["run_id"], pid, f, can_custody, source_as_of)
+        f["disclosure"] = disclosure.flag_classes(f, rows)
         flags = f.reindex(columns=flags.columns)
-        if _table_exists(conn, "evidence"):
-            where, params = _run_filter(conn, "evidence", run)
-            ecols = [c for c in ("rule_id", "event_id", "role") if c in _columns(conn, "evidence")]
-            ev_links = pd.DataFrame(conn.execute(
-                f"SELECT {', '.join(ecols)} FROM evidence WHERE {where} AND person_id = ?", [*params, pid]).fetchall(),
-                columns=ecols)
-            ev_links = ev_links[ev_links["rule_id"].isin(flags["rule_id"])]
-            if len(ev_links):
-                events = frames.events_frame(conn).iloc[0:0]
-                marks = ",".join("?" * len(ev_links))
-                cur = conn.execute(f"SELECT {', '.join(frames.EVENT_COLUMNS)} FROM events WHERE event_id IN ({marks})",
-                                   [int(e) for e in ev_links["event_id"]])
-                events = pd.DataFrame(cur.fetchall(), columns=frames.EVENT_COLUMNS)
-                events["date"] = pd.to_datetime(events["date"])
-                events["value_num"] = pd.to_numeric(events["value_num"])
-                if not can_custody:
-                    events = events[~events["source"].isin(CUSTODY_SOURCES) & ~events["type"].isin(CUSTODY_TYPES)]
-                events["description"] = describe(events) if len(events) else pd.Series(dtype=object)
-                joined = ev_links.merge(events, on="event_id", how="inner")
-                value = joined["value_text"].fillna("").astype(str)
-                num = joined["value_num"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
-                joined["value"] = value.where(value != "", num)
-                joined["as_of"] = joined["source"].map(lambda s: str(source_as_of.get(s, "") or "")[:10])
-                # A row is shown at least as guarded as its flag (an EPDS score behind a
-                # staff-only flag is staff-only here too).
-                flag_cls = joined["rule_id"].map(dict(zip(flags["rule_id"], flags["disclosure"]))).fillna("staff")
-                row_cls = joined["disclosure"].fillna("staff")
-                stricter = row_cls.map(STRICTNESS).fillna(1) >= flag_cls.map(STRICTNESS).fillna(1)
-                joined["disclosure"] = row_cls.where(stricter, flag_cls)
-                rows = joined.reindex(columns=rows.columns)
-    household = _household(session, child, run, rules)
-    return ChildEvidence(person_id=pid, pseudonym=display_pseudonym(pid), district=child["district"],
-                         town=child["town"], age_months=age, flags=flags, rows=rows, household=household,
-                         followups=followup_history(session, pid), source_as_of=source_as_of)
+        hit = conn.execute("SELECT urgent_date FROM scores WHERE run_id = ? AND person_id = ? AND urgent = 1",
+                           (run["run_id"], pid)).fetchone()
+        urgent_date = pd.Timestamp(hit[0]) if hit and hit[0] else None
+    household = _household(session, child, run, rules, today)
+    ev = ChildEvidence(person_id=pid, pseudonym=display_pseudonym(pid), district=child["district"],
+                       town=child["town"], age_months=age, flags=flags, rows=rows, household=household,
+                       followups=followup_history(session, pid), source_as_of=source_as_of)
+    ev.urgent_date = urgent_date
+    ev.urgent_ago = extraction.months_ago(urgent_date, today) if urgent_date is not None else ""
+    return ev
 
 
-def _household(session, child: pd.Series, run: dict | None, rules: list[dict]) -> pd.DataFrame:
+def _household(session, child: pd.Series, run: dict | None, rules: list[dict], today) -> pd.DataFrame:
     """Guardians and siblings of the child with their flags in the same run (staff-only facts)."""
     conn = session.conn
     pid = child["person_id"]
@@ -466,17 +371,15 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict]) -
     if child.get("mother_id") and child["mother_id"] not in set(rel["person_id"]):
         rel = pd.concat([rel, pd.DataFrame([{"person_id": child["mother_id"], "relation": "mother"}])], ignore_index=True)
     labels = {"mother": "母", "father": "父", "guardian": "保護者", "sibling": "きょうだい", "household": "世帯員"}
-    members = frames.persons_frame(conn, person_ids=rel["person_id"].tolist()) if len(rel) else frames.persons_frame(conn, person_ids=[])
+    members = frames.persons_frame(conn, person_ids=rel["person_id"].tolist())
     rel = rel.merge(members[["person_id", "birth_ym", "kind"]], on="person_id", how="left")
-    at = _data_date(run, _source_as_of(conn))
-    age = ages.age_months(ages.ym_index_from_text(rel["birth_ym"].fillna("")), ages.ym_index_of(at))
+    age = ages.age_months(ages.ym_index_from_text(rel["birth_ym"].fillna("")), ages.ym_index_of(today))
     flags_text = pd.Series("", index=rel.index, dtype=object)
-    if run is not None and _table_exists(conn, "flags") and len(rel):
-        where, params = _run_filter(conn, "flags", run)
+    if run is not None and len(rel):
         marks = ",".join("?" * len(rel))
         fl = pd.DataFrame(conn.execute(
-            f"SELECT person_id, rule_id FROM flags WHERE {where} AND flagged AND person_id IN ({marks})",
-            [*params, *rel["person_id"].tolist()]).fetchall(), columns=["person_id", "rule_id"])
+            f"SELECT person_id, rule_id FROM flags WHERE run_id = ? AND flagged AND person_id IN ({marks})",
+            [run["run_id"], *rel["person_id"].tolist()]).fetchall(), columns=["person_id", "rule_id"])
         meta = {r["rule_id"]: r for r in rules}
         if not session.can(roles.VIEW_CUSTODY):
             fl = fl[~_restricted(fl["rule_id"], meta)]
@@ -494,19 +397,35 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict]) -
     })
 
 
+def list_export_frame(data: WorklistData, with_score: bool) -> pd.DataFrame:
+    """The list export's columns (issue 15 interface), in the role's rank order: rank,
+    research_id, district, urgent (0/1), follow_up, one 0/1 column per rule the role may see
+    named by rule id, and score/probability only for a role with the score."""
+    f = data.frame.sort_values("rank", kind="stable")
+    out = pd.DataFrame({"rank": f["rank"].to_numpy(dtype=int), "research_id": f["person_id"].to_numpy(dtype=object),
+                        "district": f["district"].to_numpy(dtype=object),
+                        "urgent": f["urgent"].to_numpy(dtype=bool).astype(int),
+                        "follow_up": f["followup_status"].to_numpy(dtype=object)})
+    for r in data.rules:
+        out[r["rule_id"]] = f[FLAG_PREFIX + r["rule_id"]].to_numpy(dtype=bool).astype(int)
+    if with_score:
+        out["score"] = f["score"].to_numpy(dtype=float)
+        out["probability"] = f["probability"].to_numpy(dtype=float)
+    return out
+
+
 @requires(roles.EXPORT_LIST, data_class="children")
 def export_list(session, path, *, encrypt: bool = True, passphrase: str | None = None,
-                plaintext_confirmed: bool = False, target: str | None = None):
-    """The working list (research ID, pseudonym, district, town, age, flags, reasons, follow-up,
-    need order — and the score for roles allowed to see it) through the export gate."""
+                plaintext_confirmed: bool = False, target: str | None = None, extracted_only: bool = False):
+    """The working list through the export gate: every child the role may see, in the role's own
+    order (a nurse: her area and her order, no score) — the 抽出 come first, as on screen;
+    ``extracted_only`` keeps just them."""
     from app.store.exports import export_frame
 
     data = worklist_data(session, target=target)
-    f = data.frame
-    cols = [c for c in ("rank", "score", "probability", "person_id", "pseudonym", "district", "town", "age_months",
-                        "flag_count", "reasons", "followup_status", "status_since", "moved_in_recent", "stale_sources")
-            if c in f]
-    out = f.sort_values("rank")[cols + worklist.flag_columns(f)]
+    if extracted_only and len(data.frame):
+        data.frame = data.frame[data.frame["extracted"].to_numpy(dtype=bool)]
+    out = list_export_frame(data, session.can(roles.VIEW_SCORE))
     return export_frame(session, out, path, capability=roles.EXPORT_LIST, kind="list", encrypt=encrypt,
                         passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
-                        title="作業リスト", object_ids=out["person_id"].tolist())
+                        title="作業リスト", object_ids=out["research_id"].tolist())

@@ -74,10 +74,15 @@ def sample_results(n: int = 2000, seed: int = 7, with_score: bool = True) -> pd.
     frame.loc[frame["moved_in_recent"], "move_in_date"] = pd.Timestamp("2024-12-01")
     stale = rng.random(n) < .1
     frame["stale_sources"] = np.where(stale, "yobo(2024-06-30)", "")
-    order = np.lexsort((person_id, -score))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
+    # 至急 (EPDS 問10 ≥ 1) is rare; 抽出 = the top tenth plus the urgent (app/engine/extraction.py)
+    from app.engine.extraction import ExtractionSpec, extract, need_order
+    urgent = rng.random(n) < .005
+    rank = need_order(score, urgent, mat.sum(axis=1), person_id)
     frame["rank"] = rank
+    frame["urgent"] = urgent
+    frame["urgent_date"] = pd.NaT
+    frame.loc[urgent, "urgent_date"] = pd.Timestamp("2025-01-20")
+    frame["extracted"] = extract(score, urgent, rank, ExtractionSpec(k=max(n // 10, 1)))
     if with_score:
         frame["score"] = score.round(3)
         frame["probability"] = (1 / (1 + np.exp(-(score - 2.5)))).round(3)
