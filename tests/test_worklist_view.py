@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from app.models.child_table_model import FlagIdsRole, PersonIdRole
+from app.models.child_table_model import FlagIdsRole, PersonIdRole, RawValueRole, UrgentRole
 
 
 @pytest.fixture
@@ -37,13 +37,35 @@ def _column(view, key):
 
 
 def test_loads_with_working_filter(make_view):
+    """The default list: 抽出 ∩ not yet followed, urgent children always on it, in need order."""
     view, _ctx, source = make_view()
     assert view.is_ready()
     frame = source._frame
-    expected = int(((~frame["followed"]) & (frame["flag_count"] >= 1)).sum())
-    assert view.model.rowCount() == expected
-    ranks = [view.model.data(view.model.index(r, _column(view, "rank"))) for r in range(20)]
+    expected = int(((frame["extracted"] & ~frame["followed"]) | frame["urgent"]).sum())
+    assert view.model.rowCount() == expected < len(frame) // 5
+    ranks = [view.model.data(view.model.index(r, _column(view, "rank")), RawValueRole) for r in range(20)]
     assert [int(r) for r in ranks] == sorted(int(r) for r in ranks)
+    assert view.conditions.extraction.text().startswith("抽出 = ")
+
+
+def test_urgent_child_is_first_and_marked(make_view):
+    view, _ctx, source = make_view(can_score=False, rows=3000)
+    frame = source._frame
+    urgent = set(frame.loc[frame["urgent"], "person_id"])
+    assert urgent
+    col = _column(view, "rank")
+    first = [view.model.data(view.model.index(r, col), PersonIdRole) for r in range(len(urgent))]
+    assert set(first) == urgent
+    cell = view.model.index(0, col)
+    assert view.model.data(cell, UrgentRole) is True
+    assert view.model.data(cell).startswith("至急")           # a word, not only a colour
+    assert "EPDS" in view.model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    # 「全件」 is one click away and keeps the urgent children first
+    view.conditions.everyone_button.click()
+    assert view.model.rowCount() > len(frame) // 2
+    assert {view.model.data(view.model.index(r, col), PersonIdRole) for r in range(len(urgent))} == urgent
+    view.conditions.extracted_button.click()
+    assert view.model.rowCount() < len(frame) // 5
 
 
 def test_filter_bar_district_and_text(make_view, qtbot):
@@ -66,7 +88,7 @@ def test_filter_bar_district_and_text(make_view, qtbot):
     assert all("EPDS" in view.model.data(view.model.index(r, col)) for r in range(n))
     bar.reset_to_default()
     frame = source._frame
-    assert view.model.rowCount() == int(((~frame["followed"]) & (frame["flag_count"] >= 1)).sum())
+    assert view.model.rowCount() == int(((frame["extracted"] & ~frame["followed"]) | frame["urgent"]).sum())
 
 
 def test_header_click_sorts_in_pandas(make_view, qtbot):
@@ -113,7 +135,9 @@ def test_enter_and_double_click_open_the_timeline(make_view, qtbot):
 
 def test_record_status_leaves_the_working_filter(make_view, qtbot):
     view, _ctx, source = make_view()
-    pid = view.model.person_at(0)
+    # the first child who is not urgent (至急 stays on the list even when followed)
+    pid = next(p for p in (view.model.person_at(r) for r in range(view.model.rowCount()))
+               if not bool(source._frame.loc[source._frame["person_id"] == p, "urgent"].iloc[0]))
     before = view.model.rowCount()
     view.record_followup(pid, {"status": "訪問済み", "date": "2025-04-02", "note": "母と面談", "next_action_date": None})
     assert source.recorded[-1][0] == pid

@@ -1,4 +1,4 @@
-"""``python -m app export --db PATH --what {list,idmap,flags} --out FILE``.
+"""``python -m app export --db PATH --what {list,idmap,flags,districts} --out FILE``.
 
 Each kind is one entry of ``EXPORTERS``: a function ``(session, args) -> ExportResult``.
 Engineers add their kind with one line here; a kind with no exporter yet exits with one
@@ -12,7 +12,7 @@ from pathlib import Path
 from app.commands.errors import CommandError
 from app.commands.session_args import add_login_args, denied, open_session, read_secret
 
-KINDS = ("list", "idmap", "flags")
+KINDS = ("list", "idmap", "flags", "districts")
 
 
 def _export_idmap(session, args):
@@ -24,13 +24,30 @@ def _export_idmap(session, args):
 
 
 def _export_list(session, args):
-    """The working list (issue 6): encrypted unless --plaintext; the score only for roles with it."""
+    """The working list (issue 15): the role's children in the role's order — rank, research_id,
+    district, urgent, follow_up, one 0/1 column per visible rule; score and probability only for
+    roles with the score. Encrypted unless --plaintext."""
     from app.store.queries.worklist import export_list
 
     passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
         if not args.plaintext else None
     return export_list(session, args.out, encrypt=not args.plaintext, passphrase=passphrase,
-                       plaintext_confirmed=args.plaintext)
+                       plaintext_confirmed=args.plaintext, target=getattr(args, "target", None))
+
+
+def _export_districts(session, args):
+    """District figures for the chief (issue 15): district, children, extracted,
+    extracted_not_followed, small counts suppressed as on the map. Encrypted unless --plaintext."""
+    from app.store.exports import export_frame
+    from app.store.queries.aggregates import district_export_frame
+    from app.store.roles import EXPORT_PLAN
+
+    passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
+        if not args.plaintext else None
+    frame = district_export_frame(session, getattr(args, "target", None) or "abuse")
+    return export_frame(session, frame, args.out, capability=EXPORT_PLAN, kind="districts",
+                        encrypt=not args.plaintext, passphrase=passphrase, plaintext_confirmed=args.plaintext,
+                        title="地区別集計", object_ids=frame["district"].tolist())
 
 
 def _export_flags(session, args):
@@ -51,6 +68,7 @@ EXPORTERS: dict[str, object] = {
     "idmap": _export_idmap,
     "list": _export_list,
     "flags": _export_flags,
+    "districts": _export_districts,
 }
 
 
@@ -63,6 +81,7 @@ def register(sub) -> None:
     p.add_argument("--plaintext", action="store_true",
                    help="write case data unencrypted (you accept the warning)")
     p.add_argument("--passphrase-file", type=Path)
+    p.add_argument("--target", choices=("abuse", "postpartum"), help="list / districts: the target (default abuse)")
     p.set_defaults(func=run)
 
 

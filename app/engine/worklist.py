@@ -198,9 +198,9 @@ def filter_mask(frame: pd.DataFrame, spec: WorklistFilter, index: SearchIndex | 
         work &= ~frame["followed"].to_numpy(dtype=bool)
     if spec.extracted_only and "extracted" in frame:
         work &= frame["extracted"].to_numpy(dtype=bool)
-        # 至急 is never filtered out of the working list, followed or not
-        if "urgent" in frame:
-            work |= frame["urgent"].to_numpy(dtype=bool)
+    # 至急 is never filtered out of the working list, followed or not
+    if (spec.extracted_only or spec.not_followed_only) and "urgent" in frame:
+        work |= frame["urgent"].to_numpy(dtype=bool)
     mask &= work
     if spec.moved_in_only:
         mask &= frame["moved_in_recent"].to_numpy(dtype=bool)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.engine import worklist
 from app.engine.worklist import FLAG_PREFIX, SearchIndex, WorklistFilter
@@ -25,6 +25,7 @@ FlagIdsRole = Qt.ItemDataRole.UserRole + 3       # list of flagged rule ids of t
 ColumnKeyRole = Qt.ItemDataRole.UserRole + 4     # the frame column behind a header section
 RawValueRole = Qt.ItemDataRole.UserRole + 5      # the unformatted value
 FollowedRole = Qt.ItemDataRole.UserRole + 6
+UrgentRole = Qt.ItemDataRole.UserRole + 7       # 至急: the mother's EPDS 問10 ≥ 1 (bool)
 
 
 # data() is called for a dozen roles per visible cell on every repaint; answering the ones
@@ -32,7 +33,7 @@ FollowedRole = Qt.ItemDataRole.UserRole + 6
 _HANDLED_ROLES = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,
     Qt.ItemDataRole.ForegroundRole, PersonIdRole, HouseholdIdRole, FlagIdsRole, ColumnKeyRole,
-    RawValueRole, FollowedRole,
+    RawValueRole, FollowedRole, UrgentRole, Qt.ItemDataRole.FontRole,
 })
 
 
@@ -73,6 +74,9 @@ class ChildTableModel(QAbstractTableModel):
         self._flag_ids: list[str] = []
         self._position: dict[str, int] = {}
         self._muted = QBrush(QColor("#6b7780"))
+        self._urgent_brush = QBrush(QColor("#b00020"))
+        self._bold = QFont()
+        self._bold.setBold(True)
 
     # --- data in -------------------------------------------------------------------
     def set_frame(self, frame: pd.DataFrame, columns: list[ColumnSpec], rules: list[RuleInfo] | None = None,
@@ -215,6 +219,12 @@ class ChildTableModel(QAbstractTableModel):
         if role == FollowedRole:
             arr = self._arrays.get("followed")
             return None if arr is None else bool(arr[pos])
+        if role == UrgentRole:
+            return self._urgent(pos)
+        if spec.key == "rank" and self._urgent(pos):
+            return self._urgent_data(pos, role)
+        if role == Qt.ItemDataRole.FontRole:
+            return None
         if role == ColumnKeyRole:
             return spec.key
         if spec.key == "flags":
@@ -232,6 +242,30 @@ class ChildTableModel(QAbstractTableModel):
             return QBrush(QColor("#a33b00"))
         if role == Qt.ItemDataRole.ForegroundRole and spec.kind == "date":
             return self._muted
+        return None
+
+    def _urgent(self, pos: int) -> bool:
+        arr = self._arrays.get("urgent")
+        return bool(arr[pos]) if arr is not None else False
+
+    def _urgent_data(self, pos: int, role):
+        """The order cell of an urgent child: 「至急 1」 in bold red (word and colour, never colour alone)."""
+        rank = self._arrays["rank"][pos]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.tr("Urgent %1").replace("%1", str(rank))
+        if role == RawValueRole:
+            return rank
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._urgent_brush
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole:
+            when = self._arrays.get("urgent_date")
+            date = _format(when[pos], "date") if when is not None else ""
+            return self.tr("Urgent: the mother answered EPDS item 10 (thoughts of self-harm) with 1 or more"
+                           " (%1). Always at the top of the list.").replace("%1", date)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _flag_data(self, pos: int, role):

@@ -224,6 +224,7 @@ class ListView(QWidget):
         rules = self._rule_infos()
         self.conditions.set_run(data.targets or [(data.target, TARGET_LABELS.get(data.target, data.target))],
                                 data.target, data.ruleset_text, rules, data.runs, data.run_id)
+        self.conditions.set_extraction(data.extraction, data.extraction_where, data.caution)
         frame = data.frame
         districts = sorted(frame["district"].dropna().unique().tolist()) if len(frame) else []
         towns = ({d: sorted(g["town"].dropna().unique().tolist()) for d, g in frame.groupby("district")}
@@ -328,7 +329,7 @@ class ListView(QWidget):
         self._households = None
         self._show_frame()
         self.filters.set_base(worklist.default_filter().with_(
-            top_k=top_k or None, score_min=score_cut, min_flags=1))
+            top_k=top_k or None, score_min=score_cut, extracted_only=self.conditions.extracted_only()))
 
     def apply_filter(self, spec: WorklistFilter) -> None:
         """Set the model's filter directly (tests, saved filters)."""
@@ -531,7 +532,9 @@ class SampleSource:
     def load(self, target=None, reveal=False) -> WorklistData:
         return WorklistData(frame=self._frame.copy(), rules=self._rules,
                             targets=[("abuse", TARGET_LABELS["abuse"])], target="abuse",
-                            ruleset_text="見本ルール v1（架空データ）", run_id=None, source_as_of=self._as_of)
+                            ruleset_text="見本ルール v1（架空データ）", run_id=None, source_as_of=self._as_of,
+                            extraction="抽出 = 必要度の高い順に上位1割＋至急（見本）",
+                            extraction_where="見本データ（架空）")
 
     def evidence(self, person_id: str, data) -> ChildEvidence:
         from app.views.list.sample import sample_evidence

@@ -212,6 +212,24 @@ def staffing_proposal(session, target: str, staff: pd.DataFrame, total_nurses: i
     return proposal, AreaFigures(shown, used)
 
 
+DISTRICT_EXPORT_COLUMNS = {"children": "children", "flagged": "extracted", "not_followed": "extracted_not_followed"}
+
+
+@requires(roles.VIEW_AGGREGATES, data_class="aggregates")
+def district_export_frame(session, target: str = "abuse") -> pd.DataFrame:
+    """One row per district: children, extracted (抽出), extracted_not_followed — each a whole
+    number or, where the map hides it, its suppression mark (``<5`` / ``X``), as on the map."""
+    figures, _used = _exact(session)
+    shown = agg.suppress(figures, enabled=_suppress_for(session))
+    d = shown.district[shown.district["target"] == target]
+    out = pd.DataFrame({"district": d["district"].to_numpy()})
+    for measure, name in DISTRICT_EXPORT_COLUMNS.items():
+        values = d[measure].to_numpy(dtype=float)
+        states = d[measure + "_state"].fillna("").to_numpy(dtype=object)
+        out[name] = [state if state else str(int(v)) for v, state in zip(values, states)]
+    return out
+
+
 def run_label(run: dict | None) -> str:
     if not run:
         return ""
@@ -219,4 +237,4 @@ def run_label(run: dict | None) -> str:
     return f"実行 {run.get('run_id')}（{when}）" if when else f"実行 {run.get('run_id')}"
 
 
-__all__ = ["AreaFigures", "area_figures", "trend_figures", "staffing_proposal", "run_label"]
+__all__ = ["AreaFigures", "area_figures", "trend_figures", "staffing_proposal", "district_export_frame", "run_label"]

@@ -1,12 +1,15 @@
 """① Conditions: the target (abuse / postpartum), the run's rule set, which rules count (and their
-thresholds), and a top-k or — for roles allowed to see scores — a score cut."""
+thresholds), and a top-k or — for roles allowed to see scores — a score cut. A second line says
+what 抽出 means in this run and where it is set (the rule set's ``[extraction]``), switches
+between 抽出 and 「全件」 in one click, and — for roles with the score — carries the validation's
+caution in plain words when the ranking is not shown to be better than chance."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu, QSpinBox,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu,
+                               QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from app.models.child_table_model import RuleInfo
 
@@ -21,8 +24,12 @@ class ConditionsPanel(QWidget):
         super().__init__(parent)
         self.can_see_score = can_see_score
         self._rules: list[RuleInfo] = []
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        row, row2 = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(row)
+        rows.addLayout(row2)
         row.addWidget(QLabel(self.tr("Target")))
         self.target = QComboBox()
         self.target.currentIndexChanged.connect(self._target_chosen)
@@ -62,7 +69,38 @@ class ConditionsPanel(QWidget):
         else:
             self.score_cut.hide()
         row.addStretch(1)
+        # 抽出 (the run's definition) or 全件: one click apart
+        self.extracted_button = QRadioButton(self.tr("Extracted"))
+        self.everyone_button = QRadioButton(self.tr("All children"))
+        self.extracted_button.setChecked(True)
+        self._scope = QButtonGroup(self)
+        for b in (self.extracted_button, self.everyone_button):
+            self._scope.addButton(b)
+            row2.addWidget(b)
+        self.extracted_button.toggled.connect(self._emit)
+        self.extraction = QLabel()
+        self.extraction.setStyleSheet("color:#38505e;")
+        row2.addWidget(self.extraction)
+        row2.addStretch(1)
+        self.caution = QLabel()
+        self.caution.setWordWrap(True)
+        self.caution.setStyleSheet("color:#8a2a00;")
+        self.caution.hide()
+        rows.addWidget(self.caution)
         self._quiet = False
+
+    def set_extraction(self, definition: str, where: str, caution: str = "") -> None:
+        """What 抽出 means in the shown run, where it is set, and the validation's caution (if any)."""
+        self.extraction.setText(definition or self.tr("Extraction is not defined for this run"))
+        self.extraction.setToolTip(self.tr("Set in: %1").replace("%1", where) if where else "")
+        self.caution.setText(caution)
+        self.caution.setVisible(bool(caution) and self.can_see_score)
+
+    def extracted_only(self) -> bool:
+        return self.extracted_button.isChecked()
+
+    def show_everyone(self, on: bool = True) -> None:
+        (self.everyone_button if on else self.extracted_button).setChecked(True)
 
     def set_run(self, targets: list[tuple[str, str]], current: str, ruleset_text: str,
                 rules: list[RuleInfo], runs: list[tuple[int, str]] | None = None,

@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.engine.worklist import SOURCE_LABELS, ChildEvidence, age_text
@@ -102,6 +102,7 @@ class EvidencePanel(QWidget):
         who = ev.name or ev.pseudonym
         age = age_text(ev.age_months) if ev.age_months is not None else ""
         self.title.setText(f"{who}（{ev.person_id}）  {ev.district} {ev.town}  {age}")
+        self._add_urgent(ev)
         self._add_flags(ev)
         self._add_household(ev)
         self._add_followups(ev)
@@ -111,6 +112,15 @@ class EvidencePanel(QWidget):
         # Long reasons stay readable in the tooltip; keep the other columns in view.
         self.tree.setColumnWidth(0, min(self.tree.columnWidth(0), 330))
         return True
+
+    def _add_urgent(self, ev: ChildEvidence) -> None:
+        """至急 first, with the questionnaire's date and how long before the run's as-of date it was."""
+        when = getattr(ev, "urgent_date", None)
+        if when is None:
+            return
+        item = self._section(self.tr("Urgent: the mother answered EPDS item 10 (self-harm) with 1 or more"
+                                     " on %1 (%2)").replace("%1", str(when)[:10]).replace("%2", ev.urgent_ago))
+        item.setForeground(0, QBrush(QColor("#b00020")))
 
     def _section(self, text: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem([text])

@@ -1,6 +1,17 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="ja_JP">
 <context>
+    <name>ChildTableModel</name>
+    <message>
+        <source>Urgent %1</source>
+        <translation>至急 %1</translation>
+    </message>
+    <message>
+        <source>Urgent: the mother answered EPDS item 10 (thoughts of self-harm) with 1 or more (%1). Always at the top of the list.</source>
+        <translation>至急：母がEPDS問10（自分を傷つける考え）に1点以上で回答（%1）。常にリストの先頭に表示します。</translation>
+    </message>
+</context>
+<context>
     <name>ConditionsPanel</name>
     <message>
         <source>Target</source>
@@ -33,6 +44,22 @@
     <message>
         <source>Score ≥</source>
         <translation>スコア ≥</translation>
+    </message>
+    <message>
+        <source>Extracted</source>
+        <translation>抽出のみ</translation>
+    </message>
+    <message>
+        <source>All children</source>
+        <translation>全件</translation>
+    </message>
+    <message>
+        <source>Extraction is not defined for this run</source>
+        <translation>この実行には抽出の定義がありません</translation>
+    </message>
+    <message>
+        <source>Set in: %1</source>
+        <translation>設定場所：%1</translation>
     </message>
     <message>
         <source>Thresholds are set in the rule set (Rules and scoring view)</source>
@@ -75,6 +102,10 @@
     <message>
         <source>Loading… (%1)</source>
         <translation>読み込み中…（%1）</translation>
+    </message>
+    <message>
+        <source>Urgent: the mother answered EPDS item 10 (self-harm) with 1 or more on %1 (%2)</source>
+        <translation>至急：母がEPDS問10（自傷）に1点以上で回答（%1・%2）</translation>
     </message>
     <message>
         <source>Flags (%1)</source>
@@ -348,10 +379,6 @@
     <message>
         <source>Select one or more children first.</source>
         <translation>先に子どもを1人以上選んでください。</translation>
-    </message>
-    <message>
-        <source>Save visit sheet</source>
-        <translation>訪問準備シートを保存</translation>
     </message>
     <message>
         <source>Visit sheet saved: %1</source>
