@@ -54,9 +54,10 @@ def test_unregistered_terminal_is_refused_with_a_clear_message(new_store, frame,
 
 def test_role_without_capability_is_refused(new_store, frame, tmp_path):
     register_terminal(new_store)
+    # a nurse exports her own list (issue 15) but not the flags table
     with pytest.raises(ExportRefused, match="権限"):
         export_frame(_as(new_store, roles.NURSE, ["中央"]), frame, tmp_path / "x.csv",
-                     capability=roles.EXPORT_LIST, passphrase=PASS)
+                     capability=roles.EXPORT_FLAGS, passphrase=PASS)
     with pytest.raises(ExportRefused):
         export_audit_log(_as(new_store, roles.CG_MANAGER), tmp_path / "log.csv", passphrase=PASS)
 
