@@ -65,8 +65,6 @@ def test_high_need_is_the_runs_stored_extraction_not_any_flag(chief):
 
     conn = chief.conn
     run_id = conn.execute("SELECT run_id FROM runs WHERE target='abuse' ORDER BY run_id DESC LIMIT 1").fetchone()[0]
-    any_flag = conn.execute("SELECT COUNT(DISTINCT person_id) FROM flags WHERE run_id=? AND flagged=1",
-                            (run_id,)).fetchone()[0]
     stored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id=? AND extracted_open=1",
                                          (run_id,))}
     figures, used = _exact(chief)

@@ -127,7 +127,8 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
             " first_date, last_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             zip([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
                 f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
-                (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(), pd.Series(rule).map(result.restricted).tolist(),
+                (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(),
+                pd.Series(rule).map(result.restricted).tolist(),
                 iso_dates(f["first_date"]), iso_dates(f["last_date"])))
         e = result.evidence
         conn.executemany("INSERT INTO evidence(run_id, person_id, rule_id, event_id, role) VALUES (?,?,?,?,?)",
