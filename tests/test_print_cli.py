@@ -100,3 +100,19 @@ def test_unknown_child_is_one_line(stores, qapp, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "0000000" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_store_registers_its_own_terminal(tmp_path):
+    """The demo prints out of the box; a real store (init) registers nothing by itself."""
+    from app.commands.demo import create_demo_store
+    from app.store.opening import create_store
+    from app.store.terminal import is_registered
+
+    demo = create_demo_store(tmp_path / "demo.db")
+    real = create_store(tmp_path / "real.db", "admin", PASSWORD)
+    try:
+        assert is_registered(demo.conn, demo.terminal_id)
+        assert not is_registered(real.conn, real.terminal_id)
+    finally:
+        demo.close()
+        real.close()
