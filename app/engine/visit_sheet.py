@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from app.engine import catalogue
+from app.engine import disclosure
 from app.engine.worklist import SOURCE_LABELS, ChildEvidence, age_text
 
 DISCUSS, STAFF, NEVER = "discuss", "staff", "never"
@@ -72,7 +73,6 @@ class Fact:
     disclosure: str = STAFF
 
 
-STRICTNESS = {DISCUSS: 0, STAFF: 1, NEVER: 2}
 GUARDIAN_RELATIONS = ("母", "父", "保護者")
 NO_IDENTITY_NOTE = ("氏名・住所・保護者名は、作業リストで「氏名を表示」（記録されます）を選んでから"
                     "印刷すると記載されます。")
@@ -124,25 +124,23 @@ def _without_date(text: str) -> str:
     return re.sub(r"^\d{4}-\d{2}-\d{2}\s*", "", str(text))
 
 
-def _is_never(disclosure, source) -> bool:
-    return disclosure == NEVER or source in NEVER_SOURCES
+def _is_never(cls, source) -> bool:
+    return cls == NEVER or source in NEVER_SOURCES
 
 
 def _row_classes(rows: pd.DataFrame) -> pd.Series:
     """Each evidence row's class, a never-printed source counting as ✕ whatever its label."""
-    cls = rows["disclosure"].where(rows["disclosure"].isin(list(STRICTNESS)), STAFF)
+    cls = rows["disclosure"].where(rows["disclosure"].isin(disclosure.CLASSES), STAFF)
     return cls.where(~rows["source"].isin(NEVER_SOURCES), NEVER)
 
 
-def flag_classes(flags: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
-    """A flag's class: the strictest of its own and its evidence rows' classes (issue 15 §4)."""
-    if not len(flags):
-        return pd.Series(dtype=object)
-    level = flags["disclosure"].map(STRICTNESS).fillna(STRICTNESS[STAFF]).astype(int)
-    if len(rows):
-        top = _row_classes(rows).map(STRICTNESS).groupby(rows["rule_id"].to_numpy()).max()
-        level = pd.concat([level, flags["rule_id"].map(top).fillna(0).astype(int)], axis=1).max(axis=1)
-    return level.map({v: k for k, v in STRICTNESS.items()})
+def sheet_flag_classes(flags: pd.DataFrame, rows: pd.DataFrame):
+    """Each flag's class for print: :func:`app.engine.disclosure.flag_classes` (the strictest of
+    its own class and its evidence rows'), applied again here with never-printed sources counted
+    as ✕, so the sheet holds even if a caller hands it evidence that was not classed."""
+    if not len(rows):
+        return disclosure.flag_classes(flags, None)
+    return disclosure.flag_classes(flags, rows.assign(disclosure=_row_classes(rows).to_numpy()))
 
 
 def _split_labels(text: str, known: set[str], sep: str = "・") -> list[str] | None:
@@ -187,7 +185,7 @@ def build_sheet(ev: ChildEvidence, identity: Identity | None = None) -> VisitShe
     sheet = VisitSheet(ev.person_id, f"{who}（研究用ID {ev.person_id}）",
                        "  ".join(x for x in (ev.district, ev.town, age) if x), identity=identity)
     rows = ev.rows if len(ev.rows) else pd.DataFrame(columns=["rule_id", "source", "disclosure"])
-    all_flags = ev.flags.assign(disclosure=flag_classes(ev.flags, rows).to_numpy()) if len(ev.flags) else ev.flags
+    all_flags = ev.flags.assign(disclosure=sheet_flag_classes(ev.flags, rows)) if len(ev.flags) else ev.flags
     flags = all_flags[all_flags["flagged"].astype(bool)] if len(all_flags) else all_flags
     # Labels that may appear on a household line: a rule whose class for this child is ✕ names a
     # ✕ fact, so a member's flag with that label is left out too (unknown labels as well).
@@ -206,18 +204,18 @@ def build_sheet(ev: ChildEvidence, identity: Identity | None = None) -> VisitShe
         text = reason if reason.startswith(str(f.label)) else (f"{f.label}：{reason}" if reason else str(f.label))
         target.append(Fact(text, _date(f.last_date), "", f.disclosure))
         for r in mine.itertuples(index=False):
-            disclosure = r.disclosure or f.disclosure
-            if _is_never(disclosure, r.source):
+            cls = r.disclosure or f.disclosure
+            if _is_never(cls, r.source):
                 sheet.omitted_never += 1
                 continue
             # A row is never shown more openly than its flag allows.
             if f.disclosure == STAFF:
-                disclosure = STAFF
+                cls = STAFF
             src = SOURCE_LABELS.get(r.source, r.source)
             fact = Fact("　・" + _without_date(r.description), _date(r.date), f"{src}（{r.as_of}時点）" if r.as_of else src,
-                        disclosure)
-            (sheet.discuss if disclosure == DISCUSS else sheet.staff).append(fact)
-            if disclosure == DISCUSS and r.source in PRETEXTS_BY_SOURCE:
+                        cls)
+            (sheet.discuss if cls == DISCUSS else sheet.staff).append(fact)
+            if cls == DISCUSS and r.source in PRETEXTS_BY_SOURCE:
                 pretexts.append(PRETEXTS_BY_SOURCE[r.source])
         pretext = getattr(f, "contact_pretext", None) or _by_rule(PRETEXTS_BY_RULE, f.rule_id)
         if f.disclosure == DISCUSS and pretext:
