@@ -181,15 +181,32 @@ def _audit(session, conn, action: str, object_type: str, object_ids, detail: dic
 
 
 def _write(session, conn, delivery, p: Processed) -> int:
-    """All writes of one import (called inside the transaction on ``conn``).
+    """All writes of one import (called inside the transaction on ``conn``), in this order.
 
     Upserts are written as DELETE + plain INSERT on purpose: measured on sqlcipher3 0.6.4, once a
     connection has run an ``INSERT OR REPLACE``/``ON CONFLICT`` statement, later bulk inserts on
     it ran 3–5× slower per row.
     """
     files = [f.file for f in delivery.files]
-    sources = sorted({f.source for f in delivery.files})
-    imported = {f: 0 for f in files}
+    did, file_summaries = _write_delivery(session, conn, delivery, p)
+    # The two big tables first: measured, bulk inserts later in the transaction ran slower.
+    _write_events(conn, did, sorted({f.source for f in delivery.files}), p.events)
+    conn.executemany("DELETE FROM idmap WHERE file=?", ((f,) for f in files))
+    im = p.idmap
+    conn.executemany("INSERT INTO idmap(file, line, research_id) VALUES (?,?,?)",
+                     zip(im["file"], im["line"].astype(int).tolist(), im["research_id"].fillna("")))
+    _write_persons(conn, did, p)
+    _write_sources(conn, did, delivery, file_summaries)
+    _write_linkage(conn, did, files, p)
+    _audit(session, conn, "import", "delivery", [did], {
+        "files": len(files), "persons": len(p.persons), "events": len(p.events), "review": len(p.review),
+        "quarantined": len(delivery.quarantine), "folder": delivery.folder.name})
+    return did
+
+
+def _write_delivery(session, conn, delivery, p: Processed) -> tuple[int, list[dict]]:
+    """The deliveries row with its per-file summary; (delivery id, file summaries)."""
+    imported = {f.file: 0 for f in delivery.files}
     counts = p.idmap.groupby("file").size().to_dict()
     imported.update({k: int(v) for k, v in counts.items()})
     file_summaries = [dict(file=f.file, source=f.source, as_of=f.as_of.isoformat() if f.as_of else "",
@@ -202,11 +219,12 @@ def _write(session, conn, delivery, p: Processed) -> int:
         "INSERT INTO deliveries(fingerprint, folder_name, as_of, imported_at, imported_by, summary) "
         "VALUES (?,?,?,?,?,?)", (delivery.fingerprint, delivery.folder.name, p.as_of.isoformat(),
                                  now_iso(), session.user, json.dumps(summary, ensure_ascii=False)))
-    did = cur.lastrowid
-    # The two big tables first: measured, bulk inserts later in the transaction ran slower.
-    # Events: a newer extract of a source replaces that source's events (follow-ups stay).
+    return cur.lastrowid, file_summaries
+
+
+def _write_events(conn, did: int, sources: list[str], ev: pd.DataFrame) -> None:
+    """A newer extract of a source replaces that source's events (follow-ups stay)."""
     conn.executemany("DELETE FROM events WHERE source=? AND delivery_id IS NOT NULL", ((s,) for s in sources))
-    ev = p.events
     value_num = ev["value_num"].astype(float)
     with _IndexesRebuilt(conn, "events", len(ev)):
         conn.executemany(
@@ -216,11 +234,10 @@ def _write(session, conn, delivery, p: Processed) -> int:
                 ev["subtype"].fillna("").astype(str), [None if np.isnan(v) else v for v in value_num],
                 ev["value_text"].fillna("").astype(str), ev["attrs"], ev["source"], ev["source_file"],
                 ev["source_line"].astype(int).tolist(), ev["disclosure"], [did] * len(ev)))
-    conn.executemany("DELETE FROM idmap WHERE file=?", ((f,) for f in files))
-    im = p.idmap
-    conn.executemany("INSERT INTO idmap(file, line, research_id) VALUES (?,?,?)",
-                     zip(im["file"], im["line"].astype(int).tolist(), im["research_id"].fillna("")))
-    # Persons and identities: upsert (persons of earlier deliveries not in this one stay).
+
+
+def _write_persons(conn, did: int, p: Processed) -> None:
+    """Persons, identities and relations: upsert (persons of earlier deliveries not in this one stay)."""
     # Rows go in primary-key order: random-order inserts into a large encrypted file touch a
     # random page each (measured several times slower once the page cache is full).
     ps = p.persons.sort_values("person_id")
@@ -247,6 +264,11 @@ def _write(session, conn, delivery, p: Processed) -> int:
             conn.executemany(
                 "INSERT INTO relations(person_id, related_id, relation, since, until) VALUES (?,?,?,?,?)",
                 zip(rel["person_id"], rel["related_id"], rel["relation"], iso_dates(rel["since"]), iso_dates(rel["until"])))
+
+
+def _write_sources(conn, did: int, delivery, file_summaries: list[dict]) -> None:
+    """Per-file as-of dates and counts, and the quarantined rows with their reasons."""
+    files = [f.file for f in delivery.files]
     for f in file_summaries:
         fi = next(x for x in delivery.files if x.file == f["file"])
         conn.execute("DELETE FROM sources WHERE source=? AND file_name=?", (f["source"], f["file"]))
@@ -259,6 +281,10 @@ def _write(session, conn, delivery, p: Processed) -> int:
     q = delivery.quarantine
     conn.executemany("INSERT INTO quarantine(delivery_id, file, line, reason, raw) VALUES (?,?,?,?,?)",
                      zip([did] * len(q), q["file"], q["line"].astype(int).tolist(), q["reason"], q["raw"]))
+
+
+def _write_linkage(conn, did: int, files: list[str], p: Processed) -> None:
+    """Link keys, pending review items (with the record's own name for the reviewer), duplicates."""
     lk = p.link_keys.sort_values("key_hash")
     _delete_keys(conn, "link_keys", "key_hash", lk["key_hash"])
     conn.executemany("INSERT INTO link_keys(key_hash, person_id) VALUES (?,?)",
@@ -283,10 +309,6 @@ def _write(session, conn, delivery, p: Processed) -> int:
     conn.executemany("INSERT INTO duplicates(person_a, person_b, kind, detail, delivery_id)"
                      " VALUES (?,?,?,?,?)", zip(d["person_a"], d["person_b"], d["kind"], d["detail"],
                                                 [did] * len(d)))
-    _audit(session, conn, "import", "delivery", [did], {
-        "files": len(files), "persons": len(ps), "events": len(ev), "review": len(rv),
-        "quarantined": len(q), "folder": delivery.folder.name})
-    return did
 
 
 def decide_review(session, record_id: str, accept: bool) -> str:

@@ -152,6 +152,33 @@ class StaffingView(QWidget):
         self.can_plan = self.session.can(roles.PLAN_STAFFING)
 
         layout = QVBoxLayout(self)
+        layout.addLayout(self._build_bar())
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        layout.addWidget(self.info)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self._build_table())
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_charts_tab(), self.tr("Per district"))
+        self.tabs.addTab(self._build_trends_tab(), self.tr("Trends over runs"))
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 320])
+        layout.addWidget(split, 1)
+
+        self.method = QLabel()
+        self.method.setWordWrap(True)
+        self.method.setStyleSheet("color:#333333")
+        layout.addWidget(self.method)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self._wire(context)
+
+    def _build_bar(self) -> QHBoxLayout:
+        """Target, staff totals and the plan's actions."""
         bar = QHBoxLayout()
         self.target = QComboBox()
         self.target.addItem(self.tr("Child abuse"), "abuse")
@@ -176,13 +203,10 @@ class StaffingView(QWidget):
         bar.addStretch(1)
         for b in (self.recompute_button, self.export_button, self.print_button):
             bar.addWidget(b)
-        layout.addLayout(bar)
+        return bar
 
-        self.info = QLabel()
-        self.info.setWordWrap(True)
-        layout.addWidget(self.info)
-
-        split = QSplitter(Qt.Orientation.Vertical)
+    def _build_table(self) -> QTableWidget:
+        """One row per district: need, staff now, proposal and load."""
         self.table = QTableWidget()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
@@ -198,9 +222,9 @@ class StaffingView(QWidget):
         self.table.horizontalHeader().setMinimumHeight(46)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(True)
-        split.addWidget(self.table)
+        return self.table
 
-        self.tabs = QTabWidget()
+    def _build_charts_tab(self) -> QWidget:
         charts = QWidget()
         cl = QVBoxLayout(charts)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -220,8 +244,9 @@ class StaffingView(QWidget):
         plots.addWidget(self.measure_chart, 1)
         plots.addWidget(self.load_chart, 1)
         cl.addLayout(plots, 1)
-        self.tabs.addTab(charts, self.tr("Per district"))
+        return charts
 
+    def _build_trends_tab(self) -> QWidget:
         trends = QWidget()
         tl = QVBoxLayout(trends)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -241,21 +266,10 @@ class StaffingView(QWidget):
         tsplit.addWidget(self.trend_chart, 3)
         tsplit.addWidget(self.trend_table, 2)
         tl.addLayout(tsplit, 1)
-        self.tabs.addTab(trends, self.tr("Trends over runs"))
-        split.addWidget(self.tabs)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
-        split.setSizes([360, 320])
-        layout.addWidget(split, 1)
+        return trends
 
-        self.method = QLabel()
-        self.method.setWordWrap(True)
-        self.method.setStyleSheet("color:#333333")
-        layout.addWidget(self.method)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
-
+    def _wire(self, context) -> None:
+        """Enable what the role may do and connect the signals."""
         for w in (self.total_nurses, self.total_seniors, self.minimum):
             w.setEnabled(self.can_plan)
         self.recompute_button.setEnabled(self.can_plan)

@@ -58,6 +58,36 @@ class TimelineView(QWidget):
         self.household_mode = False
         self.error_text = ""
 
+        top = self._build_top_bar(context)
+
+        self.legend = QLabel(legend_html())
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setStyleSheet("background:#f7f9fa; border:1px solid #d5dbe0; padding:3px 8px;")
+
+        self.plot = TimelinePlot(self)
+        self.plot.mark_clicked.connect(self._mark_clicked)
+
+        presets = self._build_presets()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.freshness)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(presets)
+
+        self._load_templates()
+        self._wanted_highlight: tuple[str, str, list] | None = None
+        if context is not None and getattr(context, "selection", None) is not None:
+            context.selection.open_child.connect(self.open_child)
+            context.selection.highlight.connect(self._highlight_requested)
+            context.on_store_changed(self, ("followup", "scoring", "import", "deletion"),
+                                     lambda _kinds: self._reopen())
+            if getattr(context.selection, "current_child", None):
+                self.open_child(context.selection.current_child)
+
+    def _build_top_bar(self, context) -> QHBoxLayout:
+        """The child's heading, sample badge, template, lanes, household, era and graph choices."""
         self.header = QLabel()
         self.header.setObjectName("pageHeading")
         self.sample_badge = QLabel(self.tr("SAMPLE (fictional data)"))
@@ -101,14 +131,10 @@ class TimelineView(QWidget):
         top.addWidget(self.wareki_box)
         top.addWidget(QLabel(self.tr("Graph")))
         top.addWidget(self.series_box)
+        return top
 
-        self.legend = QLabel(legend_html())
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setStyleSheet("background:#f7f9fa; border:1px solid #d5dbe0; padding:3px 8px;")
-
-        self.plot = TimelinePlot(self)
-        self.plot.mark_clicked.connect(self._mark_clicked)
-
+    def _build_presets(self) -> QHBoxLayout:
+        """Range presets and the navigation hint under the plot."""
         presets = QHBoxLayout()
         presets.addWidget(QLabel(self.tr("Range")))
         self.preset_buttons = {}
@@ -122,23 +148,7 @@ class TimelineView(QWidget):
         hint = QLabel(self.tr("Wheel: zoom · drag: pan · drag the band below: move the range"))
         hint.setStyleSheet("color:#666;")
         presets.addWidget(hint)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.freshness)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.plot, 1)
-        layout.addLayout(presets)
-
-        self._load_templates()
-        self._wanted_highlight: tuple[str, str, list] | None = None
-        if context is not None and getattr(context, "selection", None) is not None:
-            context.selection.open_child.connect(self.open_child)
-            context.selection.highlight.connect(self._highlight_requested)
-            context.on_store_changed(self, ("followup", "scoring", "import", "deletion"),
-                                     lambda _kinds: self._reopen())
-            if getattr(context.selection, "current_child", None):
-                self.open_child(context.selection.current_child)
+        return presets
 
     # -- loading ------------------------------------------------------------------
     def open_child(self, person_id: str) -> None:

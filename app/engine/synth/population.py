@@ -52,13 +52,9 @@ def _kid_ages(rng: np.random.Generator, n_hh: int) -> tuple[np.ndarray, np.ndarr
     return hh, np.floor(age).astype(np.int64), twin_flag
 
 
-def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
-                     geo: Geography) -> Population:
-    """Households and persons; exactly ``n_children`` registry children aged 0–6 live in the
-    city on ``as_of`` (the cohort), plus moved-out families, older siblings and receipt-only
-    children who are not counted."""
-    asof = to_days(as_of)
-    # Cohort households first, then ~6 % families who left before as-of.
+def _cohort(rng, n_children: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Children's household, age and twin flag: cohort households first, then ~6 % families who
+    left before as-of; also (cohort households, all households)."""
     n_guess = int(n_children / 1.33) + 20
     hh_i, age, twin = _kid_ages(rng, n_guess)
     in_cohort = age < COHORT_DAYS
@@ -80,7 +76,11 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
     age = np.concatenate([age, o_age])
     twin = np.concatenate([twin, o_twin])
     H = n_hh + n_out
+    return hh_i, age, twin, n_hh, H
 
+
+def _household_traits(rng, H: int, n_hh: int, geo: Geography) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Households with their latent risk ``z``, town and social traits; (frame, z, uniforms)."""
     hh = pd.DataFrame({"hh": np.arange(H)})
     hh["left_city"] = hh["hh"] >= n_hh
     z = rng.standard_normal(H)
@@ -101,22 +101,13 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
     inc = np.select([u[7] < sigmoid(-1.3 + 0.4 * z), u[7] < sigmoid(-0.3 + 0.3 * z),
                      u[7] < 0.85, u[7] < 0.95], [30, 29, 28, 27], 26)
     hh["income_code"] = np.where(hh["nhi"], inc, 0)
+    return hh, z, u
 
-    # Children frame; birth dates from ages (cohort households at as-of; leavers shifted back).
-    kids = pd.DataFrame({"hh": hh_i, "twin": twin})
-    shift = np.zeros(H, dtype=np.int64)
-    # Leavers: family left 1 month – 3 years before as-of; their children were born before.
-    out_date = asof - rng.integers(30, 3 * 365, size=H)
-    shift[n_hh:] = (asof - out_date[n_hh:])
-    kids["birth"] = asof - age - shift[hh_i]
-    kids.loc[kids["twin"].to_numpy(), "birth"] = np.nan
-    kids["birth"] = kids["birth"].ffill().astype(np.int64)  # twins share the previous birth date
-    g = kids.groupby("hh")["birth"]
-    hh["youngest_birth"] = g.max().reindex(hh["hh"]).to_numpy()
-    hh["eldest_birth"] = g.min().reindex(hh["hh"]).to_numpy()
-    hh["n_kids"] = g.size().reindex(hh["hh"]).to_numpy()
 
-    # Moves: in (after the eldest's birth), out (leavers), out-and-back, within the city.
+def _moves(rng, hh: pd.DataFrame, z: np.ndarray, u: np.ndarray, asof: int, out_date: np.ndarray) -> np.ndarray:
+    """Moves: in (after the eldest's birth), out (leavers), out-and-back, within the city, and a
+    step-parent's arrival; returns the youngest child's birth per household."""
+    H = len(hh)
     lo = np.maximum(hh["eldest_birth"].to_numpy() + 30, asof - COHORT_DAYS)
     span = np.maximum(asof - 20 - lo, 1)
     moved_in = (u[8] < 0.13 + 0.04 * sigmoid(z)) & ~hh["left_city"].to_numpy()
@@ -133,6 +124,34 @@ def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
     hh["moved_within_date"] = np.where(rng.random(H) < 0.07, asof - rng.integers(10, 900, size=H), -1)
     hh["step_date"] = np.where(hh["step_family_change"],
                                np.minimum(yb + rng.integers(120, 1500, size=H), asof - 15), -1)
+    return yb
+
+
+def build_population(rng: np.random.Generator, n_children: int, as_of: dt.date,
+                     geo: Geography) -> Population:
+    """Households and persons; exactly ``n_children`` registry children aged 0–6 live in the
+    city on ``as_of`` (the cohort), plus moved-out families, older siblings and receipt-only
+    children who are not counted."""
+    asof = to_days(as_of)
+    hh_i, age, twin, n_hh, H = _cohort(rng, n_children)
+
+    hh, z, u = _household_traits(rng, H, n_hh, geo)
+
+    # Children frame; birth dates from ages (cohort households at as-of; leavers shifted back).
+    kids = pd.DataFrame({"hh": hh_i, "twin": twin})
+    shift = np.zeros(H, dtype=np.int64)
+    # Leavers: family left 1 month – 3 years before as-of; their children were born before.
+    out_date = asof - rng.integers(30, 3 * 365, size=H)
+    shift[n_hh:] = (asof - out_date[n_hh:])
+    kids["birth"] = asof - age - shift[hh_i]
+    kids.loc[kids["twin"].to_numpy(), "birth"] = np.nan
+    kids["birth"] = kids["birth"].ffill().astype(np.int64)  # twins share the previous birth date
+    g = kids.groupby("hh")["birth"]
+    hh["youngest_birth"] = g.max().reindex(hh["hh"]).to_numpy()
+    hh["eldest_birth"] = g.min().reindex(hh["hh"]).to_numpy()
+    hh["n_kids"] = g.size().reindex(hh["hh"]).to_numpy()
+
+    yb = _moves(rng, hh, z, u, asof, out_date)
 
     # Mother's age at the youngest child's birth falls with risk; "young mother" = under 21 at
     # the first child's birth.

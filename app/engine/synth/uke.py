@@ -59,8 +59,21 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     r["bill"] = bill.astype("datetime64[D]").astype(np.int64)
     r["wareki"] = r["bill"] < WAREKI_UNTIL
     r = r.sort_values(["bill", "institution", "pid", "night"], kind="stable").reset_index(drop=True)
-    n = len(r)
     r["rno"] = r.groupby(["bill", "institution"]).cumcount() + 1
+    # The random draws happen in this order (RE, HO/KO/SI, SY): a fixed seed gives the same files.
+    re, ko = _re_records(world, r, rng)
+    visits, total = _visit_records(r, ko, rng)
+    sy1, sy2, has2 = _sy_records(r, rng)
+    n, night = len(r), r["night"].to_numpy()
+    hon, kor, si_base, si_inf, si_night = visits
+    recs = [(0, re, np.ones(n, bool)), (1, hon, np.ones(n, bool)), (2, kor, ko), (3, sy1, np.ones(n, bool)),
+            (4, sy2, has2), (5, si_base, np.ones(n, bool)), (6, si_inf, np.ones(n, bool)), (7, si_night, night)]
+    return _write_files(out_dir, r, recs, total)
+
+
+def _re_records(world, r: pd.DataFrame, rng) -> tuple[pd.Series, np.ndarray]:
+    """RE (receipt) records and which receipts also carry the city's medical subsidy (KO)."""
+    n = len(r)
     name, kana = _name_fields(world, r["pid"].to_numpy(), rng)
     persons = world.persons.set_index("pid")
     sex = np.where(persons["sex"].reindex(r["pid"]).to_numpy() == "M", "1", "2")
@@ -75,8 +88,27 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     chart = pd.Series(rng.integers(100000, 999999, n)).astype(str).to_numpy()
     re_cols = ["RE", r["rno"].to_numpy(), rtype, ym, name, sex, bd, "", "", "", "", special, "",
                chart, "", "", "", "", "", "", ""] + [""] * 15 + [kana, ""]
-    re = _records(re_cols)
+    return _records(re_cols), ko
 
+
+def _day_fields(mask_days: np.ndarray) -> list:
+    """Fields 14–44 as one pre-joined string: the count of visits on each day 1–31.
+    Up to three visit days (0 = none) are one integer key; each distinct key is formatted
+    once (few distinct patterns, many receipts)."""
+    key = mask_days[:, 0] * 1024 + mask_days[:, 1] * 32 + mask_days[:, 2]
+    uniq, inv = np.unique(key, return_inverse=True)
+    text = []
+    for k in uniq.tolist():
+        counts = [0] * 32
+        for d in (k // 1024, (k // 32) % 32, k % 32):
+            counts[d] += 1
+        text.append(",".join(str(c) if c else "" for c in counts[1:]))
+    return [np.array(text, dtype=object)[inv.reshape(-1)]]
+
+
+def _visit_records(r: pd.DataFrame, ko: np.ndarray, rng) -> tuple[tuple, np.ndarray]:
+    """(HO, KO, SI base, SI infant add-on, SI night add-on) records and each receipt's points."""
+    n = len(r)
     # Visit days: day1, then +4 and +9 for repeat visits (kept inside the month).
     nvis = r["visits"].to_numpy()
     d1 = r["day1"].to_numpy()
@@ -97,29 +129,23 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
                     nvis, total, "", "", "", "", "", "", "", "", ""])
     kor = _records(["KO", PUBLIC_PAYER, pd.Series(rng.integers(1000000, 9999999, n)).astype(str).to_numpy(),
                     "", nvis, total, "", "", "", "", "", ""])
-
-    def day_fields(mask_days: np.ndarray) -> list:
-        """Fields 14–44 as one pre-joined string: the count of visits on each day 1–31.
-        Up to three visit days (0 = none) are one integer key; each distinct key is formatted
-        once (few distinct patterns, many receipts)."""
-        key = mask_days[:, 0] * 1024 + mask_days[:, 1] * 32 + mask_days[:, 2]
-        uniq, inv = np.unique(key, return_inverse=True)
-        text = []
-        for k in uniq.tolist():
-            counts = [0] * 32
-            for d in (k // 1024, (k // 32) % 32, k % 32):
-                counts[d] += 1
-            text.append(",".join(str(c) if c else "" for c in counts[1:]))
-        return [np.array(text, dtype=object)[inv.reshape(-1)]]
-
     visit_days = np.where(used, days, 0)
     first_day = np.where(night[:, None], np.stack([d1, d1 * 0, d1 * 0], axis=1), visit_days)
     si_base = _records(["SI", np.where(first, "11", "12"), "1", base_code, "", base_pts, nvis]
-                       + [""] * 6 + day_fields(visit_days))
+                       + [""] * 6 + _day_fields(visit_days))
     si_inf = _records(["SI", np.where(first, "11", "12"), "1", infant_code, "", infant_pts, nvis]
-                      + [""] * 6 + day_fields(visit_days))
+                      + [""] * 6 + _day_fields(visit_days))
     si_night = _records(["SI", np.where(first, "11", "12"), "1", nc, "", npts, "1"] + [""] * 6
-                        + day_fields(first_day))
+                        + _day_fields(first_day))
+    return (hon, kor, si_base, si_inf, si_night), total
+
+
+def _sy_records(r: pd.DataFrame, rng) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """SY (diagnosis) records: the first diagnosis of every receipt, a second one where drawn."""
+    n = len(r)
+    d1 = r["day1"].to_numpy()
+    night = r["night"].to_numpy()
+    w = r["wareki"].to_numpy()
     codes = np.array([d[0] for d in DIAGNOSES])
     dnames = np.array([d[1] for d in DIAGNOSES])
     # About one diagnosis in six is uncoded (0000999 + name), as in real receipts.
@@ -132,9 +158,11 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     dx2 = r["dx2"].to_numpy()
     has2 = dx2 >= 0
     sy2 = _records(["SY", codes[np.maximum(dx2, 0)], sdate, "1", "", "", "", ""])
+    return sy1, sy2, has2
 
-    recs = [(0, re, np.ones(n, bool)), (1, hon, np.ones(n, bool)), (2, kor, ko), (3, sy1, np.ones(n, bool)),
-            (4, sy2, has2), (5, si_base, np.ones(n, bool)), (6, si_inf, np.ones(n, bool)), (7, si_night, night)]
+
+def _write_files(out_dir: Path, r: pd.DataFrame, recs: list, total: np.ndarray) -> tuple[list[dict], pd.DataFrame]:
+    """One .UKE file per billing month and institution (IR, the receipts' records, GO)."""
     long = pd.concat([pd.DataFrame({"i": np.flatnonzero(m), "seq": s, "text": t.to_numpy()[m]})
                       for s, t, m in recs], ignore_index=True)
     long = long.sort_values(["i", "seq"], kind="stable").reset_index(drop=True)
