@@ -262,3 +262,57 @@ def test_custody_reaches_the_manager_but_not_the_nurse(readonly):
     nurse = Session(conn, readonly.db_path, "n", roles.NURSE, (district,), readonly.terminal_id)
     assert (load_child_timeline(manager, child_id).events["type"] == "custody").any()
     assert not (load_child_timeline(nurse, child_id).events["type"] == "custody").any()
+
+
+# --- Copies and derived text go with a deletion (issue #14) ---
+
+def test_person_deletion_removes_their_quarantined_raw_rows(store):
+    conn = store.conn
+    pid, kanji, kana = _pick_child(conn)
+    numbers = json.loads(conn.execute("SELECT resident_numbers FROM identities WHERE person_id=?",
+                                      (pid,)).fetchone()[0])
+    birth = conn.execute("SELECT birth_date FROM identities WHERE person_id=?", (pid,)).fetchone()[0]
+    # Three quarantined copies built by hand: by number (name misspelt), by name (number
+    # missing, birth date unreadable), and a whole .UKE receipt with the name in a field.
+    addr = "長瀬９丁目-削除確認-Q7"
+    rows = [("kenshin.csv", 901, "性別「9」が不明なコードです", f"{numbers[0]},H1,誤記 名前,ゴキ,{birth},9,{addr}"),
+            ("yobo.csv", 902, "生年月日の存在しない日付です", f",,{kanji},{kana},2021-02-30,BCG,1,2021-06-01"),
+            ("R.UKE", 903, "診療年月が空です", f"RE,1,1112,,{kanji},1,{birth.replace('-', '')}\nSY,1,2,3,,傷病-Q8,01,")]
+    with transaction(conn):
+        conn.executemany("INSERT INTO quarantine(delivery_id, file, line, reason, raw) VALUES (1,?,?,?,?)", rows)
+        conn.execute("INSERT INTO quarantine(delivery_id, file, line, reason, raw) VALUES"
+                     " (1, 'x.csv', 904, 'other', '1,別人 花子,ベツジン ハナコ,2020-01-01,保持-Q9')")
+    conn.execute("PRAGMA wal_checkpoint").fetchall()
+    assert addr.encode() in decrypted_pages(store.db_path, store.db_key)
+    result = delete_person(store, pid, reason="本人からの削除請求")
+    assert result.rows_removed["quarantine"] >= 3
+    left = {r[0] for r in conn.execute("SELECT line FROM quarantine")}
+    assert not left & {901, 902, 903} and 904 in left
+    pages = decrypted_pages(store.db_path, store.db_key)
+    for value in (addr, "傷病-Q8", kanji, kana):
+        assert value.encode("utf-8") not in pages, value
+    assert "保持-Q9".encode() in pages
+
+
+def test_source_deletion_removes_flag_reasons_derived_from_it(store):
+    from app.store.scoring_runs import run_scoring
+
+    conn = store.conn
+    run_scoring(store, validate=False)
+    derived = conn.execute(
+        "SELECT DISTINCT f.reason FROM flags f JOIN evidence e USING(run_id, person_id, rule_id)"
+        " JOIN events ev ON ev.event_id = e.event_id WHERE ev.source = 'epds' AND e.role = 'trigger'"
+        " AND f.reason <> ''").fetchall()
+    assert derived, "the synthetic store should have flags computed from EPDS rows"
+    kept = conn.execute(
+        "SELECT f.reason FROM flags f WHERE f.reason <> '' AND NOT EXISTS (SELECT 1 FROM evidence e"
+        " JOIN events ev ON ev.event_id = e.event_id WHERE e.run_id = f.run_id AND e.person_id = f.person_id"
+        " AND e.rule_id = f.rule_id AND ev.source = 'epds') LIMIT 1").fetchone()
+    delete_source(store, "epds", reason="地域健康課から削除依頼")
+    reasons = {r[0] for r in conn.execute("SELECT reason FROM flags")}
+    pages = decrypted_pages(store.db_path, store.db_key)
+    for (text,) in derived:
+        assert text not in reasons
+        assert text.encode("utf-8") not in pages, text
+    if kept:  # flags computed from other sources stay
+        assert kept[0] in reasons

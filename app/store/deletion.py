@@ -9,6 +9,14 @@ the log naming the person).
 
 The tables are discovered by column name rather than listed, so tables added by later
 migrations are covered without touching this module.
+
+Copies count too. Derived text goes with what it was derived from: a stored flag whose reason
+was computed from a deleted event (a child's 「母のEPDS高得点：… EPDS 15点」 from the mother's
+EPDS row) is removed with that event, by source or by person. A person's quarantined raw rows
+(which were never linked, so carry no person id) are found by their content: a field equal to
+one of the person's 宛名番号, or a name field equal to the person's kanji name (after the
+variant fold) or kana name. A namesake's quarantined row goes too: quarantine is a worklist
+for a re-delivery, and keeping a possible copy of the person is the worse error.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -62,11 +72,66 @@ def person_token(conn, person_id: str) -> str:
     return "P" + hmac.new(key, str(person_id).encode("utf-8"), hashlib.sha256).hexdigest()[:24]
 
 
+def _count(result: DeletionResult, name: str, n: int) -> None:
+    result.rows_removed[name] = result.rows_removed.get(name, 0) + max(n, 0)
+
+
+def _delete_derived_flags(conn, tables, event_sql: str, params, result: DeletionResult) -> None:
+    """Flags whose reason was computed from the events ``event_sql`` selects (trigger evidence):
+    their text quotes those events, so they go before the events do."""
+    if not {"flags", "evidence"} <= set(tables):
+        return
+    cur = conn.execute(
+        "DELETE FROM flags WHERE (run_id, person_id, rule_id) IN (SELECT run_id, person_id, rule_id"
+        f" FROM evidence WHERE role = 'trigger' AND event_id IN ({event_sql}))", params)
+    _count(result, "flags", cur.rowcount)
+
+
+_FIELD_SPLIT = re.compile(r'[,\n\r\t]')
+
+
+def _delete_person_quarantine(conn, tables, person_ids: list[str], result: DeletionResult) -> None:
+    """The person's quarantined raw rows, found by content (see the module docstring)."""
+    if "quarantine" not in tables or "identities" not in tables:
+        return
+    from app.engine.names import kana_key, normalise_kanji
+
+    marks = ",".join("?" * len(person_ids))
+    numbers, kanji, kana = set(), set(), set()
+    for name_kanji, name_kana, rn in conn.execute(
+            f"SELECT name_kanji, name_kana, resident_numbers FROM identities WHERE person_id IN ({marks})",
+            person_ids):
+        try:
+            numbers.update(str(n) for n in json.loads(rn or "[]") if str(n).strip())
+        except ValueError:
+            pass
+        if normalise_kanji(name_kanji):
+            kanji.add(normalise_kanji(name_kanji))
+        if kana_key(name_kana):
+            kana.add(kana_key(name_kana))
+    if not (numbers or kanji or kana):
+        return
+    doomed = []
+    for rowid, raw in conn.execute("SELECT rowid, raw FROM quarantine"):
+        cells = [c.strip().strip('"').strip() for c in _FIELD_SPLIT.split(raw or "")]
+        if any(c in numbers for c in cells) or any(
+                c and (normalise_kanji(c) in kanji or kana_key(c) in kana) for c in cells):
+            doomed.append(rowid)
+    for i in range(0, len(doomed), 500):
+        chunk = doomed[i:i + 500]
+        cur = conn.execute(f"DELETE FROM quarantine WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
+        _count(result, "quarantine", cur.rowcount)
+
+
 def _delete_person_rows(conn, person_ids: list[str], result: DeletionResult) -> None:
     tables = _tables(conn)
     marks = ",".join("?" * len(person_ids))
+    # Quarantined copies are found through the identity, so before the identity goes.
+    _delete_person_quarantine(conn, tables, person_ids, result)
     # Rows that hang off the person's events (evidence, links) go before the events.
     if "events" in tables and "person_id" in tables["events"]:
+        _delete_derived_flags(conn, tables, f"SELECT event_id FROM events WHERE person_id IN ({marks})",
+                              person_ids, result)
         for name, columns in tables.items():
             if name != "events" and "event_id" in columns:
                 cur = conn.execute(
@@ -136,6 +201,7 @@ def delete_source(session, source: str, reason: str = "", request_id: int | None
                     result.rows_removed[name] = result.rows_removed.get(name, 0) + cur.rowcount
         if "events" in tables and "source" in tables["events"]:
             touched = [r[0] for r in conn.execute("SELECT DISTINCT person_id FROM events WHERE source = ?", (source,))]
+            _delete_derived_flags(conn, tables, "SELECT event_id FROM events WHERE source = ?", (source,), result)
             for name, columns in tables.items():
                 if name != "events" and "event_id" in columns:
                     cur = conn.execute(
