@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 
-from app.commands.errors import CommandError
+from app.commands.errors import describe
 
 # Modules that define commands, in help order. Add a module here when it adds a command.
 COMMAND_MODULES = [
@@ -29,8 +31,15 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (not usage + error) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"mimamori: {self.prog}: {message}（--help で使い方を表示）\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m app",
         description="Mimamori (見守り): linked early-support picture for caseworkers.",
     )
@@ -58,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         args.func = gui.run
     try:
         return int(args.func(args) or 0)
-    except CommandError as exc:
-        print(f"mimamori: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         print("mimamori: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place every failure becomes one line
+        if os.environ.get("MIMAMORI_DEBUG"):
+            traceback.print_exc()
+        message, code = describe(exc, getattr(args, "db", None))
+        print(f"mimamori: {message}", file=sys.stderr)
+        return code

@@ -41,14 +41,14 @@ def login_user(args) -> str:
     return user
 
 
-def open_session(args):
+def open_session(args, verify_first: bool = False):
     """Log in from the command line; every failure is one clear line."""
     from app.store.opening import StoreError, open_store
 
     user = login_user(args)
     password = read_secret(args.password_file, "MIMAMORI_PASSWORD", f"password for {user}: ")
     try:
-        return open_store(args.db, user, password)
+        return open_store(args.db, user, password, verify_first=verify_first)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 

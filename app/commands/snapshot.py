@@ -93,14 +93,29 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
     return out
 
 
+def _check_child(session, child: str) -> None:
+    """An unknown child, or one outside the user's districts, is an error, not an empty picture."""
+    known = session.conn.execute("SELECT district FROM persons WHERE person_id = ?", (child,)).fetchone() \
+        if session.conn.execute("SELECT 1 FROM sqlite_master WHERE name='persons'").fetchone() else None
+    if known is None:
+        raise CommandError(f"研究用ID {child} の子どもはいません")
+    districts = session.visible_districts()
+    if districts is not None and known[0] not in districts:
+        raise CommandError(f"研究用ID {child} の子どもは担当地区の外です", exit_code=3)
+
+
 def run(args) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         w, h = (int(x) for x in args.size.lower().split("x"))
     except ValueError:
         raise CommandError("--size must look like 1400x900") from None
+    if args.view == "timeline" and not args.child:
+        raise CommandError("snapshot --view timeline needs --child ID (the research ID of the child to show)")
     session = _login(args)
     try:
+        if args.child:
+            _check_child(session, args.child)
         out = render(session, args.view, args.out, args.child, (w, h))
     finally:
         session.close()

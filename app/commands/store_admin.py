@@ -40,8 +40,25 @@ def register(sub) -> None:
     p.add_argument("--label", default="")
     p.set_defaults(func=run_terminal_register)
 
-    p = sub.add_parser("audit-verify", help="check the audit log's hash chain")
+    p = sub.add_parser("user-change", help="change an account's role, areas or status (data_admin; audited, re-signed)")
     add_login_args(p)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=["nurse", "cg_manager", "chief", "data_admin", "auditor"])
+    p.add_argument("--area", action="append", help="replaces the areas; repeat for several")
+    status = p.add_mutually_exclusive_group()
+    status.add_argument("--deactivate", action="store_true")
+    status.add_argument("--activate", action="store_true")
+    p.set_defaults(func=run_user_change)
+
+    p = sub.add_parser("audit-verify", help="check the audit log before anything is written (docs/SECURITY.md)")
+    add_login_args(p)
+    p.add_argument("--save-head", type=Path, metavar="FILE",
+                   help="auditor: write the current head (count, hash, time) for keeping outside the store")
+    p.add_argument("--against", type=Path, metavar="FILE",
+                   help="fail when the store no longer extends a head kept with --save-head")
+    p.add_argument("--accept-restore", action="store_true",
+                   help="data_admin: record that the store was restored from an older copy")
+    p.add_argument("--reason", default="", help="with --accept-restore: why (recorded in the log)")
     p.set_defaults(func=run_audit_verify)
 
 
@@ -126,18 +143,70 @@ def run_terminal_register(args) -> int:
     return 0
 
 
-def run_audit_verify(args) -> int:
-    from app.store.audit_queries import verify_log
+def run_user_change(args) -> int:
+    from app.store.accounts import AccountError, change_account
     from app.store.roles import AccessDenied
 
+    active = True if args.activate else (False if args.deactivate else None)
+    if args.role is None and args.area is None and active is None:
+        raise CommandError("nothing to change: give --role, --area, --activate or --deactivate")
     session = open_session(args)
     try:
-        result = verify_log(session)
+        change_account(session, args.name, role=args.role, areas=args.area, active=active)
+    except AccessDenied as exc:
+        raise denied(exc) from None
+    except (AccountError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        session.close()
+    print(f"changed {args.name}")
+    return 0
+
+
+def _read_head(path: Path) -> dict:
+    import json
+
+    try:
+        head = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CommandError(f"cannot read the kept head {path}: {exc.__class__.__name__}") from None
+    if not isinstance(head, dict) or "count" not in head or "hash" not in head:
+        raise CommandError(f"{path} is not a Mimamori audit head file")
+    return head
+
+
+def run_audit_verify(args) -> int:
+    import json
+
+    from app.store.audit_queries import accept_restore, save_head, verify_log
+    from app.store.roles import AccessDenied
+
+    kept = _read_head(args.against) if args.against else None
+    if args.save_head and args.save_head.is_dir():
+        raise CommandError(f"--save-head needs a file name, not a folder: {args.save_head}")
+    # Verify before the login is written: the login must not re-seal a tampered tail.
+    session = open_session(args, verify_first=True)
+    try:
+        if args.accept_restore:
+            seq = accept_restore(session, args.reason)
+            print(f"restore acknowledged in entry {seq}; the key-slot file now keeps the restored head")
+            return 0
+        result = verify_log(session, against=kept)
+        head = save_head(session) if (args.save_head and result.ok) else None
     except AccessDenied as exc:
         raise denied(exc) from None
     finally:
         session.close()
-    if result.ok:
-        print(f"audit log intact: {result.entries} entries")
-        return 0
-    raise CommandError(f"audit log broken at entry {result.first_broken}: {result.reason}", exit_code=1)
+    if not result.ok:
+        where = f" at entry {result.first_broken}" if result.first_broken else ""
+        raise CommandError(f"audit log NOT intact{where}: {result.reason}", exit_code=1)
+    print(f"audit log intact: {result.entries} entries" + (f"; extends the head kept on {kept.get('saved_at')} "
+                                                           f"(entry {kept['count']})" if kept else ""))
+    if head is not None:
+        try:
+            args.save_head.parent.mkdir(parents=True, exist_ok=True)
+            args.save_head.write_text(json.dumps(head, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.save_head}: {exc.__class__.__name__}") from None
+        print(f"head saved: entry {head['count']} {head['hash'][:16]}… → {args.save_head} (keep it off this terminal)")
+    return 0

@@ -1,4 +1,12 @@
-"""User accounts: rows in ``users`` plus one key slot each, kept in step."""
+"""User accounts: rows in ``users`` plus one key slot each, kept in step.
+
+Each account's role, areas, senior flag and active flag are also a **grant**: a canonical
+JSON statement signed with the data_admins' Ed25519 grant key (``account_grants``). The
+private key is wrapped only in data_admin key slots; the public key is pinned in ``meta``
+and in the key-slot file. Anyone holding the DB key can edit ``users``, but not re-sign:
+the login checks the user's own grant, ``audit-verify`` checks every grant, and each grant
+names the audit entry that made it (docs/SECURITY.md, mechanism 6).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,11 @@ import json
 import re
 from dataclasses import dataclass
 
-from app.store import roles
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from app.store import meta, roles
 from app.store.audit import now_iso
 from app.store.database import transaction
 from app.store.keyslots import SlotFile
@@ -46,6 +58,100 @@ class Account:
     password_changed_at: str
 
 
+GRANT_KEY = "grant_key"
+# Audit actions that may make a grant (the grant names the entry's seq).
+GRANT_ACTIONS = ("store_create", "user_add", "user_change", "user_remove", "grants_bootstrap")
+
+
+def new_grant_key() -> tuple[bytes, str]:
+    """(32-byte Ed25519 private key, public key as hex)."""
+    private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+    return raw, public_hex(raw)
+
+
+def public_hex(private_raw: bytes) -> str:
+    public = Ed25519PrivateKey.from_private_bytes(private_raw).public_key()
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def _statement(conn, name: str, audit_seq: int) -> str | None:
+    row = conn.execute("SELECT role, areas, senior, active FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    return json.dumps({"name": name, "role": row[0], "areas": json.loads(row[1] or "[]"),
+                       "senior": bool(row[2]), "active": bool(row[3]), "audit_seq": int(audit_seq)},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sign_grant(conn, sign_key: bytes, name: str, audit_seq: int) -> None:
+    """Sign the current ``users`` row of ``name`` (call inside the change's transaction)."""
+    statement = _statement(conn, name, audit_seq)
+    if statement is None:
+        conn.execute("DELETE FROM account_grants WHERE name = ?", (name,))
+        return
+    signature = Ed25519PrivateKey.from_private_bytes(sign_key).sign(statement.encode("utf-8")).hex()
+    conn.execute("INSERT INTO account_grants(name, statement, signature) VALUES (?,?,?) "
+                 "ON CONFLICT(name) DO UPDATE SET statement=excluded.statement, signature=excluded.signature",
+                 (name, statement, signature))
+
+
+def check_grant(conn, name: str, public: str | None = None, with_entry: bool = True) -> str | None:
+    """Why ``name``'s users row is not what a data_admin signed, or None when it is.
+
+    ``with_entry``: also require the audit entry the grant names (audit-verify; a login
+    skips it, so that a damaged log is reported by the verification, not a refused login)."""
+    public = public or meta.get(conn, GRANT_KEY)
+    if public is None:
+        return "no account-signing key in the store"
+    row = conn.execute("SELECT statement, signature FROM account_grants WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return f"account {name} has no signed grant (added outside the application)"
+    statement, signature = row
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(bytes.fromhex(signature),
+                                                                         statement.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        return f"the grant of {name} is not signed by the account-signing key (forged)"
+    granted = json.loads(statement)
+    current = _statement(conn, name, granted.get("audit_seq", 0))
+    if current is None:
+        return f"account {name} has a grant but no account row"
+    if json.loads(current) != granted:
+        return f"the role, areas or status of {name} differ from what a data_admin granted (edited outside the application)"
+    if not with_entry:
+        return None
+    entry = conn.execute("SELECT action, object_ids FROM audit_log WHERE seq = ?", (granted["audit_seq"],)).fetchone()
+    if entry is None or entry[0] not in GRANT_ACTIONS or name not in json.loads(entry[1] or "[]"):
+        return f"the grant of {name} names audit entry {granted['audit_seq']}, which did not make it"
+    return None
+
+
+def check_all_grants(conn) -> list[str]:
+    """Problems with any account's grant (empty = every account is as granted)."""
+    public = meta.get(conn, GRANT_KEY)
+    if public is None:
+        return []  # a store from before grants; the first data_admin login signs them
+    names = [r[0] for r in conn.execute("SELECT name FROM users ORDER BY name")]
+    orphans = [r[0] for r in conn.execute("SELECT name FROM account_grants WHERE name NOT IN (SELECT name FROM users)")]
+    problems = [p for p in (check_grant(conn, n, public) for n in names) if p]
+    return problems + [f"a grant for {n} remains without an account" for n in orphans]
+
+
+def bootstrap_grants(conn, sign_key: bytes, audit_seq: int) -> None:
+    """Sign every existing account (a store made before grants), from a data_admin's login."""
+    meta.put(conn, GRANT_KEY, public_hex(sign_key))
+    for (name,) in conn.execute("SELECT name FROM users").fetchall():
+        sign_grant(conn, sign_key, name, audit_seq)
+
+
+def _require_sign_key(session) -> bytes:
+    if not session.sign_key:
+        raise AccountError("このアカウントには署名鍵がありません（他のデータ管理担当にパスワードの再設定を依頼してください）")
+    return session.sign_key
+
+
 def insert_account(conn, name: str, role: str, areas: list[str], created_by: str | None,
                    display_name: str = "", senior: bool = False) -> None:
     if role not in roles.ROLES:
@@ -72,14 +178,41 @@ def add_user(session: Session, name: str, role: str, password: str,
     check_name(name)
     check_password_policy(password)
     areas = validate_areas(list(areas or []))
+    sign_key = _require_sign_key(session)
     slots = SlotFile.load(session.db_path)
     if name in slots.users:
         raise AccountError(f"ユーザー {name} は既に存在します")
     with transaction(session.conn):
         insert_account(session.conn, name, role, areas, session.user, display_name, senior)
-        session.audit("user_add", "user", [name], {"role": role, "areas": areas})
-    slots.add(name, password, session.db_key)
+        seq = session.audit("user_add", "user", [name], {"role": role, "areas": areas, "senior": senior})
+        sign_grant(session.conn, sign_key, name, seq)
+    slots.add(name, password, session.db_key, sign_key if role == roles.DATA_ADMIN else None)
     slots.save()
+
+
+def change_account(session, name: str, role: str | None = None, areas: list[str] | None = None,
+                   active: bool | None = None) -> None:
+    """Change an account's role, areas or active flag (data_admin): audited old → new, re-signed.
+
+    A data_admin's key slot carries the grant key; an account promoted to data_admin gets it
+    at its next password reset (the key can only be wrapped under a known password)."""
+    session.require(roles.MANAGE_USERS)
+    sign_key = _require_sign_key(session)
+    row = session.conn.execute("SELECT role, areas, active FROM users WHERE name=?", (name,)).fetchone()
+    if row is None:
+        raise AccountError(f"ユーザー {name} は存在しません")
+    new_role = row[0] if role is None else role
+    if new_role not in roles.ROLES:
+        raise AccountError(f"不明な役割です: {new_role}")
+    new_areas = json.loads(row[1]) if areas is None else validate_areas(list(areas))
+    new_active = bool(row[2]) if active is None else bool(active)
+    with transaction(session.conn):
+        session.conn.execute("UPDATE users SET role=?, areas=?, active=? WHERE name=?",
+                             (new_role, json.dumps(new_areas, ensure_ascii=False), int(new_active), name))
+        seq = session.audit("user_change", "user", [name], {
+            "old": {"role": row[0], "areas": json.loads(row[1]), "active": bool(row[2])},
+            "new": {"role": new_role, "areas": new_areas, "active": new_active}})
+        sign_grant(session.conn, sign_key, name, seq)
 
 
 def remove_user(session: Session, name: str) -> None:
@@ -95,6 +228,7 @@ def remove_user(session: Session, name: str) -> None:
         raise AccountError("最後のデータ管理担当は削除できません")
     with transaction(session.conn):
         session.conn.execute("DELETE FROM users WHERE name=?", (name,))
+        session.conn.execute("DELETE FROM account_grants WHERE name=?", (name,))
         session.audit("user_remove", "user", [name])
     slots = SlotFile.load(session.db_path)
     slots.remove(name)
@@ -114,7 +248,10 @@ def change_password(session: Session, old_password: str, new_password: str,
         if target not in slots.users:
             raise AccountError(f"ユーザー {target} は存在しません")
     check_password_policy(new_password)
-    slots.add(target, new_password, session.db_key)
+    row = session.conn.execute("SELECT role FROM users WHERE name=?", (target,)).fetchone()
+    # A data_admin's slot carries the grant key too (only the session's own copy can be rewrapped).
+    sign_key = session.sign_key if row and row[0] == roles.DATA_ADMIN else None
+    slots.add(target, new_password, session.db_key, sign_key)
     slots.save()
     with transaction(session.conn):
         session.conn.execute("UPDATE users SET password_changed_at=? WHERE name=?", (now_iso(), target))

@@ -9,6 +9,13 @@ A hash chain alone can be rebuilt from scratch by whoever rewrites it. So every
 ``ANCHOR_EVERY`` entries the current hash is sealed with an HMAC keyed by a secret that
 never leaves the encrypted store (``audit_anchors``), and the newest entry is sealed the
 same way in ``meta`` ("audit_head") so that cutting entries off the end is caught too.
+
+Both seals live inside the store, so whoever holds the DB key can re-seal a rewritten log
+(docs/SECURITY.md, insider C). Two heads outside the database catch what they cannot: a copy
+in the key-slot file (``outside_head``, sealed with the anchor secret, written at login and
+logout) catches a store file replaced by an older copy; the auditor's kept head
+(``kept_head`` / ``check_against``) lives off the terminal and catches any rollback,
+truncation or rewrite of the entries it covers, whoever did it.
 """
 
 from __future__ import annotations
@@ -85,6 +92,121 @@ class Verification:
     reason: str = ""
 
 
+def has_history(conn) -> bool:
+    """A store that was ever used: it has a creation date and accounts (so at least one entry)."""
+    if meta.get(conn, "created_at") is not None:
+        return True
+    return conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0
+
+
+def last_entry(conn) -> tuple[int, str]:
+    """(seq, hash) of the newest entry; (0, GENESIS) for an empty log."""
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), row[1]) if row else (0, GENESIS)
+
+
+def extends(conn, seq: int, row_hash: str) -> str | None:
+    """Why the log does not extend the head (seq, hash), or None when it does."""
+    last, _ = last_entry(conn)
+    if last < seq:
+        return (f"the log ends at entry {last} but entry {seq} existed "
+                "(rolled back to an older copy, or entries removed from the end)")
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        return f"entry {seq} is missing"
+    if row[0] != row_hash:
+        return f"entry {seq} is not the entry that was there (the past was rewritten, or this is another store)"
+    return None
+
+
+def outside_head(conn) -> dict:
+    """The newest entry, sealed for keeping outside the database (the key-slot file)."""
+    seq, row_hash = last_entry(conn)
+    return {"seq": seq, "hash": row_hash,
+            "mac": _seal(_anchor_key(conn), seq, "outside:" + row_hash)}
+
+
+def check_outside_head(conn, head: dict | None) -> str | None:
+    """Why the store does not extend the head kept in the key-slot file, or None."""
+    if not head:
+        return None
+    try:
+        seq, row_hash, mac = int(head["seq"]), str(head["hash"]), str(head["mac"])
+    except (KeyError, TypeError, ValueError):
+        return "the audit head kept in the key-slot file is unreadable (edited)"
+    if not hmac.compare_digest(mac, _seal(_anchor_key(conn), seq, "outside:" + row_hash)):
+        return "the audit head kept in the key-slot file does not belong to this store (forged, or another store's file)"
+    reason = extends(conn, seq, row_hash)
+    if reason:
+        return "the store is older than the head kept in the key-slot file: " + reason
+    return None
+
+
+def sync_outside_head(conn, db_path) -> bool:
+    """Write the newest head into the key-slot file, but only over a head the store extends:
+    after a rollback the older head stays there as evidence until a data_admin acknowledges
+    the restore (``accept_restore``). Returns True when written."""
+    from app.store.keyslots import SlotFile
+
+    slots = SlotFile.load(db_path)
+    if check_outside_head(conn, slots.audit_head) is not None:
+        return False
+    head = outside_head(conn)
+    if slots.audit_head and int(slots.audit_head.get("seq", -1)) == head["seq"]:
+        return True
+    slots.set_audit_head(head)
+    slots.save()
+    return True
+
+
+def accept_restore(conn, db_path, *, user: str, role: str, terminal: str, reason: str = "") -> int:
+    """A data_admin's acknowledgement that the store was restored from an older copy: both
+    heads go into the log (the restore is recorded, not hidden), then the slot head moves on."""
+    from app.store.keyslots import SlotFile
+
+    slots = SlotFile.load(db_path)
+    old = slots.audit_head or {}
+    seq, row_hash = last_entry(conn)
+    entry = record(conn, user=user, role=role, terminal=terminal, action="restore_acknowledged",
+                   detail={"slot_head_seq": old.get("seq"), "slot_head_hash": old.get("hash"),
+                           "store_head_seq": seq, "store_head_hash": row_hash, "reason": reason})
+    return entry
+
+
+def write_outside_head(conn, db_path) -> None:
+    """Overwrite the key-slot file's head (after ``accept_restore`` was committed)."""
+    from app.store.keyslots import SlotFile
+
+    slots = SlotFile.load(db_path)
+    slots.set_audit_head(outside_head(conn))
+    slots.save()
+
+
+KEPT_HEAD_FORMAT = "mimamori-audit-head/1"
+
+
+def kept_head(conn, saved_by: str, grant_key: str | None = None) -> dict:
+    """The head the auditor keeps off the terminal: count, hash, time (and the signing key)."""
+    seq, row_hash = last_entry(conn)
+    return {"format": KEPT_HEAD_FORMAT, "store_created_at": meta.get(conn, "created_at"),
+            "count": seq, "hash": row_hash, "saved_at": now_iso(), "saved_by": saved_by,
+            "grant_key": grant_key}
+
+
+def check_against(conn, kept: dict, grant_key: str | None = None) -> str | None:
+    """Why the store no longer extends the auditor's kept head, or None."""
+    if kept.get("format") != KEPT_HEAD_FORMAT:
+        return "not a Mimamori audit head file"
+    if kept.get("store_created_at") not in (None, meta.get(conn, "created_at")):
+        return "the head file belongs to another store (creation dates differ)"
+    reason = extends(conn, int(kept["count"]), str(kept["hash"]))
+    if reason:
+        return f"the store no longer extends the head kept on {kept.get('saved_at', '?')}: {reason}"
+    if kept.get("grant_key") and grant_key != kept["grant_key"]:
+        return "the account-signing key changed since the head was kept (grants were re-signed outside the application)"
+    return None
+
+
 def verify(conn) -> Verification:
     """Check the chain, its HMAC anchors and the sealed head; report the first broken entry.
 
@@ -139,6 +261,13 @@ def verify(conn) -> Verification:
             findings.append((head["seq"] + 1, f"entries after {head['seq']} were added outside the application"))
         elif hashes.get(last_seq) != head["hash"]:
             findings.append((last_good + 1, "the newest entry does not match the sealed head (rewritten)"))
+    if count == 0 and has_history(conn):
+        findings.append((1, "the log is empty but the store has history (accounts, creation date)"))
+    elif count and meta.get(conn, "created_at") is not None:
+        first = conn.execute("SELECT action FROM audit_log WHERE seq = 1").fetchone()
+        if first is None or first[0] != "store_create":
+            # A log emptied and restarted: its first entry is not the store's creation.
+            findings.append((1, "the log does not begin with the store's creation (emptied and restarted)"))
     if findings:
         first, reason = min(findings, key=lambda f: f[0])
         return Verification(False, count, first, reason)

@@ -19,6 +19,8 @@ from app.store.queries import requires
 # verify_log needs either capability (verifying reveals no contents); the governance
 # matrix reads this table for queries that are not decorated with @requires.
 QUERY_ANY_OF = {"verify_log": (roles.VIEW_AUDIT, roles.MANAGE_USERS)}
+QUERY_CAPABILITIES = {"accept_restore": (roles.MANAGE_USERS,)}
+QUERY_DATA_CLASSES = {"accept_restore": "admin"}
 LOG_COLUMNS = ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids", "detail"]
 # Defaults for the unusual-access report: more than this many different children within
 # the window is more than a home-visit preparation needs.
@@ -26,15 +28,72 @@ BURST_WINDOW_MINUTES = 10
 BURST_CHILDREN = 20
 
 
-def verify_log(session) -> audit.Verification:
+def full_verification(conn, db_path, slots=None) -> audit.Verification:
+    """Everything that can be checked from inside the store, without writing anything:
+    the file's page HMACs and structure, the chain with its anchors and sealed head, the
+    head kept in the key-slot file, and every account's signed grant."""
+    from app.store.accounts import check_all_grants
+    from app.store.keyslots import SlotFile
+    from app.store.opening import DAMAGED, integrity_problems
+
+    damage = integrity_problems(conn)
+    if damage:
+        return audit.Verification(False, 0, None, f"{DAMAGED}: {damage[0]}")
+    result = audit.verify(conn)
+    if not result.ok:
+        return result
+    if slots is None:
+        slots = SlotFile.load(db_path)
+    reason = audit.check_outside_head(conn, slots.audit_head)
+    if reason is None and slots.audit_head is None and audit.has_history(conn) and slots.loaded_format >= 2:
+        reason = "the audit head kept in the key-slot file is missing (removed)"
+    if reason:
+        return audit.Verification(False, result.entries, None, reason)
+    problems = check_all_grants(conn)
+    if problems:
+        return audit.Verification(False, result.entries, None, "; ".join(problems[:3]))
+    return result
+
+
+def verify_log(session, against: dict | None = None) -> audit.Verification:
+    """The verification made at login (``open_store(verify_first=True)``) or a fresh one, and
+    optionally whether the store still extends the auditor's kept head; the check is logged."""
     # Verifying reveals no contents, so data_admin may run it as well as the auditor.
     if not (session.can(roles.VIEW_AUDIT) or session.can(roles.MANAGE_USERS)):
         session.require(roles.VIEW_AUDIT)
-    result = audit.verify(session.conn)
+    result = session.preverified or full_verification(session.conn, session.db_path)
+    if result.ok and against is not None:
+        from app.store import meta
+
+        reason = audit.check_against(session.conn, against, meta.get(session.conn, "grant_key"))
+        if reason:
+            result = audit.Verification(False, result.entries, None, reason)
     with transaction(session.conn):
         session.audit("audit_verify", detail={"ok": result.ok, "entries": result.entries,
-                                              "first_broken": result.first_broken})
+                                              "first_broken": result.first_broken,
+                                              "reason": result.reason[:200],
+                                              "against": (against or {}).get("count")})
     return result
+
+
+@requires(roles.VIEW_AUDIT, data_class="audit")
+def save_head(session) -> dict:
+    """The head for the auditor to keep outside the store (after this check is logged)."""
+    from app.store import meta
+
+    with transaction(session.conn):
+        session.audit("audit_head_saved")
+    return audit.kept_head(session.conn, session.user, meta.get(session.conn, "grant_key"))
+
+
+def accept_restore(session, reason: str = "") -> int:
+    """data_admin: acknowledge that the store was restored from an older copy (logged)."""
+    session.require(roles.MANAGE_USERS)
+    with transaction(session.conn):
+        seq = audit.accept_restore(session.conn, session.db_path, user=session.user, role=session.role,
+                                   terminal=session.terminal_id, reason=reason)
+    audit.write_outside_head(session.conn, session.db_path)
+    return seq
 
 
 def _where(user: str | None, action: str | None, start: str | None, end: str | None) -> tuple[str, list]:

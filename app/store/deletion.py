@@ -165,6 +165,9 @@ def delete_person(session, person_id: str, reason: str = "", request_id: int | N
     result = DeletionResult("person")
     with transaction(session.conn):
         _delete_person_rows(session.conn, [person_id], result)
+        if result.total == 0:
+            # Nothing held under this id: say so (rolls back) instead of "deleted 0 rows".
+            raise DeletionError(f"研究用ID {person_id} のデータはありません（IDの誤りか、既に削除済みです）")
         token = person_token(session.conn, person_id)
         _close_request(session, request_id, "person", token, reason, result.total)
         session.audit(DELETION, "person", [token], {

@@ -7,17 +7,48 @@ import secrets
 from pathlib import Path
 
 from app.store import audit as audit_log
-from app.store import meta, migrations
-from app.store.accounts import check_name, check_password_policy, insert_account
+from app.store import meta, migrations, roles
+from app.store.accounts import (GRANT_KEY, bootstrap_grants, check_grant, check_name, check_password_policy,
+                                insert_account, new_grant_key, public_hex, sign_grant)
 from app.store.audit import now_iso
-from app.store.database import WrongKey, connect, transaction
-from app.store.keyslots import BadCredentials, LockedOut, SlotFile, slot_path
+from app.store.database import DatabaseError, WrongKey, connect, transaction
+from app.store.keyslots import FILE_FORMAT, BadCredentials, LockedOut, SlotFile, slot_path
 from app.store.session import Session, parse_areas
 from app.store.terminal import terminal_id
+
+DAMAGED = "データベースが壊れています"
+RESTORE_HINT = "バックアップから復元してください（docs/SECURITY.md「既知の限界」も参照）"
+_DAMAGE_WORDS = ("malformed", "corrupt", "not a database", "disk i/o error", "database disk image",
+                 "hmac check failed", "file is encrypted")
 
 
 class StoreError(Exception):
     """A problem opening or creating a store, worded for the user (Japanese)."""
+
+
+def looks_damaged(exc: BaseException) -> bool:
+    """An SQLite/SQLCipher error whose wording says the file itself is damaged."""
+    text = str(exc).lower()
+    return any(word in text for word in _DAMAGE_WORDS)
+
+
+def integrity_problems(conn, limit: int = 5) -> list[str]:
+    """What SQLCipher's page HMACs and SQLite's quick_check find wrong (empty = intact)."""
+    problems: list[str] = []
+    try:
+        problems += [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()][:limit]
+        rows = [str(r[0]) for r in conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()]
+        problems += [r for r in rows if r != "ok"]
+    except DatabaseError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise StoreError(f"--db にフォルダーが指定されています。データベースファイルを指定してください: {path}")
+    if not path.exists():
+        raise StoreError(f"データベースが見つかりません: {path}")
 
 
 def create_store(path: Path | str, user: str, password: str, demo: bool = False,
@@ -29,66 +60,135 @@ def create_store(path: Path | str, user: str, password: str, demo: bool = False,
     check_name(user)
     if check_policy:
         check_password_policy(password)
+    if path.parent.is_file():
+        raise StoreError(f"保存先のフォルダーがファイルです: {path.parent}")
     path.parent.mkdir(parents=True, exist_ok=True)
     db_key = secrets.token_bytes(32)
+    sign_key, sign_public = new_grant_key()
     conn = connect(path, db_key)
     migrations.migrate(conn)
     tid = terminal_id()
     with transaction(conn):
         meta.put(conn, "created_at", now_iso())
         meta.put(conn, "demo", "1" if demo else "0")
+        meta.put(conn, "keyslots_format", str(FILE_FORMAT))
+        meta.put(conn, GRANT_KEY, sign_public)
         meta.secret(conn, "pseudonym_key")
         meta.secret(conn, "audit_anchor_key")
         insert_account(conn, user, "data_admin", [], None)
     slots = SlotFile.new(path)
-    slots.add(user, password, db_key)
+    slots.add(user, password, db_key, sign_key)
+    slots.pin_grant_key(sign_public)
     slots.save()
-    session = Session(conn, path, user, "data_admin", (), tid, demo=demo, db_key=db_key)
+    session = Session(conn, path, user, "data_admin", (), tid, demo=demo, db_key=db_key, sign_key=sign_key)
     with transaction(conn):
-        session.audit("store_create", detail={"demo": demo})
+        seq = session.audit("store_create", "user", [user], {"demo": demo})
+        sign_grant(conn, sign_key, user, seq)
+    audit_log.sync_outside_head(conn, path)
     return session
 
 
-def open_store(path: Path | str, user: str, password: str) -> Session:
-    """Log in: unwrap this user's slot, open the database, migrate, audit the login.
+def open_store(path: Path | str, user: str, password: str, *, verify_first: bool = False) -> Session:
+    """Log in: unwrap this user's slot, open the database, migrate, check the account's
+    signed grant, audit the login.
 
+    ``verify_first`` (audit-verify): verify the log, the slot head and every grant before
+    anything is written, and keep the result on ``session.preverified``.
     Raises StoreError with a clear Japanese message for every expected failure.
     """
     path = Path(path)
-    if not path.exists():
-        raise StoreError(f"データベースが見つかりません: {path}")
+    _check_path(path)
     try:
         slots = SlotFile.load(path)
     except FileNotFoundError:
         raise StoreError(f"鍵ファイルが見つかりません: {slot_path(path)}") from None
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TypeError):
         raise StoreError(f"鍵ファイルが壊れています: {slot_path(path)}") from None
     try:
-        db_key = slots.unwrap(user, password)
+        db_key, sign_key = slots.unwrap_keys(user, password)
     except BadCredentials:
         raise StoreError("ユーザー名またはパスワードが違います") from None
     except LockedOut as exc:
         minutes = (exc.seconds_left + 59) // 60
-        raise StoreError(f"ログインの失敗が続いたため、このアカウントはあと約{minutes}分ロックされています") from None
+        raise StoreError(f"ログインの失敗が続いたか鍵ファイルが改ざんされたため、このアカウントはあと約{minutes}分ロックされています") from None
     try:
         conn = connect(path, db_key)
     except WrongKey:
-        raise StoreError("データベースを開けません（鍵が一致しないか、ファイルが壊れています）") from None
+        raise StoreError(f"{DAMAGED}（または鍵ファイルと一致しません）: {path}。{RESTORE_HINT}") from None
+    try:
+        return _login(conn, path, slots, user, password, db_key, sign_key, verify_first)
+    except DatabaseError as exc:
+        conn.close()
+        if looks_damaged(exc):
+            raise StoreError(f"{DAMAGED}: {path}（{exc}）。{RESTORE_HINT}") from None
+        raise
+
+
+def _login(conn, path: Path, slots: SlotFile, user: str, password: str, db_key: bytes,
+           sign_key: bytes | None, verify_first: bool) -> Session:
     migrations.migrate(conn)
     row = conn.execute("SELECT role, areas, display_name, active FROM users WHERE name = ?", (user,)).fetchone()
     if row is None or not row[3]:
         conn.close()
         raise StoreError("このアカウントは無効です")
     session = Session(conn, path, user, row[0], parse_areas(row[1]), terminal_id(),
-                      demo=meta.is_demo(conn), display_name=row[2], db_key=db_key)
+                      demo=meta.is_demo(conn), display_name=row[2], db_key=db_key, sign_key=sign_key)
+    if verify_first:
+        from app.store.audit_queries import full_verification
+
+        session.preverified = full_verification(conn, path, slots)
+    notes = slots.take_notes()
+    problem, bootstrap = _grant_problem(conn, slots, session)
+    if meta.get(conn, "keyslots_format") and slots.loaded_format < FILE_FORMAT:
+        notes.append({"action": "keyslot_downgraded", "at": None,
+                      "detail": {"file_format": slots.loaded_format}})
     with transaction(conn):
-        # Failed attempts waited in the slot file while the log was locked.
+        # Failed attempts and noticed tampering waited in the slot file while the log was locked.
         for failed_user, ts in slots.take_failure_log():
             audit_log.record(conn, user=failed_user, role="-", terminal=session.terminal_id,
                              action="login_failed", object_type="user", object_ids=[failed_user],
                              detail={"at": ts})
-        session.audit("login")
+        for note in notes:
+            session.audit(note["action"], "keyslots", [], {"at": note.get("at"), **note.get("detail", {})})
+        meta.put(conn, "keyslots_format", str(FILE_FORMAT))
+        if problem:
+            session.audit("login_refused", "user", [user], {"reason": problem})
+        elif bootstrap:
+            seq = session.audit("grants_bootstrap", "user",
+                                [r[0] for r in conn.execute("SELECT name FROM users ORDER BY name")])
+            bootstrap_grants(conn, session.sign_key, seq)
+        else:
+            session.audit("login")
+    if problem:
+        session.close()
+        raise StoreError(f"このアカウントの権限情報が改ざんされている疑いがあります（{problem}）。"
+                         "データ管理担当と監査担当に連絡してください")
+    if bootstrap:
+        # The grant key is wrapped in this admin's slot only; others get it at a password reset.
+        slots.add(user, password, db_key, session.sign_key)
+        slots.pin_grant_key(public_hex(session.sign_key))
+        slots.save()
+        with transaction(conn):
+            session.audit("login")
+    audit_log.sync_outside_head(conn, path)
     return session
+
+
+def _grant_problem(conn, slots: SlotFile, session: Session) -> tuple[str | None, bool]:
+    """(why this login must be refused, whether to sign the grants of an older store now)."""
+    public = meta.get(conn, GRANT_KEY)
+    if public is None:
+        if slots.grant_key:
+            return "the account-signing key was removed from the store", False
+        if session.role == roles.DATA_ADMIN:
+            session.sign_key, _ = new_grant_key()
+            return None, True
+        return None, False  # a store from before grants: the first data_admin login signs them
+    if slots.grant_key and slots.grant_key != public:
+        return "the account-signing key in the store differs from the one pinned in the key-slot file", False
+    if session.role == roles.DATA_ADMIN and session.sign_key and public_hex(session.sign_key) != public:
+        return "this data_admin's signing key does not match the store's account-signing key", False
+    return check_grant(conn, session.user, public, with_entry=False), False
 
 
 def store_summary(session: Session) -> dict:

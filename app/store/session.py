@@ -28,6 +28,10 @@ class Session:
     display_name: str = ""
     # Held in memory only, for rewrapping key slots (new users, password changes).
     db_key: bytes = field(default=b"", repr=False)
+    # data_admin only: the Ed25519 key that signs account grants (accounts.py), in memory.
+    sign_key: bytes | None = field(default=None, repr=False)
+    # audit-verify: the verification made at login, before the login itself was written.
+    preverified: object = field(default=None, repr=False)
     _caps: frozenset = field(default_factory=frozenset, repr=False)
 
     def __post_init__(self):
@@ -80,6 +84,12 @@ class Session:
             return self.audit(action, object_type=object_type, object_ids=object_ids, detail=detail)
 
     def close(self) -> None:
+        # Keep the newest audit head in the key-slot file too, so a store file replaced by an
+        # older copy is noticed (audit.sync_outside_head). Never fatal on the way out.
+        try:
+            audit_log.sync_outside_head(self.conn, self.db_path)
+        except Exception:  # noqa: BLE001 - a closed connection or missing slot file: nothing to keep
+            pass
         try:
             self.conn.close()
         except Exception:  # noqa: BLE001 - closing twice is harmless
