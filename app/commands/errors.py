@@ -53,7 +53,8 @@ def describe(exc: BaseException, db_path=None) -> tuple[str, int]:
     if isinstance(exc, PermissionError):
         return f"ファイルにアクセスできません: {getattr(exc, 'filename', '') or _one_line(exc)}", EXIT_REFUSED
     if isinstance(exc, OSError):
-        return f"ファイルの読み書きに失敗しました: {getattr(exc, 'filename', '') or ''} {exc.strerror or _one_line(exc)}".strip(), EXIT_FAILED
+        what = f"{getattr(exc, 'filename', '') or ''} {exc.strerror or _one_line(exc)}".strip()
+        return f"ファイルの読み書きに失敗しました: {what}", EXIT_FAILED
     if isinstance(exc, (LookupError, ValueError)):
         # Domain errors (unknown child, unknown source, bad rule) carry a message for the user.
         return _one_line(exc) or exc.__class__.__name__, EXIT_BAD_INPUT

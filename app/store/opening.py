@@ -110,7 +110,8 @@ def open_store(path: Path | str, user: str, password: str, *, verify_first: bool
         raise StoreError("ユーザー名またはパスワードが違います") from None
     except LockedOut as exc:
         minutes = (exc.seconds_left + 59) // 60
-        raise StoreError(f"ログインの失敗が続いたか鍵ファイルが改ざんされたため、このアカウントはあと約{minutes}分ロックされています") from None
+        raise StoreError("ログインの失敗が続いたか鍵ファイルが改ざんされたため、"
+                         f"このアカウントはあと約{minutes}分ロックされています") from None
     try:
         conn = connect(path, db_key)
     except WrongKey:
