@@ -79,8 +79,8 @@ def _facts_table(facts, colour: str) -> str:
     if not facts:
         return "<p>（該当なし）</p>"
     rows = "".join(
-        f"<tr><td width='16%'>{html.escape(f.date)}</td><td>{html.escape(f.text)}</td>"
-        f"<td width='24%' style='color:#555'>{html.escape(f.source)}</td></tr>" for f in facts)
+        f"<tr><td width='14%'>{html.escape(f.date)}</td><td>{html.escape(f.text)}</td>"
+        f"<td width='28%' style='color:#555'>{html.escape(f.source)}</td></tr>" for f in facts)
     return (f"<table width='100%' cellspacing='0' cellpadding='3' border='1' "
             f"style='border-color:{colour}; border-collapse:collapse'>{rows}</table>")
 
