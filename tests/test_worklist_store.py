@@ -31,6 +31,7 @@ def store(tmp_path_factory):
     import_delivery(admin, base / "delivery")
     add_user(admin, "nurse", "nurse", PASSWORD, areas=["中央"])
     add_user(admin, "manager", "cg_manager", PASSWORD)
+    add_user(admin, "chief", "chief", PASSWORD)
     try:
         from app.store import scoring_runs
     except ImportError:   # scoring not landed yet: the list must say so (see the role test)
@@ -317,3 +318,54 @@ def test_choosing_a_run_chooses_its_target_and_rule_set(manager):
     for run_id, target, ruleset_id in runs:
         data = worklist_data(manager, run_id=run_id)
         assert data.run_id == run_id and data.target == target and ruleset_id in data.ruleset_text
+
+
+def test_list_map_and_staffing_count_the_same_extraction(store, nurse, manager):
+    """One 抽出: the nurse's list, the chief's map and staffing plan, and the manager's list and
+    map count the same children per district (exact figures, before suppression)."""
+    from app.store.areas import all_districts
+    from app.store.queries.aggregates import _exact, staffing_proposal
+    from app.store.queries.worklist import worklist_data
+    from app.store.staffing_plans import complete_staff
+
+    chief = open_as(store, "chief")
+    try:
+        exact, used = _exact(chief)
+        d = exact["district"].query("target == 'abuse'").set_index("district")["flagged"]
+        staff = complete_staff(pd.DataFrame(columns=["district", "nurses", "seniors"]), all_districts())
+        staff["nurses"] = 2
+        proposal, _ = staffing_proposal(chief, "abuse", staff)
+        assert used["abuse"]["high_need"].startswith("抽出 = ")
+    finally:
+        chief.close()
+    frame = worklist_data(nurse).frame
+    listed = frame[frame["extracted"]].groupby("district").size()
+    assert listed.sum() > 0
+    for district, n in listed.items():
+        assert d[district] == n                      # the chief's map, exact
+    shown = proposal.table.set_index("district")
+    for district in shown.index[shown["flagged_state"] == ""]:
+        assert shown.loc[district, "flagged"] == d[district]   # the staffing plan (where shown)
+    # the manager's own list and map agree in the same way, under the manager's order
+    mframe = worklist_data(manager).frame
+    mexact, _ = _exact(manager)
+    md = mexact["district"].query("target == 'abuse'").set_index("district")["flagged"]
+    unknown = mframe["district"].fillna("").replace("", "地区不明")   # the map keeps them as 地区不明
+    for district, n in mframe[mframe["extracted"]].groupby(unknown).size().items():
+        assert md[district] == n
+
+
+def test_nurse_order_follows_only_what_she_may_see(nurse):
+    """The nurse's rank follows Σ weight × flag over the rules she sees (urgent first): a hidden
+    custody-derived flag never moves a child up her list."""
+    from app.engine.worklist import FLAG_PREFIX
+    from app.store.queries.worklist import worklist_data
+
+    data = worklist_data(nurse)
+    f = data.frame.sort_values("rank")
+    assert not any(r["rule_id"] == "sibling_custody" for r in data.rules)
+    visible = sum(f[FLAG_PREFIX + r["rule_id"]].to_numpy(float) * r["weight"] for r in data.rules)
+    rest = ~f["urgent"].to_numpy(bool)
+    assert f["urgent"].to_numpy(bool)[:int((~rest).sum())].all()
+    need = visible[rest]
+    assert all(need[i] >= need[i + 1] - 1e-9 for i in range(len(need) - 1))

@@ -286,7 +286,7 @@ class ListView(QWidget):
             header.blockSignals(True)
             header.setSortIndicator(col, Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder)
             header.blockSignals(False)
-        widths = {"rank": 48, "score": 60, "probability": 60, "pseudonym": 80, "person_id": 80, "district": 60,
+        widths = {"rank": 76, "score": 60, "probability": 60, "pseudonym": 80, "person_id": 80, "district": 60,
                   "town": 90, "age_months": 80, "flags": 230, "followup_status": 90, "status_since": 90,
                   "moved_in_recent": 50, "stale_sources": 110, "household_id": 90, "children": 50,
                   "name_kanji": 110}

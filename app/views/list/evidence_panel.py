@@ -118,8 +118,11 @@ class EvidencePanel(QWidget):
         when = getattr(ev, "urgent_date", None)
         if when is None:
             return
-        item = self._section(self.tr("Urgent: the mother answered EPDS item 10 (self-harm) with 1 or more"
-                                     " on %1 (%2)").replace("%1", str(when)[:10]).replace("%2", ev.urgent_ago))
+        item = self._section(self.tr("Urgent: EPDS item 10 answered %1 (%2)")
+                             .replace("%1", str(when)[:10]).replace("%2", ev.urgent_ago))
+        item.setFirstColumnSpanned(True)
+        item.setToolTip(0, self.tr("Urgent: the mother answered EPDS item 10 (self-harm) with 1 or more"
+                                   " on %1 (%2)").replace("%1", str(when)[:10]).replace("%2", ev.urgent_ago))
         item.setForeground(0, QBrush(QColor("#b00020")))
 
     def _section(self, text: str) -> QTreeWidgetItem:

@@ -77,6 +77,7 @@ class ResultsTable(QTableView):
         self.setItemDelegate(self._badges)
         self.doubleClicked.connect(lambda idx: self._activate(idx.row()))
         model.modelReset.connect(self._restore_current)
+        model.modelReset.connect(self._fit_order_column)
         self._current: str | None = None
 
     def setModel(self, model) -> None:  # noqa: N802 - Qt override
@@ -92,6 +93,14 @@ class ResultsTable(QTableView):
             if pid and pid != self._current:
                 self._current = pid
                 self.child_current.emit(pid)
+
+    def _fit_order_column(self) -> None:
+        # 「至急 12」 must stay readable: the order column is at least as wide as that text
+        col = self.model().column_of("rank")
+        if col >= 0:
+            wanted = self.fontMetrics().horizontalAdvance(self.tr("Urgent %1").replace("%1", "9999")) + 16
+            if self.columnWidth(col) < wanted:
+                self.setColumnWidth(col, wanted)
 
     def _restore_current(self) -> None:
         # After a filter/sort reset keep the same child selected when it is still shown.

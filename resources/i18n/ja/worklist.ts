@@ -104,6 +104,10 @@
         <translation>読み込み中…（%1）</translation>
     </message>
     <message>
+        <source>Urgent: EPDS item 10 answered %1 (%2)</source>
+        <translation>至急：EPDS問10に回答あり %1（%2）</translation>
+    </message>
+    <message>
         <source>Urgent: the mother answered EPDS item 10 (self-harm) with 1 or more on %1 (%2)</source>
         <translation>至急：母がEPDS問10（自傷）に1点以上で回答（%1・%2）</translation>
     </message>
@@ -383,6 +387,13 @@
     <message>
         <source>Visit sheet saved: %1</source>
         <translation>訪問準備シートを保存しました: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsTable</name>
+    <message>
+        <source>Urgent %1</source>
+        <translation>至急 %1</translation>
     </message>
 </context>
 </TS>
