@@ -58,9 +58,14 @@ def test_runs_stored_per_target_with_rule_set_and_as_of(admin):
     assert abuse["ruleset_id"] == "improved" and post["ruleset_id"] == "postpartum"
     assert abuse["as_of"] == "2025-03-31"
     assert "jumin" in abuse["source_as_of"] and abuse["children"] > 250
-    n_rules = len([r for r in abuse["weights"]])
-    rows = admin.conn.execute("SELECT COUNT(*) FROM flags WHERE run_id=?", (abuse["run_id"],)).fetchone()[0]
-    assert rows == abuse["children"] * n_rules  # one row per (child, rule) evaluated
+    # Every evaluated child has a score; only the flags that fired are stored, one row each.
+    scored = admin.conn.execute("SELECT COUNT(*) FROM scores WHERE run_id=?", (abuse["run_id"],)).fetchone()[0]
+    assert scored == abuse["children"]
+    rows, fired = admin.conn.execute("SELECT COUNT(*), SUM(flagged) FROM flags WHERE run_id=?",
+                                     (abuse["run_id"],)).fetchone()
+    assert 0 < rows == fired < abuse["children"] * len(abuse["weights"])
+    assert abuse["flagged"] == admin.conn.execute(
+        "SELECT COUNT(DISTINCT person_id) FROM flags WHERE run_id=?", (abuse["run_id"],)).fetchone()[0]
 
 
 def test_runs_are_never_overwritten(admin):

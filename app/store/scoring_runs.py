@@ -120,7 +120,10 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
              int(result.matrix.shape[0]), int(result.matrix.any(axis=1).sum()) if result.matrix.shape[1] else 0,
              json.dumps(result.extraction.to_dict(), ensure_ascii=False)))
         run_id = int(cur.lastrowid)
-        f = result.flags
+        # Only the flags that fired: a (child, rule) pair without a row is "not flagged". The
+        # other ~90 % of rows carried nothing (no reason, no evidence) — measured at 13,913
+        # children: 516,705 rows of which 40,375 flagged.
+        f = result.flags[result.flags["flagged"].astype(bool)]
         rule = f["rule_id"].to_numpy(dtype=object)
         conn.executemany(
             "INSERT INTO flags(run_id, person_id, rule_id, flagged, reason, threshold, label, disclosure, restricted,"

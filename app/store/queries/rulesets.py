@@ -100,6 +100,9 @@ def run_overview(session, run_id: int) -> dict:
     counts = pd.DataFrame(session.conn.execute(
         "SELECT rule_id, SUM(flagged) FROM flags WHERE run_id=? GROUP BY rule_id", (int(run_id),)).fetchall(),
         columns=["rule_id", "flagged"])
+    # Only fired flags are stored: a rule that flagged nobody has no rows, and counts 0.
+    counts = (counts.set_index("rule_id").reindex(list(run["labels"])).fillna({"flagged": 0})
+              .rename_axis("rule_id").reset_index())
     counts = counts[~counts["rule_id"].isin(hidden)]
     counts["label"] = counts["rule_id"].map(lambda r: run["labels"].get(r, r))
     counts["threshold"] = counts["rule_id"].map(lambda r: run["thresholds"].get(r, ""))

@@ -141,9 +141,13 @@ def flags_export_frame(session, run_id: int | None = None, target: str = "abuse"
     ids = _visible_ids(session, rid)
     conn = session.conn
     f = run_table(conn, "flags", rid, ["person_id", "rule_id", "flagged"], ids)
-    f = f[~f["rule_id"].isin(_hide_custody(session, run))]
-    rules = list(dict.fromkeys(f["rule_id"]))
-    wide = f.pivot(index="person_id", columns="rule_id", values="flagged").reindex(columns=rules).fillna(0).astype(int)
+    hidden = _hide_custody(session, run)
+    f = f[~f["rule_id"].isin(hidden)]
+    # Every rule of the run gets a column and every visible child a row: the store keeps only
+    # the flags that fired, so a missing (child, rule) pair is a 0.
+    rules = [r for r in run["labels"] if r not in hidden]
+    wide = (f.pivot(index="person_id", columns="rule_id", values="flagged")
+            .reindex(index=pd.Index(ids, name="person_id"), columns=rules).fillna(0).astype(int))
     persons = frames.persons_frame(conn, person_ids=ids).set_index("person_id")
     from app.engine.rules import ages
     age = ages.age_months(ages.ym_index_from_text(persons["birth_ym"]), ages.ym_index_of(run["as_of"]))

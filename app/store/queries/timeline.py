@@ -88,9 +88,9 @@ def _flags_and_evidence(conn, pid: str, target: str = "abuse",
     found = pd.DataFrame(rows, columns=columns)
     if hide_restricted:
         found = found[found["restricted"].fillna("") == ""]
-    hidden_rules = set() if not hide_restricted else {
-        r[0] for r in conn.execute("SELECT DISTINCT rule_id FROM flags WHERE run_id = ? AND restricted IS NOT NULL"
-                                   " AND restricted <> ''", (run_id,))}
+    restricted = json.loads(conn.execute("SELECT restricted FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+                            or "{}")
+    hidden_rules = set() if not hide_restricted else {r for r, v in restricted.items() if v}
     flags = found.reindex(columns=flags.columns)
     flags["flagged"] = flags["flagged"].fillna(0).astype(bool)
     for c in ("first_date", "last_date"):

@@ -150,7 +150,9 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     hidden = _hidden_rules(session, rules)
     rules = [r for r in rules if r["rule_id"] not in hidden]
     flags = flags[~flags["rule_id"].isin(hidden)]
-    evaluated = persons[persons["person_id"].isin(flags["person_id"].unique())].reset_index(drop=True)
+    # Every child the run evaluated has a score row; flags keep only the flags that fired.
+    scored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id = ?", (run["run_id"],))}
+    evaluated = persons[persons["person_id"].isin(scored)].reset_index(drop=True)
     ids = evaluated["person_id"].astype(str)
     source_as_of = _source_dates(session)
     today = _today(run, source_as_of)
