@@ -209,7 +209,7 @@ def _spell_events(df: pd.DataFrame, source: str, etype: str, start_col: str, end
     """A start event per row and an end event per row that has ended (allowances, nursery)."""
     attrs = attrs or {}
     subtype = _col(df, subtype_col).to_numpy() if subtype_col else ""
-    known = {start_col, end_col, "施設名", "施設種別"}
+    known = {start_col, end_col, "施設名", "施設種別", "事業所名", "サービス種別"}
     out = [_events(df, source, etype, df[start_col], subtype=subtype, value_text=labels[0],
                    attrs={**attrs, **_extra_columns(df, known)})]
     ended = _col(df, end_col, pd.NaT).notna()
@@ -235,6 +235,12 @@ def _seiho(df, person_by_number):
 def _yoho(df, person_by_number):
     return _spell_events(df, "yoho", "nursery", "入所日", "退所日", labels=("enrolled", "left"),
                          subtype_col="施設種別", attrs={"facility": _col(df, "施設名")})
+
+
+@builder("shogaiji_tsusho")
+def _shogaiji_tsusho(df, person_by_number):
+    return _spell_events(df, "shogaiji_tsusho", "developmental_support", "支給決定日", "支給終了日",
+                         subtype_col="サービス種別", attrs={"facility": _col(df, "事業所名")})
 
 
 @builder("shogai")

@@ -275,3 +275,36 @@ def jisou(world, out, rng, truth) -> int:
     # The custody list is the ground truth: no malformed rows, so it always counts 828.
     return emit(out, st, f, c["pid"].to_numpy(), rng, truth, date_cols=["開始日"], required=REQ,
                 malformed_rate=0.0)
+
+
+# Day services for children with disabilities (障害児通所支援): about 85 % of children holding a
+# disability certificate, and about 2 % of the others from 18 months (higher with household
+# risk), start one; a third of those who started more than a year ago have ended it.
+SUPPORT_SERVICES = (("児童発達支援", 0.85), ("保育所等訪問支援", 0.08), ("医療型児童発達支援", 0.04),
+                    ("居宅訪問型児童発達支援", 0.03))
+SUPPORT_PROVIDERS = ("こども発達センターはばたき", "児童発達支援事業所そよかぜ", "療育ひろばつくし",
+                     "市立こども療育センター")
+
+
+@writer("shogaiji_tsusho")
+def shogaiji_tsusho(world, out, rng, truth) -> int:
+    """Drawn here from the world with this writer's own random stream (appended last), so every
+    other extract stays exactly as it was."""
+    st = STYLES["shogaiji_tsusho"]
+    p = world.persons
+    kids = p[p["role"].eq("child") & p["in_registry"] & (world.asof - p["birth"] >= 548)]
+    certified = kids["pid"].isin(world.welfare["disability"]["pid"]).to_numpy()
+    chance = np.where(certified, 0.85, 0.02 * np.exp(0.5 * kids["risk"].to_numpy()))
+    c = kids[rng.random(len(kids)) < chance]
+    lo = np.maximum(c["birth"].to_numpy() + 548, np.maximum(c["moved_in_date"].to_numpy(), 0))
+    start = lo + (rng.random(len(c)) * np.maximum(world.asof - 1 - lo, 1)).astype(np.int64)
+    ended = (world.asof - start > 365) & (rng.random(len(c)) < 1 / 3)
+    end = np.where(ended, np.minimum(start + rng.integers(180, 720, len(c)), world.asof - 1), -1)
+    names, shares = zip(*SUPPORT_SERVICES)
+    f = _person_frame(world, c["pid"], st, rng, truth, days=start)
+    f["サービス種別"] = rng.choice(names, len(c), p=shares)
+    f["事業所名"] = rng.choice(SUPPORT_PROVIDERS, len(c))
+    f["支給決定日"] = mess.format_dates(start, st.date_style)
+    f["支給終了日"] = mess.format_dates(end, st.date_style)
+    return emit(out, st, f, c["pid"].to_numpy(), rng, truth, date_cols=["支給決定日"],
+                required=REQ + ["サービス種別"])

@@ -65,6 +65,7 @@ STYLES = {s.source: s for s in [
     SourceStyle("assessment", "健康福祉センター", "cp932", "slash", "　", variant_rate=0.4,
                 lag_days=10),
     SourceStyle("jisou", "児童相談所", "utf-8-sig", "wareki", "　", variant_rate=0.4, lag_days=30),
+    SourceStyle("shogaiji_tsusho", "障害福祉課", "cp932", "wareki", "　", variant_rate=0.4, lag_days=30),
 ]}
 
 
