@@ -47,6 +47,7 @@ def register(sub) -> None:
 
 def run_decrypt(args) -> int:
     from app.store.exports import DecryptError, decrypt_container
+    from app.store.owner_only import write_owner_only
 
     passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ")
     try:
@@ -55,7 +56,7 @@ def run_decrypt(args) -> int:
         raise CommandError(f"cannot read {args.file}: {exc.__class__.__name__}") from None
     except DecryptError as exc:
         raise CommandError(str(exc)) from None
-    args.out.write_bytes(payload)
+    write_owner_only(args.out, payload)  # decrypted case data: owner only
     print(f"decrypted {header.get('name', args.file.name)} ({header.get('content_type')}) → {args.out}")
     print(f"出力元: {header.get('footer', '')}")
     return 0

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import sqlcipher3.dbapi2 as sqlcipher
 
+from app.store.owner_only import create_owner_only
+
 DatabaseError = sqlcipher.DatabaseError
 Connection = sqlcipher.Connection
 
@@ -29,6 +31,9 @@ def connect(path: Path | str, raw_key: bytes) -> Connection:
         raise ValueError("the database key must be 32 bytes")
     # check_same_thread=False: the GUI hands the connection to its single worker thread
     # after login; all later use is on that one thread (app/views/worker.py).
+    # Created (or narrowed) to owner-only before SQLite opens it: its journal files take the
+    # database file's mode.
+    create_owner_only(path)
     conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")

@@ -40,6 +40,7 @@ from app.store import roles
 from app.store.accounts import AccountError, check_password_policy
 from app.store.audit import EXPORT, PRINT, now_iso
 from app.store.database import transaction
+from app.store.owner_only import write_owner_only
 from app.store.terminal import is_registered
 
 MAGIC = b"MMX1"
@@ -234,7 +235,7 @@ def export_frame(session, frame, path: Path | str, *, capability: str, kind: str
     else:
         data = payload
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_owner_only(path, data)
     with transaction(session.conn):
         session.audit(EXPORT, kind, list(object_ids), {
             "capability": capability, "format": fmt, "encrypted": encrypt, "rows": len(frame),
@@ -268,7 +269,7 @@ def write_document(session, data: bytes, path: Path | str, *, capability: str, c
             "name": path.name.removesuffix(CONTAINER_SUFFIX), "content_type": content_type, "created": now_iso(),
             "user": session.user, "terminal": session.terminal_id, "footer": footer})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_owner_only(path, data)
     return path
 
 

@@ -37,6 +37,8 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.store.owner_only import restrict_to_owner, write_owner_only
+
 SLOT_FORMAT = 1          # the AAD label of wrapped keys (unchanged, so old slots still open)
 FILE_FORMAT = 2          # 2: sealed failures, grant key, audit head copy
 KDF_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
@@ -104,9 +106,7 @@ def terminal_secret() -> tuple[bytes, bool]:
     value = secrets.token_bytes(32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value.hex())
+    write_owner_only(tmp, value.hex().encode("ascii"))
     os.replace(tmp, path)
     return value, True
 
@@ -129,6 +129,7 @@ class SlotFile:
         path = slot_path(db_path)
         if not path.exists():
             raise FileNotFoundError(path)
+        restrict_to_owner(path)  # a slot file left readable by an older version is narrowed
         data = json.loads(path.read_text("utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("slots"), dict):
             raise ValueError("not a key-slot file")
@@ -177,7 +178,7 @@ class SlotFile:
         self.data["failures_seal"] = _failure_seal(terminal_secret()[0], self.data)
         # Write-then-rename so a crash never leaves a half-written slot file.
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True), "utf-8")
+        write_owner_only(tmp, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
         os.replace(tmp, self.path)
 
     @property

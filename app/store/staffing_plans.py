@@ -17,6 +17,7 @@ import pandas as pd
 from app.store import roles
 from app.store.audit import now_iso
 from app.store.database import transaction
+from app.store.owner_only import write_owner_only
 from app.store.queries import requires
 
 BOUNDARY_NAME = "chiku"
@@ -204,5 +205,5 @@ def write_plan_document(session, data: bytes, path, *, content_type: str = "pdf"
             "name": path.name.removesuffix(CONTAINER_SUFFIX), "content_type": content_type, "created": now_iso(),
             "user": session.user, "terminal": session.terminal_id, "footer": footer})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_owner_only(path, data)
     return path
