@@ -269,39 +269,13 @@ def _candidates(recs: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     return pairs[["rec", "k", "kn", "b", "s", "hh", "entity", "k_c", "kn_c", "b_c", "s_c", "hh_c"]]
 
 
-def link(records: pd.DataFrame, pair_key: Callable[[str], str],
-         decisions: dict[str, str] | None = None, progress: Progress | None = None) -> LinkResult:
-    """Link person-bearing rows (see the module docstring).
+def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[[str], str],
+                 decisions: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Pass 5: near misses of the still unlinked rows against registry persons.
 
-    ``records`` has RECORD_COLUMNS plus ``move_reason``/``move_date`` for registry rows;
-    ``pair_key`` turns a record identity + candidate into a stable secret key (HMAC) so that a
-    data_admin's accept/reject decision (``decisions``: key → ``accept``/``reject``) applies again.
+    Accepted decisions link their rows in ``recs`` here. Returns the pending review items
+    (one per identity) and, for every unlinked row, the index of its item's first row.
     """
-    progress = ensure(progress)
-    decisions = decisions or {}
-    for c in ("move_reason", "move_date"):
-        if c not in records.columns:
-            records = records.assign(**{c: None})
-    recs = normalise_records(records.reset_index(drop=True))
-    recs["entity"] = pd.Series(pd.NA, index=recs.index, dtype=object)
-    recs["method"] = ""
-    progress.step(0.1, "住民基本台帳の名寄せ")
-    is_reg = (recs["source"] == "jumin") & (recs["resident_number"] != "")
-    number_entity, oab, dups = _registry_entities(recs[is_reg])
-    # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
-    by_number = recs["resident_number"].map(number_entity)
-    recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
-    recs.loc[by_number.notna() & is_reg, "method"] = "registry"
-    recs.loc[by_number.notna() & ~is_reg, "method"] = "resident_number"
-    registry = recs[is_reg].copy()
-    dup_rows = [dups]
-    progress.step(0.3, "5項目・4項目照合")
-    # Pass 3+4: 5 items, 4 items, and for receipts (no kana, or a kana-only name) 3 items.
-    # A row with a number unknown to the registry (its own registry row quarantined, or born
-    # after the extract) is not given to a namesake with another number.
-    dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True, numbered_rows=False))
-    progress.step(0.5, "近い組み合わせの採点")
-    # Pass 5: near misses against registry persons.
     rest = recs[recs["entity"].isna()]
     review_rows = pd.DataFrame(columns=["rec", "candidate", "score", "evidence", "pair_key", "rows"])
     group_of = pd.Series(dtype=np.int64)
@@ -349,6 +323,53 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
                                         "evidence": evidence,
                                         "pair_key": pending["pair_key"].to_numpy(),
                                         "rows": pending["rec"].map(rows_of).to_numpy()})
+    return review_rows, group_of
+
+
+def _twins(registry: pd.DataFrame) -> pd.DataFrame:
+    """Twins: same household and birth date, different names — listed, never merged."""
+    reg_p = registry.drop_duplicates("entity")
+    tw = reg_p[(reg_p["household_number"] != "") & (reg_p["b"] != "")]
+    tw = tw.merge(tw, on=["household_number", "b"], suffixes=("_a", "_b"))
+    tw = tw[tw["entity_a"] < tw["entity_b"]]
+    return pd.DataFrame({"entity_a": tw["entity_a"], "entity_b": tw["entity_b"], "kind": "twins",
+                         "detail": "同じ世帯・同じ生年月日の別人（多胎児）です。統合しません"})
+
+
+def link(records: pd.DataFrame, pair_key: Callable[[str], str],
+         decisions: dict[str, str] | None = None, progress: Progress | None = None) -> LinkResult:
+    """Link person-bearing rows (see the module docstring).
+
+    ``records`` has RECORD_COLUMNS plus ``move_reason``/``move_date`` for registry rows;
+    ``pair_key`` turns a record identity + candidate into a stable secret key (HMAC) so that a
+    data_admin's accept/reject decision (``decisions``: key → ``accept``/``reject``) applies again.
+    """
+    progress = ensure(progress)
+    decisions = decisions or {}
+    for c in ("move_reason", "move_date"):
+        if c not in records.columns:
+            records = records.assign(**{c: None})
+    recs = normalise_records(records.reset_index(drop=True))
+    recs["entity"] = pd.Series(pd.NA, index=recs.index, dtype=object)
+    recs["method"] = ""
+    progress.step(0.1, "住民基本台帳の名寄せ")
+    is_reg = (recs["source"] == "jumin") & (recs["resident_number"] != "")
+    number_entity, oab, dups = _registry_entities(recs[is_reg])
+    # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
+    by_number = recs["resident_number"].map(number_entity)
+    recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
+    recs.loc[by_number.notna() & is_reg, "method"] = "registry"
+    recs.loc[by_number.notna() & ~is_reg, "method"] = "resident_number"
+    registry = recs[is_reg].copy()
+    dup_rows = [dups]
+    progress.step(0.3, "5項目・4項目照合")
+    # Pass 3+4: 5 items, 4 items, and for receipts (no kana, or a kana-only name) 3 items.
+    # A row with a number unknown to the registry (its own registry row quarantined, or born
+    # after the extract) is not given to a namesake with another number.
+    dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True, numbered_rows=False))
+    progress.step(0.5, "近い組み合わせの採点")
+    # Pass 5: near misses against registry persons.
+    review_rows, group_of = _review_pass(recs, registry, pair_key, decisions)
     progress.step(0.8, "新しい人の付番")
     head = group_of.reindex(recs.index)
     in_review = head.isin(review_rows["rec"]).to_numpy()
@@ -371,14 +392,7 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     recs["status"] = np.where(in_review, "review",
                               np.where(recs["method"] == "new", "new", "linked"))
     review_rows["entity"] = "V:" + review_rows["rec"].astype(str)
-    # Twins: same household and birth date, different names — listed, never merged.
-    reg_p = registry.drop_duplicates("entity")
-    tw = reg_p[(reg_p["household_number"] != "") & (reg_p["b"] != "")]
-    tw = tw.merge(tw, on=["household_number", "b"], suffixes=("_a", "_b"))
-    tw = tw[tw["entity_a"] < tw["entity_b"]]
-    dup_rows.append(pd.DataFrame({"entity_a": tw["entity_a"], "entity_b": tw["entity_b"],
-                                  "kind": "twins",
-                                  "detail": "同じ世帯・同じ生年月日の別人（多胎児）です。統合しません"}))
+    dup_rows.append(_twins(registry))
     duplicates = pd.concat([d for d in dup_rows if len(d)], ignore_index=True) if any(
         len(d) for d in dup_rows) else pd.DataFrame(columns=["entity_a", "entity_b", "kind", "detail"])
     duplicates = duplicates.drop_duplicates(["entity_a", "entity_b", "kind"]).reset_index(drop=True)

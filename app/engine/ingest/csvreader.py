@@ -8,6 +8,7 @@ raise ``IngestError`` naming the file, so the caller can leave the store untouch
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -89,61 +90,64 @@ def _table(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]
     return _table_by_lines(text, file)
 
 
+def _opens_quote(line: str) -> bool:
+    """Does the line end inside a quoted field? (csv reads on into the next line then.)"""
+    if '"' not in line:
+        return False
+    reader = csv.reader([line, ""])
+    try:
+        next(reader)
+    except csv.Error:
+        return False  # a field too long: reported by ``_fields``
+    return reader.line_num > 1
+
+
+def _record(lines: list[str], i: int) -> tuple[int, str]:
+    """(index after the record, its text) starting at physical line i. A line that opens a
+    quote takes the lines up to the next one holding a quote character (where the quote can
+    close); none (end of file): never closed, -1."""
+    if not _opens_quote(lines[i]):
+        return i + 1, lines[i]
+    j = i + 1
+    while j < len(lines) and '"' not in lines[j]:
+        j += 1
+    if j >= len(lines):
+        return -1, lines[i]
+    return j + 1, "\n".join(lines[i:j + 1])
+
+
+def _fields(rec_text: str, strict: bool = False) -> list[str] | str:
+    """The record's fields, or a Japanese reason when the csv module cannot read it.
+
+    A record spanning lines is read strictly: its closing quote must end the field (``",``),
+    else the quote was never closed and a later stray quote only looked like it.
+    """
+    try:
+        return next(csv.reader([rec_text], strict=strict), [])
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            return f"項目が長すぎます（{_field_limit():,}文字を超えています）"
+        return f"CSVとして読めません（{exc}）"
+
+
 def _table_by_lines(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
-    """The careful reader: records are cut from physical lines by quote parity, so a quote
-    that never closes swallows nothing — its line is quarantined as such and reading goes on
+    """The careful reader: records are cut from physical lines where csv itself would open a
+    quote, and only reach the next line holding a quote, so a quote that never closes swallows
+    nothing — its line is quarantined as such and reading goes on
     at the next line. A quoted field spanning lines is one record (named by its first line)
     when it yields the header's number of fields."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    limit = _field_limit()
-
-    def opens_quote(line: str) -> bool:
-        """Does the line end inside a quoted field? (csv reads on into the next line then.)"""
-        if '"' not in line:
-            return False
-        reader = csv.reader([line, ""])
-        try:
-            next(reader)
-        except csv.Error:
-            return False  # a field too long: reported by ``fields`` below
-        return reader.line_num > 1
-
-    def record(i: int) -> tuple[int, str]:
-        """(index after the record, its text) starting at physical line i. A line that opens a
-        quote takes the lines up to the next one holding a quote character (where the quote
-        can close); none (end of file): never closed, -1."""
-        if not opens_quote(lines[i]):
-            return i + 1, lines[i]
-        j = i + 1
-        while j < len(lines) and '"' not in lines[j]:
-            j += 1
-        if j >= len(lines):
-            return -1, lines[i]
-        return j + 1, "\n".join(lines[i:j + 1])
-
-    def fields(rec_text: str, strict: bool = False) -> list[str] | str:
-        """The record's fields, or a Japanese reason when the csv module cannot read it.
-
-        A record spanning lines is read strictly: its closing quote must end the field
-        (``",``), else the quote was never closed and a later stray quote only looked like it.
-        """
-        try:
-            return next(csv.reader([rec_text], strict=strict), [])
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                return f"項目が長すぎます（{limit:,}文字を超えています）"
-            return f"CSVとして読めません（{exc}）"
-
+    record = functools.partial(_record, lines)
     i = 0
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i >= len(lines):
         raise IngestError(file, "ファイルが空です（見出し行がありません）")
     nxt, head_text = record(i)
-    header = fields(head_text)
+    header = _fields(head_text)
     if isinstance(header, str) or nxt < 0:
         raise IngestError(file, "見出し行を読めません（引用符が閉じていないか、項目が長すぎます）")
     width = len(header)
@@ -155,7 +159,7 @@ def _table_by_lines(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.D
             continue
         nxt, rec_text = record(i)
         multi = nxt != i + 1
-        got = fields(rec_text, strict=multi)
+        got = _fields(rec_text, strict=multi)
         if isinstance(got, str) and not multi:
             bad.append((file, i + 1, got, rec_text))
             i += 1
@@ -193,6 +197,29 @@ def _nfkc(values: pd.Series) -> pd.Series:
 
 def _clean_header(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().strip("\ufeff")
+
+
+def _check_dates_and_numbers(df: pd.DataFrame, spec: SourceSpec, profile: MappingProfile | None, add) -> None:
+    """Parse the date, year-month and numeric columns in place; ``add`` records a row's problem."""
+    date_formats = profile.date_formats if profile else {}
+    person_dates = ["生年月日"] if spec.person == "subject" else []
+    for c in dict.fromkeys([*person_dates, *spec.dates, *spec.month_dates]):
+        if c not in df.columns:
+            continue
+        parsed, why = parse_date_series(df[c])
+        if c in date_formats:
+            fixed = pd.to_datetime(df[c], format=date_formats[c], errors="coerce")
+            parsed = fixed.where(fixed.notna(), parsed)
+            why = why.where(parsed.isna(), "")
+        add(why != "", c + "の" + why)
+        df[c] = parsed
+    for c in spec.numbers:
+        if c not in df.columns:
+            continue
+        text_values = _nfkc(df[c])
+        num = pd.to_numeric(text_values, errors="coerce")
+        add((text_values != "") & num.isna(), c + "「" + df[c] + "」が数値ではありません")
+        df[c] = num.astype(float)
 
 
 def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None = None) -> SourceRead:
@@ -242,25 +269,7 @@ def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None
         sex = norm.map(SEX_CODES)
         add((norm != "") & sex.isna(), "性別「" + df["性別"] + "」が不明なコードです")
         df["性別"] = sex.fillna("")
-    date_formats = profile.date_formats if profile else {}
-    person_dates = ["生年月日"] if spec.person == "subject" else []
-    for c in dict.fromkeys([*person_dates, *spec.dates, *spec.month_dates]):
-        if c not in df.columns:
-            continue
-        parsed, why = parse_date_series(df[c])
-        if c in date_formats:
-            fixed = pd.to_datetime(df[c], format=date_formats[c], errors="coerce")
-            parsed = fixed.where(fixed.notna(), parsed)
-            why = why.where(parsed.isna(), "")
-        add(why != "", c + "の" + why)
-        df[c] = parsed
-    for c in spec.numbers:
-        if c not in df.columns:
-            continue
-        text_values = _nfkc(df[c])
-        num = pd.to_numeric(text_values, errors="coerce")
-        add((text_values != "") & num.isna(), c + "「" + df[c] + "」が数値ではありません")
-        df[c] = num.astype(float)
+    _check_dates_and_numbers(df, spec, profile, add)
     for c in spec.must_have:
         if c in df.columns:
             empty = df[c].isna() if df[c].dtype != object else (df[c] == "")
