@@ -173,7 +173,46 @@ def _stage(stage: str, size: int, folder: Path, password: str) -> list[dict]:
         finally:
             session.close()
         return [row("score", size, wall, peak_rss_mb(), "all active rule sets")]
+    if stage == "list":
+        return _list_after_login(size, db, password)
     raise ValueError(stage)
+
+
+def _list_after_login(size: int, db: Path, password: str) -> list[dict]:
+    """From the password to a filled working list, as each role's window shows it.
+
+    The real main window with the real list view, its query and its table model, offscreen; the
+    worker runs tasks at once (the same code the worker thread runs, without the thread hop).
+    Login (Argon2id key unwrap) is included: it is part of what the user waits for.
+    """
+    from app.store.accounts import add_user
+    from app.store.opening import open_store
+    from app.views.application import make_application
+    from app.views.context import AppContext
+    from app.views.main_window import MainWindow
+    from app.views.worker import ImmediateWorker
+
+    admin = open_store(db, "bench", password)
+    try:
+        add_user(admin, "bench_manager", "cg_manager", password)
+        add_user(admin, "bench_nurse", "nurse", password, areas=["中央"])
+    finally:
+        admin.close()
+    app = make_application()
+    rows = []
+    for user, label in (("bench_manager", "cg_manager, whole city"), ("bench_nurse", "nurse, 中央 centre")):
+        t = time.perf_counter()
+        session = open_store(db, user, password)
+        window = MainWindow(AppContext(session, ImmediateWorker(), settings=None))
+        window.show_view("list")
+        page = window.page("list")
+        app.processEvents()
+        wall = time.perf_counter() - t
+        shown = page.model.rowCount()
+        window.close()
+        session.close()
+        rows.append(row("list after login", size, wall, peak_rss_mb(), f"{label}: {shown} rows shown"))
+    return rows
 
 
 def _child_env(password: str | None = None) -> dict:
@@ -213,11 +252,12 @@ def _error_line(res: subprocess.CompletedProcess) -> str:
 
 
 def run_pipeline(size: int, timeout: float) -> tuple[str, list[dict]]:
-    """generate → import+link → score at ``size`` children, each stage in its own process."""
+    """generate → import+link → score → list after login at ``size`` children, each stage in its
+    own process."""
     rows: list[dict] = []
     password = secrets.token_urlsafe(18)
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as tmp:
-        stages = ["generate", "import", "score"]
+        stages = ["generate", "import", "score", "list"]
         for i, stage in enumerate(stages):
             status, got, err = _in_child(["--stage", stage, "--size", str(size), "--dir", tmp],
                                          timeout, password)

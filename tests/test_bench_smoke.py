@@ -60,9 +60,11 @@ def test_our_own_suites_measure_something(quick_run):
     for suite in ("pipeline", "bench_store", "bench_linkage_reference", "bench_gui"):
         assert status[suite] == "ok", (suite, [r for r in result["rows"] if r["suite"] == suite])
     rows = {(r["suite"], r["name"]): r for r in result["rows"]}
-    for stage in ("generate", "import+link"):
+    for stage in ("generate", "import+link", "score", "list after login"):
         r = rows[("pipeline", stage)]
         assert r["seconds"] > 0 and r["size"] == run_all.QUICK_SIZE and r["peak_mb"] > 0
+    shown = [r["note"] for r in result["rows"] if r["suite"] == "pipeline" and r["name"] == "list after login"]
+    assert len(shown) == 2 and all(" rows shown" in n for n in shown)  # the manager's and the nurse's
     ratios = [r["ratio"] for r in result["rows"] if r["suite"] == "bench_store" and r.get("ratio") is not None]
     assert len(ratios) >= 4 and all(math.isfinite(x) and x > 0 for x in ratios)
     link = [r for r in result["rows"] if r["suite"] == "bench_linkage_reference"]
