@@ -138,6 +138,11 @@ def run(args) -> int:
     from app.store.keyslots import slot_path
 
     path = args.db or demo_store_path()
+    if not args.no_gui:
+        # Say it now, not after a minute of building the store.
+        from app.commands.gui import check_display
+
+        check_display()
     if args.fresh:
         for p in (path, slot_path(path)):
             if p.exists():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.commands.errors import CommandError
+
 
 def register(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop application (the default)")
@@ -31,7 +33,17 @@ def run(args) -> int:
     return run_gui(getattr(args, "db", None))
 
 
+def check_display() -> None:
+    """Refuse in one line, before Qt aborts the process, when no window can open here."""
+    from app.display_check import gui_problem
+
+    problem = gui_problem()
+    if problem:
+        raise CommandError(problem, exit_code=4)
+
+
 def run_gui(db: Path | None, demo_hint: str = "") -> int:
+    check_display()
     from PySide6.QtWidgets import QMessageBox
 
     from app.views.application import make_application, settings
