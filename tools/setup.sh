@@ -25,6 +25,12 @@ gui_packages=(
 # PDF checks in the tests (pdftotext) and a Japanese font for widgets, plots and the map page.
 other_packages=(poppler-utils fonts-noto-cjk)
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Tools' chatter (apt's "debconf: delaying package configuration", pip's notices) goes to a log
+# that is shown only when a step fails.
+quietly() { "$@" >>"$log" 2>&1 || { cat "$log" >&2; echo "setup: failed: $*" >&2; exit 1; }; }
+
 installed() {  # Ubuntu 24.04 renamed some libraries with a t64 suffix (libasound2t64, …)
   local p
   for p in "$1" "$1t64"; do
@@ -40,17 +46,20 @@ if command -v dpkg-query >/dev/null 2>&1; then
   done
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif command -v sudo >/dev/null 2>&1; then apt=(sudo apt-get); else apt=(); fi
+  noninteractive=(env DEBIAN_FRONTEND=noninteractive apt-get)
+  if [ "$(id -u)" = 0 ]; then apt=("${noninteractive[@]}")
+  elif command -v sudo >/dev/null 2>&1; then apt=(sudo "${noninteractive[@]}")  # sudo asks on the tty
+  else apt=(); fi
   if [ ${#apt[@]} -gt 0 ]; then
     echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
-    "${apt[@]}" update -qq >/dev/null
+    quietly "${apt[@]}" update -qq
     wanted=()
     for p in "${missing[@]}"; do
-      if [ -n "$(apt-cache show "$p" 2>/dev/null)" ]; then wanted+=("$p")
-      elif [ -n "$(apt-cache show "${p}t64" 2>/dev/null)" ]; then wanted+=("${p}t64")
+      if apt-cache show "$p" >/dev/null 2>&1; then wanted+=("$p")
+      elif apt-cache show "${p}t64" >/dev/null 2>&1; then wanted+=("${p}t64")
       else wanted+=("$p"); fi   # let apt name it if it is truly unknown
     done
-    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+    quietly "${apt[@]}" install -y -qq --no-install-recommends "${wanted[@]}"
   else
     echo "setup: please install these Debian packages (as root): apt-get install ${missing[*]}" >&2
     exit 1
@@ -61,14 +70,8 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # pip's own notices (a newer pip exists, running as root, …) are not problems of this project.
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_WARN_SCRIPT_LOCATION=1
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-if ! .venv/bin/python -m pip install -q --upgrade pip >"$log" 2>&1 \
-   || ! .venv/bin/python -m pip install -q -e ".[test]" >>"$log" 2>&1; then
-  cat "$log" >&2
-  echo "setup: pip could not install the project (its output is above)" >&2
-  exit 1
-fi
+quietly .venv/bin/python -m pip install -q --upgrade pip
+quietly .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -c "import PySide6, sqlcipher3, pandas, sklearn, pyqtgraph, folium" \
   || { echo "setup: the virtual environment is incomplete" >&2; exit 1; }
 echo "setup: ready (.venv)"

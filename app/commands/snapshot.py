@@ -11,15 +11,30 @@ from app.commands.errors import CommandError
 from app.commands.session_args import add_login_args, open_session
 
 VIEW_CHOICES = ["list", "timeline", "map", "staffing", "import", "audit", "rules", "users"]
+ROLE_CODES = ["nurse", "cg_manager", "chief", "data_admin", "auditor"]
+# README's demo-account table names people by account ("manager", "admin"): accept those too.
+ROLE_ALIASES = {"manager": "cg_manager", "admin": "data_admin"}
+
+
+def _role(value: str) -> str:
+    import argparse
+
+    role = ROLE_ALIASES.get(value, value)
+    if role not in ROLE_CODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown role '{value}' (choose from {', '.join(ROLE_CODES)}; manager and admin also work)")
+    return role
 
 
 def register(sub) -> None:
     p = sub.add_parser("snapshot", help="render a view offscreen to a PNG, as the user's role sees it")
     add_login_args(p, db_required=False)
-    p.add_argument("--role", choices=["nurse", "cg_manager", "chief", "data_admin", "auditor"],
-                   help="demo stores only: log in as that role's demo account")
+    p.add_argument("--role", type=_role, metavar="ROLE",
+                   help=f"demo stores only: log in as that role's demo account ({', '.join(ROLE_CODES)})")
     p.add_argument("--view", required=True, choices=VIEW_CHOICES)
     p.add_argument("--child", help="research ID of the child to show (timeline, list)")
+    p.add_argument("--tab", type=int, default=None, metavar="N",
+                   help="show the view's N-th tab first (0-based; a view without tabs has only tab 0)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--size", default="1400x900", help="window size WxH")
     p.set_defaults(func=run)
@@ -63,7 +78,43 @@ def wait_until_ready(app, page, timeout_s: float = 30.0) -> bool:
     return True
 
 
-def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900)) -> Path:
+def view_tabs(page):
+    """The view's own tab bar: its ``tabs`` attribute by convention, else the outermost
+    QTabWidget inside it; None for a view without tabs."""
+    from PySide6.QtWidgets import QTabWidget
+
+    tabs = getattr(page, "tabs", None)
+    if isinstance(tabs, QTabWidget):
+        return tabs
+
+    def depth(w):
+        n = 0
+        while w is not None and w is not page:
+            w, n = w.parentWidget(), n + 1
+        return n
+
+    found = page.findChildren(QTabWidget)
+    return min(found, key=depth) if found else None
+
+
+def tab_count(page) -> int:
+    tabs = view_tabs(page)
+    return tabs.count() if tabs is not None else 1
+
+
+def select_tab(page, index: int) -> None:
+    """Show the page's tab ``index`` (0-based) or raise CommandError naming the tabs there are."""
+    tabs = view_tabs(page)
+    count = tabs.count() if tabs is not None else 1
+    if not 0 <= index < count:
+        names = ", ".join(f"{i}={tabs.tabText(i)}" for i in range(count)) if tabs is not None else "0"
+        raise CommandError(f"no tab {index} in this view (tabs: {names})")
+    if tabs is not None:
+        tabs.setCurrentIndex(index)
+
+
+def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900),
+           tab: int | None = None) -> Path:
     from app.store.database import transaction
     from app.views.application import make_application
     from app.views.context import AppContext
@@ -84,11 +135,19 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
         window.show_view(view)
     window.show()
     wait_until_ready(app, page)
+    if tab is not None:
+        try:
+            select_tab(page, tab)
+        except CommandError:
+            window.close()
+            raise
+        wait_until_ready(app, page)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out), "PNG"):
         raise CommandError(f"could not write {out}")
     with transaction(session.conn):
-        session.audit("snapshot", "view", [view], {"child": child} if child else None)
+        detail = {k: v for k, v in (("child", child), ("tab", tab)) if v is not None}
+        session.audit("snapshot", "view", [view], detail or None)
     window.close()
     return out
 
@@ -116,7 +175,7 @@ def run(args) -> int:
     try:
         if args.child:
             _check_child(session, args.child)
-        out = render(session, args.view, args.out, args.child, (w, h))
+        out = render(session, args.view, args.out, args.child, (w, h), tab=args.tab)
     finally:
         session.close()
     print(f"wrote {out}")

@@ -75,7 +75,10 @@ class ExportResult:
 
 def footer_text(session, ts: str | None = None) -> str:
     """The line every export and print carries: who, when, on which terminal."""
-    return f"出力者: {session.user}（{session.role_label}） / 出力日時: {ts or now_iso()} / 端末: {session.terminal_id}"
+    from app.engine.japanese_time import format_jst  # the one format a person reads times in
+
+    when = format_jst(ts or now_iso(), seconds=True)
+    return f"出力者: {session.user}（{session.role_label}） / 出力日時: {when}（日本時間） / 端末: {session.terminal_id}"
 
 
 def check_allowed(session, capability: str) -> None:

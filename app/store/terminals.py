@@ -16,3 +16,12 @@ def register_terminal(session, label: str = "") -> str:
             (session.terminal_id, label, session.user, now_iso()))
         session.audit("terminal_register", "terminal", [session.terminal_id])
     return session.terminal_id
+
+
+def list_terminals(session) -> list[dict]:
+    """Every registered terminal (id, label, who registered it and when, may export), newest first."""
+    session.require(roles.MANAGE_TERMINALS)
+    rows = session.conn.execute(
+        "SELECT terminal_id, label, registered_by, registered_at, may_export FROM terminals"
+        " ORDER BY registered_at DESC").fetchall()
+    return [dict(zip(("terminal_id", "label", "registered_by", "registered_at", "may_export"), r)) for r in rows]

@@ -3,12 +3,15 @@ the unusual-access report; export of the log through the export gate."""
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import (
     QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
     QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from app.engine.japanese_time import format_jst
 from app.store.audit_queries import log_facets, search_log, unusual_access, verify_log
 from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
 
@@ -36,6 +39,42 @@ ACTION_LABELS_JA = {
 }
 
 
+# What each entry is about, and each finding of the unusual-access report (stored in English
+# codes so searches and exports stay exact; the code is in the cell's tooltip).
+OBJECT_LABELS_JA = {
+    "person": "子ども・家族", "aggregates": "地区集計", "boundaries": "地区境界", "delivery": "取込データ",
+    "district_staff": "地区の人員", "mapping_profile": "取込設定", "quarantine": "隔離行",
+    "review_item": "名寄せ確認", "ruleset": "ルールセット", "run": "採点結果", "setting": "設定",
+    "source": "データ種別", "staffing_plan": "配置計画", "template": "時系列テンプレート",
+    "terminal": "端末", "user": "利用者", "view": "画面",
+}
+FINDING_LABELS_JA = {"burst": "短時間の大量閲覧", "outside_area": "担当地区外の閲覧"}
+
+
+def _object_ids(value, object_type: str | None = None) -> str:
+    """The stored JSON list of ids as a plain list; codes (a view's key, a target, a data
+    source) by their Japanese names. Research IDs, account and terminal names stay as they are."""
+    if value is None or value == "":
+        return ""
+    try:
+        ids = json.loads(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not isinstance(ids, list):
+        ids = [ids]
+    names: dict = {}
+    if object_type == "view":
+        from app.views.registry import VIEW_KEYS, view_title
+        names = {k: view_title(k) for k in VIEW_KEYS}
+    elif object_type in ("aggregates", "staffing_plan", "run"):
+        from app.engine.aggregates import TARGET_LABELS
+        names = dict(TARGET_LABELS)
+    elif object_type == "source":
+        from app.engine.worklist import SOURCE_LABELS
+        names = dict(SOURCE_LABELS)
+    return "、".join(str(names.get(i, i)) for i in ids)
+
+
 def _headers(columns: list[str]) -> list[str]:
     labels = {
         "seq": QCoreApplication.translate("AuditView", "No."),
@@ -59,16 +98,33 @@ def _fill(table: QTableWidget, frame, columns: list[str]) -> None:
     table.clear()
     table.setColumnCount(len(columns))
     table.setHorizontalHeaderLabels(_headers(columns))
-    if "action" in columns and len(frame):
-        frame = frame.assign(action=[f"{ACTION_LABELS_JA.get(a, a)}（{a}）" for a in frame["action"]])
-    if "role" in columns and len(frame):
-        from app.store.roles import ROLE_LABELS_JA
+    from app.store.roles import ROLE_LABELS_JA
 
-        frame = frame.assign(role=[ROLE_LABELS_JA.get(r, r) for r in frame["role"]])
+    # Cell text for a person; the stored code goes to the tooltip (exact searches, exports).
+    if "object_ids" in columns and "object_type" in frame and len(frame):
+        frame = frame.assign(object_ids=[_object_ids(i, t) for i, t in zip(frame["object_ids"], frame["object_type"])])
+    shown = {
+        "ts": format_jst, "first_ts": format_jst, "last_ts": format_jst,
+        "action": lambda a: ACTION_LABELS_JA.get(a, a),
+        "role": lambda r: ROLE_LABELS_JA.get(r, r),
+        "object_type": lambda o: OBJECT_LABELS_JA.get(o, o) if o else "",
+        "kind": lambda k: FINDING_LABELS_JA.get(k, k),
+    }
+    coded = {"action", "object_type", "kind", "role"}
     table.setRowCount(len(frame))
     for r, row in enumerate(frame[columns].itertuples(index=False)):
         for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+            column = columns[c]
+            if value is None:
+                text = ""
+            elif column in shown:
+                text = shown[column](value)
+            else:
+                text = str(value)
+            item = QTableWidgetItem(text)
+            if column in coded and value:
+                item.setToolTip(QCoreApplication.translate("AuditView", "Recorded as: %1").replace("%1", str(value)))
+            table.setItem(r, c, item)
     table.resizeColumnsToContents()
 
 
@@ -85,7 +141,7 @@ class AuditView(QWidget):
         self.end_edit = QDateEdit(QDate.currentDate())
         for edit in (self.start_edit, self.end_edit):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat("yyyy/MM/dd")
         filters.addWidget(QLabel(self.tr("User")))
         filters.addWidget(self.user_combo)
         filters.addWidget(QLabel(self.tr("Action")))
@@ -129,7 +185,7 @@ class AuditView(QWidget):
             self.user_combo.addItem(user, user)
         self.action_combo.addItem(self.tr("(all actions)"), None)
         for action in facets["actions"]:
-            self.action_combo.addItem(f"{ACTION_LABELS_JA.get(action, action)}（{action}）", action)
+            self.action_combo.addItem(ACTION_LABELS_JA.get(action, action), action)
         self.search()
 
     def filters(self) -> dict:

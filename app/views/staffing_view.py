@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
@@ -273,13 +273,20 @@ class StaffingView(QWidget):
         for w in (self.total_nurses, self.total_seniors, self.minimum):
             w.setEnabled(self.can_plan)
         self.recompute_button.setEnabled(self.can_plan)
-        can_export = self.session.can(roles.EXPORT_PLAN)
-        self.export_button.setEnabled(can_export and self.can_plan)
-        self.print_button.setEnabled(can_export and self.can_plan)
+        self._set_outputs_enabled(False)  # until a proposal is shown
         self.target.currentIndexChanged.connect(lambda _: self.reload())
         self.chart_measure.currentIndexChanged.connect(lambda _: self._draw_charts())
         self.trend_measure.currentIndexChanged.connect(lambda _: self._draw_trends())
         self.recompute_button.clicked.connect(self.save_and_update)
+        # A changed total recomputes the proposal (after a short pause, so typing "12" is one
+        # recompute, not two): the table, charts and printout never show a stale proposal.
+        self._recompute_timer = QTimer(self)
+        self._recompute_timer.setSingleShot(True)
+        self._recompute_timer.setInterval(400)
+        self._recompute_timer.timeout.connect(self.recompute)
+        self._staff_dirty = False
+        for spin in (self.total_nurses, self.total_seniors, self.minimum):
+            spin.valueChanged.connect(self._totals_changed)
         self.export_button.clicked.connect(self.export)
         self.print_button.clicked.connect(self.print_page)
         context.on_store_changed(self, ("scoring", "import", "followup", "deletion"),
@@ -292,12 +299,58 @@ class StaffingView(QWidget):
             self._started = True
             self.reload()
 
+    def _totals_changed(self, _value=None) -> None:
+        if self._filling or not self.can_plan:
+            return
+        self._set_outputs_enabled(False)
+        self.status.setText(self.tr("Recomputing the proposal…"))
+        self._recompute_timer.start()
+
+    def _staff_edited(self, _value=None) -> None:
+        if self._filling:
+            return
+        self._staff_dirty = True
+        self._totals_changed()
+
+    def _set_outputs_enabled(self, on: bool) -> None:
+        """Export and print only what is on screen: off while the proposal is out of date."""
+        can = on and self.can_plan and self.session.can(roles.EXPORT_PLAN)
+        self.export_button.setEnabled(can)
+        self.print_button.setEnabled(can)
+
+    def recompute(self) -> None:
+        """The proposal for the staff and totals now entered, nothing saved (saving is the button)."""
+        self._recompute_timer.stop()
+        if self._staff_dirty and hasattr(self, "_district_names"):
+            staff = self.entered_staff()
+            self._follow_staff_totals(staff)
+            self.reload(staff=staff, save=False, totals=True)
+        else:
+            self.reload(totals=True)
+
+    def _follow_staff_totals(self, staff: pd.DataFrame) -> None:
+        """When the chief changed the districts' staff and the totals still equal the old staff,
+        the totals follow the new staff (so the proposal redistributes the nurses entered)."""
+        if self.data is None or self.data.staff is None:
+            return
+        before = self.data.staff.set_index("district")[["nurses", "seniors"]].sum()
+        if (int(before["nurses"]) != int(staff["nurses"].sum()) or int(before["seniors"]) != int(staff["seniors"].sum())) \
+                and self.total_nurses.value() == int(before["nurses"]) \
+                and self.total_seniors.value() == int(before["seniors"]):
+            self._filling = True
+            self.total_nurses.setValue(int(staff["nurses"].sum()))
+            self.total_seniors.setValue(int(staff["seniors"].sum()))
+            self._filling = False
+
     def reload(self, staff: pd.DataFrame | None = None, save: bool = False, totals: bool = False) -> None:
         """Load figures (and the proposal) for the chosen target on the worker thread."""
         from app.store.staffing_plans import load_plan_data
 
         self._ready = False
         self._started = True
+        self._set_outputs_enabled(False)
+        if staff is None:
+            self._staff_dirty = False  # the table will show the stored staff again
         kwargs = {"target": self.target.currentData(), "minimum": self.minimum.value()}
         if staff is not None:
             kwargs.update(staff=staff, save_staff=save)
@@ -311,6 +364,7 @@ class StaffingView(QWidget):
     def _failed(self, error: BaseException) -> None:
         self.status.setText(str(error) if isinstance(error, (PermissionError, ValueError))
                             else self.tr("The figures could not be loaded."))
+        self._set_outputs_enabled(self.data is not None and self.data.proposal is not None)
         self._ready = True
 
     def _show(self, data) -> None:
@@ -344,10 +398,14 @@ class StaffingView(QWidget):
                                 + " " + self.tr("Load = expected visits per month ÷ nurses."))
         else:
             self.method.setText("")
+        self._filling = True
         self._fill_table()
+        self._filling = False
         self._draw_charts()
         self._draw_trends()
-        self.status.setText("")
+        self.status.setText(self.tr("Staff entries not saved yet: the proposal shown uses them; \"Save staff "
+                                    "and update the proposal\" stores them.") if self._staff_dirty else "")
+        self._set_outputs_enabled(data.proposal is not None)
         self._ready = True
 
     def is_ready(self) -> bool:
@@ -395,6 +453,7 @@ class StaffingView(QWidget):
                 spin.setValue(int(row.get(col) or 0))
                 spin.setAlignment(Qt.AlignmentFlag.AlignRight)
                 spin.setEnabled(self.can_plan)
+                spin.valueChanged.connect(self._staff_edited)
                 self.table.setCellWidget(r, c, spin)
                 self._spins[(r, col)] = spin
             hidden = bool(row.get("visits_state"))
@@ -467,14 +526,10 @@ class StaffingView(QWidget):
         The totals follow the entered staff when the chief changed the table, so "save" after
         editing districts proposes the same number of nurses redistributed.
         """
+        self._recompute_timer.stop()
         staff = self.entered_staff()
-        if self.data is not None and self.data.staff is not None:
-            before = self.data.staff.set_index("district")[["nurses", "seniors"]].sum()
-            if (int(before["nurses"]) != int(staff["nurses"].sum()) or int(before["seniors"]) != int(staff["seniors"].sum())) \
-                    and self.total_nurses.value() == int(before["nurses"]) \
-                    and self.total_seniors.value() == int(before["seniors"]):
-                self.total_nurses.setValue(int(staff["nurses"].sum()))
-                self.total_seniors.setValue(int(staff["seniors"].sum()))
+        self._follow_staff_totals(staff)
+        self._staff_dirty = False
         self.reload(staff=staff, save=True, totals=True)
 
     # -- charts --------------------------------------------------------------------------------

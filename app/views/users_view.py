@@ -3,16 +3,24 @@ terminal's export registration, deletion requests and retention reminders."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
     QLineEdit, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from app.engine.japanese_time import format_date, format_jst
+from app.engine.worklist import SOURCE_LABELS
 from app.store import roles
 from app.store.accounts import add_user, change_password, list_accounts, remove_user
 from app.store.deletion import confirm_retention, execute_request, list_requests, request_deletion, retention_status
 from app.store.terminal import session_may_export
-from app.store.terminals import register_terminal
+from app.store.terminals import list_terminals, register_terminal
+
+
+def source_label(key: str) -> str:
+    """A data source by its Japanese name (the key stays in tooltips and the CLI)."""
+    return SOURCE_LABELS.get(key, key)
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -94,10 +102,12 @@ class UsersView(QWidget):
         self.terminal_label = QLabel("")
         self.terminal_label.setWordWrap(True)
         terminal_layout.addWidget(self.terminal_label)
+        self.terminals_table = _table([self.tr("Terminal"), self.tr("Name"), self.tr("Registered by"),
+                                       self.tr("Registered at"), self.tr("Exports")])
+        terminal_layout.addWidget(self.terminals_table, 1)
         self.register_button = QPushButton(self.tr("Register this terminal for exports"))
         self.register_button.clicked.connect(self.register_terminal)
         terminal_layout.addWidget(self.register_button)
-        terminal_layout.addStretch(1)
         self.tabs.addTab(terminal_page, self.tr("Terminal"))
 
         deletion_page = QWidget()
@@ -134,23 +144,40 @@ class UsersView(QWidget):
     def refresh(self) -> None:
         session = self.context.session
         self.context.worker.run(lambda: (list_accounts(session), session_may_export(session),
-                                         list_requests(session), retention_status(session)),
+                                         list_requests(session), retention_status(session),
+                                         list_terminals(session)),
                                 key="users.load", on_done=self._show, on_error=self._error)
 
     def _show(self, result) -> None:
-        accounts, registered, requests, retention = result
+        accounts, registered, requests, retention, terminals = result
         _set_rows(self.users_table, [[a.name, roles.ROLE_LABELS_JA.get(a.role, a.role), "、".join(a.areas) or "—",
-                                      "○" if a.senior else "", a.password_changed_at[:10]] for a in accounts])
+                                      "○" if a.senior else "", format_date(a.password_changed_at)] for a in accounts])
         tid = self.context.session.terminal_id
         self.terminal_label.setText(
             (self.tr("This terminal (%1) is registered: exports and prints are allowed here.") if registered
              else self.tr("This terminal (%1) is not registered: exports and prints are refused here."))
             .replace("%1", tid))
-        _set_rows(self.requests_table, [[r.request_id, r.kind, r.target, r.reason, r.requested_at[:16],
-                                         (r.executed_at or "")[:16], r.rows_removed]
+        self.register_button.setEnabled(not registered)
+        _set_rows(self.terminals_table, [
+            [t["terminal_id"] + (self.tr(" (this terminal)") if t["terminal_id"] == tid else ""), t["label"] or "—",
+             t["registered_by"], format_jst(t["registered_at"]), self.tr("allowed") if t["may_export"] else self.tr("refused")]
+            for t in terminals])
+        kinds = {"source": self.tr("Data source"), "person": self.tr("Person")}
+        _set_rows(self.requests_table, [[r.request_id, kinds.get(r.kind, r.kind),
+                                         source_label(r.target) if r.kind == "source" else r.target, r.reason,
+                                         format_jst(r.requested_at), format_jst(r.executed_at), r.rows_removed]
                                         for r in requests.itertuples(index=False)])
-        _set_rows(self.retention_table, [[r.source, r.policy, r.last_confirmed or "—", r.as_of or "—",
-                                          "要確認" if r.due else "", r.note] for r in retention.itertuples(index=False)])
+        policies = {"keep": self.tr("Keep (health-promotion data)"),
+                    "confirm": self.tr("Ask the department every %1 months")}
+        _set_rows(self.retention_table, [[source_label(r.source),
+                                          policies.get(r.policy, r.policy).replace("%1", str(r.review_months)),
+                                          format_date(r.last_confirmed) or "—", format_date(r.as_of) or "—",
+                                          self.tr("Due") if r.due else "", r.note]
+                                         for r in retention.itertuples(index=False)])
+        # The source key is what confirm_retention needs and what the CLI takes: keep it on the row.
+        for row, key in enumerate(retention["source"]):
+            self.retention_table.item(row, 0).setData(Qt.ItemDataRole.UserRole, key)
+            self.retention_table.item(row, 0).setToolTip(self.tr("Source key: %1").replace("%1", key))
         due = int(retention["due"].sum())
         self.tabs.setTabText(3, self.tr("Retention (%1 due)").replace("%1", str(due)) if due else self.tr("Retention"))
         self._ready = True
@@ -207,8 +234,14 @@ class UsersView(QWidget):
                                 on_error=self._error)
 
     def new_request(self, kind: str) -> None:
-        prompt = self.tr("Source key (e.g. epds, receipt):") if kind == "source" else self.tr("Research ID:")
-        target, ok = QInputDialog.getText(self, self.tr("Deletion request"), prompt)
+        if kind == "source":
+            # Chosen by Japanese name; the store takes the key.
+            keys = [k for k in SOURCE_LABELS if k != "followup"]
+            label, ok = QInputDialog.getItem(self, self.tr("Deletion request"), self.tr("Data source:"),
+                                             [source_label(k) for k in keys], 0, False)
+            target = keys[[source_label(k) for k in keys].index(label)] if ok else ""
+        else:
+            target, ok = QInputDialog.getText(self, self.tr("Deletion request"), self.tr("Research ID:"))
         if ok and target.strip():
             reason, _ = QInputDialog.getText(self, self.tr("Deletion request"), self.tr("Reason:"))
             self.context.worker.run(request_deletion, self.context.session, kind, target, reason,
@@ -224,8 +257,11 @@ class UsersView(QWidget):
                                     on_done=self._done(self.tr("Deletion carried out.")), on_error=self._error)
 
     def confirm_selected(self) -> None:
-        source = self._selected(self.retention_table)
+        row = self.retention_table.currentRow()
+        item = self.retention_table.item(row, 0) if row >= 0 else None
+        source = item.data(Qt.ItemDataRole.UserRole) if item else None
         if source:
             self.context.worker.run(confirm_retention, self.context.session, source, changes="retention",
-                                    on_done=self._done(self.tr("Retention of %1 confirmed.").replace("%1", source)),
+                                    on_done=self._done(self.tr("Retention of %1 confirmed.")
+                                                       .replace("%1", source_label(source))),
                                     on_error=self._error)
