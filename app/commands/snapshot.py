@@ -125,6 +125,7 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
     context = AppContext(session, ImmediateWorker(), settings=None)
     window = MainWindow(context)
     if view not in window.view_keys:
+        _dispose(app, window)
         raise CommandError(f"the role {session.role} may not open the view '{view}'", exit_code=3)
     window.resize(*size)
     window.show_view(view)
@@ -139,7 +140,7 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
         try:
             select_tab(page, tab)
         except CommandError:
-            window.close()
+            _dispose(app, window)
             raise
         wait_until_ready(app, page)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +149,7 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
     with transaction(session.conn):
         detail = {k: v for k, v in (("child", child), ("tab", tab)) if v is not None}
         session.audit("snapshot", "view", [view], detail or None)
-    window.close()
+    _dispose(app, window)
     return out
 
 
@@ -161,6 +162,20 @@ def _check_child(session, child: str) -> None:
     districts = session.visible_districts()
     if districts is not None and known[0] not in districts:
         raise CommandError(f"研究用ID {child} の子どもは担当地区の外です", exit_code=3)
+
+
+def _dispose(app, window) -> None:
+    """Close and delete the window now: a second render in the same process (tests, a loop over
+    tabs) must not leave the first one's views receiving events after their session closed."""
+    from PySide6.QtCore import QEvent
+
+    close_views = getattr(window, "close_views", None)
+    if callable(close_views):
+        close_views()
+    window.close()
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
 
 
 def run(args) -> int:
