@@ -128,3 +128,18 @@ def test_stranger_born_the_same_month_is_not_proposed():
         rec("receipt", 2, "", "", "田中 結衣", "", "2021-05-27", "F"),
     ])
     assert res.review.empty
+
+
+def test_review_model_shows_sentences_not_json(qtbot):
+    from PySide6.QtCore import Qt
+
+    from app.models.import_models import ReviewTableModel
+
+    model = ReviewTableModel({"file": "File", "evidence": "Evidence"})
+    evidence = json.dumps({"kanji_level": "fuzzy", "kana_level": "exact", "birth_level": "exact",
+                           "sex_level": "exact", "household_level": "missing"})
+    model.set_frame(pd.DataFrame({"file": ["r.UKE"], "evidence": [evidence]}))
+    shown = model.data(model.index(0, 1), Qt.ItemDataRole.DisplayRole)
+    assert shown.startswith("漢字氏名は異体字または似た字の違いだけです")
+    assert "{" not in shown and "kanji_level" not in shown
+    assert model.row(0)["evidence_json"] == evidence

@@ -478,7 +478,8 @@ _REASONS = {
 
 
 def review_reasons(evidence: str) -> str:
-    """The evidence of a review item as Japanese sentences (what agrees first, then what not)."""
+    """The evidence of a review item as Japanese sentences: what differs first (that is what
+    the reviewer must judge, and what a narrow column still shows), then what agrees."""
     try:
         ev = json.loads(evidence) if evidence else {}
     except (TypeError, ValueError):
@@ -490,5 +491,5 @@ def review_reasons(evidence: str) -> str:
             (agree if level == "exact" else differ).append(words[level])
     rows = ev.get("rows") or []
     if len(rows) > 1:
-        differ.append(f"同じ内容の{len(rows)}行をまとめて1件にしています。")
-    return "".join(agree + differ)
+        agree.append(f"同じ内容の{len(rows)}行をまとめて1件にしています。")
+    return "".join(differ + agree)
