@@ -152,10 +152,15 @@ def is_followed(followup_status, assessment_status) -> np.ndarray:
 
 def source_data_dates(sources: pd.DataFrame) -> dict[str, str]:
     """Per source, the newest 抽出日 delivered (``sources``: source, as_of) as YYYY-MM-DD."""
+    newest: dict[str, str] = {}
     if sources is None or sources.empty:
-        return {}
-    s = sources.assign(as_of=pd.to_datetime(sources["as_of"], errors="coerce")).dropna(subset=["as_of"])
-    return {k: v.strftime("%Y-%m-%d") for k, v in s.groupby("source")["as_of"].max().items()}
+        return newest
+    # a handful of rows (one per delivered file): plain Python is faster than a pandas pass here
+    for source, value in zip(sources["source"], sources["as_of"]):
+        day = "" if value is None or value != value else str(value)[:10]
+        if len(day) == 10 and day > newest.get(source, ""):
+            newest[source] = day
+    return newest
 
 
 def run_today(run_as_of, source_dates: dict[str, str] | None = None) -> pd.Timestamp:

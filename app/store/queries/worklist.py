@@ -18,6 +18,8 @@ this module fetches rows by role and hands them over. The schema is the migrated
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -62,12 +64,18 @@ def _run(conn, run_id, target) -> dict | None:
     return load_run(conn, int(run_id)) if run_id is not None else load_run(conn, None, target or _default_target(conn))
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str):
+    # a run's rule set text never changes (runs are never updated): parse it once per text
+    from app.engine.rules.model import parse_ruleset
+
+    return parse_ruleset(text, "run")
+
+
 def _rules_of_run(run: dict) -> list[dict]:
     """rule_id, label, weight, disclosure, threshold, restricted for each flag rule of the run,
     from the rule set text the run stored, with the run's own weights and thresholds."""
-    from app.engine.rules.model import parse_ruleset
-
-    rs = parse_ruleset(run["ruleset_text"], f"run {run['run_id']}")
+    rs = _parsed(run["ruleset_text"])
     weights, thresholds = run.get("weights") or {}, run.get("thresholds") or {}
     return [{"rule_id": r.id, "label": (run.get("labels") or {}).get(r.id, r.label),
              "weight": float(weights.get(r.id, r.weight)), "disclosure": r.disclosure,
@@ -83,7 +91,8 @@ def _hidden_rules(session, rules: list[dict]) -> set[str]:
 def _source_dates(session) -> dict[str, str]:
     """Data date per source (extraction.source_data_dates); the child-guidance extract's date
     only with VIEW_CUSTODY — even its date is not for other roles."""
-    dates = extraction.source_data_dates(frames.sources_frame(session.conn))
+    rows = session.conn.execute("SELECT source, MAX(as_of) FROM sources GROUP BY source").fetchall()
+    dates = extraction.source_data_dates(pd.DataFrame(rows, columns=["source", "as_of"]))
     if not session.can(roles.VIEW_CUSTODY):
         dates = {k: v for k, v in dates.items() if k not in CUSTODY_SOURCES}
     return dates
@@ -311,10 +320,13 @@ def child_evidence(session, person_id: str, run_id=None, target: str | None = No
     the user may not see."""
     conn = session.conn
     pid = str(person_id)
-    me = frames.persons_frame(conn, districts=session.visible_districts(), person_ids=[pid])
-    if me.empty:
+    # one indexed row, not a frame: this runs on every click
+    cols = ["person_id", "district", "town", "birth_ym", "household_id", "mother_id"]
+    found = conn.execute(f"SELECT {', '.join(cols)} FROM persons WHERE person_id = ?", (pid,)).fetchone()
+    visible = session.visible_districts()
+    if found is None or (visible is not None and found[1] not in visible):
         raise LookupError(f"研究用ID {pid} の子どもは表示できません")
-    child = me.iloc[0]
+    child = pd.Series(dict(zip(cols, found)))
     source_as_of = _source_dates(session)
     run = _run(conn, run_id, target)
     today = _today(run, source_as_of)
@@ -373,8 +385,11 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict], t
     if child.get("mother_id") and child["mother_id"] not in set(rel["person_id"]):
         rel = pd.concat([rel, pd.DataFrame([{"person_id": child["mother_id"], "relation": "mother"}])], ignore_index=True)
     labels = {"mother": "母", "father": "父", "guardian": "保護者", "sibling": "きょうだい", "household": "世帯員"}
-    members = frames.persons_frame(conn, person_ids=rel["person_id"].tolist())
-    rel = rel.merge(members[["person_id", "birth_ym", "kind"]], on="person_id", how="left")
+    ids = rel["person_id"].tolist()
+    members = pd.DataFrame(conn.execute(
+        f"SELECT person_id, birth_ym, kind FROM persons WHERE person_id IN ({','.join('?' * len(ids))})", ids
+    ).fetchall(), columns=["person_id", "birth_ym", "kind"])
+    rel = rel.merge(members, on="person_id", how="left")
     age = ages.age_months(ages.ym_index_from_text(rel["birth_ym"].fillna("")), ages.ym_index_of(today))
     flags_text = pd.Series("", index=rel.index, dtype=object)
     if run is not None and len(rel):
