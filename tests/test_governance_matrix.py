@@ -32,6 +32,8 @@ ALLOWED = {
     "aggregates": {roles.CG_MANAGER, roles.CHIEF, roles.DATA_ADMIN},
     "admin": {roles.DATA_ADMIN, roles.NURSE, roles.CG_MANAGER},  # bookkeeping, no case rows
     "audit": {roles.AUDITOR},
+    # The family's 開示請求: handled by the disclosure procedure, not the case side (SECURITY.md).
+    "subject": {roles.DATA_ADMIN},
 }
 # Deliberate exceptions from the capability table: data_admin prepares the flag extract for
 # departments (EXPORT_FLAGS) — per-child flags without scores, custody or timelines (the data

@@ -72,6 +72,43 @@ EXPORTERS: dict[str, object] = {
 }
 
 
+# --- subject access (issue 16): the family's 開示請求, data_admin, ✕ rows kept for the officer ---
+def _export_subject(session, args):
+    """Every record about --person (and with --household their household), with each record's
+    disclosure class and blank 開示/不開示 columns; CSV/XLSX or a printable PDF; encrypted unless
+    --plaintext. docs/SECURITY.md says why data_admin runs it."""
+    from app.store.queries.subject_access import export_subject
+
+    if not args.person:
+        raise CommandError("export --what subject needs --person ID (the research ID of the requester)")
+    fmt = args.format or ("pdf" if args.out.suffix.lower() == ".pdf" else "xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
+    passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
+        if not args.plaintext else None
+    renderer = None
+    if fmt == "pdf":
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from app.views.application import make_application
+        from app.views.subject_report_pdf import subject_pdf_bytes
+
+        make_application()
+        renderer = subject_pdf_bytes
+    return export_subject(session, args.out, args.person, household=args.household, fmt=fmt,
+                          encrypt=not args.plaintext, passphrase=passphrase,
+                          plaintext_confirmed=args.plaintext, pdf_renderer=renderer)
+
+
+def _add_subject_args(p) -> None:
+    p.add_argument("--person", help="subject: research ID (研究用ID) of the person who asked")
+    p.add_argument("--household", action="store_true", help="subject: include the household's records")
+    p.add_argument("--format", choices=("csv", "xlsx", "pdf"), help="subject: default from --out's suffix, else csv")
+
+
+EXPORTERS["subject"] = _export_subject
+KINDS = (*KINDS, "subject")
+
+
 def register(sub) -> None:
     p = sub.add_parser("export", help="export through the export gate (registered terminals only)")
     add_login_args(p)
@@ -82,6 +119,7 @@ def register(sub) -> None:
                    help="write case data unencrypted (you accept the warning)")
     p.add_argument("--passphrase-file", type=Path)
     p.add_argument("--target", choices=("abuse", "postpartum"), help="list / districts: the target (default abuse)")
+    _add_subject_args(p)
     p.set_defaults(func=run)
 
 

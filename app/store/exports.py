@@ -213,9 +213,11 @@ def check_encryption_choice(encrypt: bool, passphrase: str | None, plaintext_con
 def export_frame(session, frame, path: Path | str, *, capability: str, kind: str = "case",
                  fmt: str = "csv", encrypt: bool = True, passphrase: str | None = None,
                  plaintext_confirmed: bool = False, title: str = "",
-                 object_ids=()) -> ExportResult:
+                 object_ids=(), keep_never: bool = False) -> ExportResult:
     """Write ``frame`` through the gate. Returns what was written.
 
+    ``keep_never``: only for the subject-access report (EXPORT_SUBJECT), whose ✕ rows are
+    there for the disclosure officer to decide on; every other export strips them.
     ``fmt`` is ``csv`` or ``xlsx`` (the payload); with ``encrypt`` (the default) it is
     sealed in a ``.mmx`` container under ``passphrase``. Plain case data needs
     ``plaintext_confirmed=True`` (the user saw PLAINTEXT_WARNING and chose it).
@@ -224,7 +226,9 @@ def export_frame(session, frame, path: Path | str, *, capability: str, kind: str
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"unknown export format {fmt!r}")
     check_encryption_choice(encrypt, passphrase, plaintext_confirmed or kind in PLAIN_ALLOWED_KINDS)
-    frame, removed = strip_never(frame)
+    if keep_never and capability != roles.EXPORT_SUBJECT:
+        raise ValueError("keep_never is only for the subject-access report")
+    frame, removed = (frame, 0) if keep_never else strip_never(frame)
     ts = now_iso()
     footer = footer_text(session, ts)
     payload = _csv_bytes(frame, footer) if fmt == "csv" else _xlsx_bytes(frame, footer, title)

@@ -46,6 +46,9 @@ EXPORT_FLAGS = "export_flags"
 EXPORT_IDMAP = "export_idmap"
 EXPORT_AUDIT = "export_audit"
 EXPORT_PLAN = "export_plan"
+# The family's subject-access report (開示請求): every record about one person, ✕ included,
+# for the disclosure officer to decide on (docs/SECURITY.md says why data_admin).
+EXPORT_SUBJECT = "export_subject"
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     # a nurse exports her own list (her area, her order, no score) through the export gate
@@ -57,7 +60,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     CHIEF: frozenset({VIEW_AGGREGATES, PLAN_STAFFING, EXPORT_PLAN}),
     DATA_ADMIN: frozenset({
         IMPORT, VIEW_QUARANTINE, REVIEW_LINKAGE, MANAGE_RULES, RUN_SCORING, MANAGE_USERS,
-        MANAGE_TERMINALS, DELETE_DATA, VIEW_AGGREGATES, EXPORT_IDMAP, EXPORT_FLAGS,
+        MANAGE_TERMINALS, DELETE_DATA, VIEW_AGGREGATES, EXPORT_IDMAP, EXPORT_FLAGS, EXPORT_SUBJECT,
     }),
     AUDITOR: frozenset({VIEW_AUDIT, EXPORT_AUDIT}),
 }

@@ -11,14 +11,16 @@ and checks each role against it. A module that checks by hand instead may declar
 Data classes (what a query returns), used by the matrix:
 ``children`` list rows/flags/reasons · ``timeline`` one child's events · ``score`` numeric
 scores · ``custody`` child-guidance records · ``identity`` real names · ``aggregates``
-district counts · ``admin`` import/linkage/rules bookkeeping · ``audit`` the log.
+district counts · ``admin`` import/linkage/rules bookkeeping · ``audit`` the log ·
+``subject`` everything about one person for a subject-access request (開示請求, data_admin).
 """
 
 from __future__ import annotations
 
 import functools
 
-DATA_CLASSES = ("children", "timeline", "score", "custody", "identity", "aggregates", "admin", "audit")
+DATA_CLASSES = ("children", "timeline", "score", "custody", "identity", "aggregates", "admin", "audit",
+                "subject")
 
 
 def requires(*capabilities: str, data_class: str | None = None):
