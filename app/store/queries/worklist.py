@@ -159,6 +159,13 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     hidden = _hidden_rules(session, rules)
     rules = [r for r in rules if r["rule_id"] not in hidden]
     flags = flags[~flags["rule_id"].isin(hidden)]
+    # the list's badge for a rule is as guarded as the strictest class stored for any of its flags
+    # (the engine's floor: 生活保護受給世帯 is ✕ even where the rule set wrote △)
+    stored = flags.assign(_lvl=flags["disclosure"].map(disclosure.STRICTNESS)).groupby("rule_id")["_lvl"].max()
+    for r in rules:
+        level = stored.get(r["rule_id"])
+        if level is not None and level == level:
+            r["disclosure"] = disclosure.strictest(r["disclosure"], disclosure.CLASSES[int(level)])
     # Every child the run evaluated has a score row; flags keep only the flags that fired.
     scored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id = ?", (run["run_id"],))}
     evaluated = persons[persons["person_id"].isin(scored)].reset_index(drop=True)
@@ -232,8 +239,9 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
         runs=_runs_of(conn, target),
         message="" if len(frame) else "表示できる子どもがいません（担当地区を確認してください）。")
     data.extraction = spec.describe()
+    # first line: where it is set (shown); second: why k is what it is (tooltip)
     data.extraction_where = f"ルールセット {run.get('ruleset_id', '')} の [extraction]" + (
-        f"：{spec.capacity_note}" if spec.capacity_note else "")
+        f"\n{spec.capacity_note}" if spec.capacity_note else "")
     if session.can(roles.VIEW_SCORE):
         from app.engine.calibration import validation_caution
         data.caution = validation_caution(run.get("metrics"))

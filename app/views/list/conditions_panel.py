@@ -91,7 +91,9 @@ class ConditionsPanel(QWidget):
 
     def set_extraction(self, definition: str, where: str, caution: str = "") -> None:
         """What 抽出 means in the shown run, where it is set, and the validation's caution (if any)."""
-        self.extraction.setText(definition or self.tr("Extraction is not defined for this run"))
+        place = where.split("\n")[0]
+        text = definition or self.tr("Extraction is not defined for this run")
+        self.extraction.setText(text + ("　" + self.tr("Set in: %1").replace("%1", place) if place else ""))
         self.extraction.setToolTip(self.tr("Set in: %1").replace("%1", where) if where else "")
         self.caution.setText(caution)
         self.caution.setVisible(bool(caution) and self.can_see_score)
