@@ -308,9 +308,13 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
             recs.loc[acc_rows.to_numpy(), "method"] = "decision"
             pending = best[best["decision"] == ""]
             ev_cols = ["kanji_level", "kana_level", "birth_level", "sex_level", "household_level"]
-            rows_of = (rest.loc[members.to_numpy(), ["file", "line"]].assign(head=members.index.to_numpy())
-                       .groupby("head").apply(lambda g: [[f, int(n)] for f, n in zip(g["file"], g["line"])],
-                                              include_groups=False))
+            # Only the pending items' rows (most unlinked rows are in no item at all).
+            mine = members[members.index.isin(pending["rec"])]
+            item_rows = rest.loc[mine.to_numpy(), ["file", "line"]]
+            pairs_fl = [[f, int(n)] for f, n in zip(item_rows["file"], item_rows["line"])]
+            rows_of: dict = {}
+            for head, fl in zip(mine.index, pairs_fl):
+                rows_of.setdefault(head, []).append(fl)
             number = rest.loc[pending["rec"], "resident_number"].to_numpy()
             # Levels per field (turned into Japanese sentences by ``review_reasons``), and the
             # rows of the item so that a decision moves every one of them.
@@ -322,7 +326,7 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
                                         "score": pending["score"].round(2).to_numpy(),
                                         "evidence": evidence,
                                         "pair_key": pending["pair_key"].to_numpy(),
-                                        "rows": pending["rec"].map(rows_of).to_numpy()})
+                                        "rows": [rows_of[r] for r in pending["rec"]]})
     return review_rows, group_of
 
 
