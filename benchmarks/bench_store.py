@@ -1,9 +1,12 @@
-"""SQLCipher (the store's own connection settings) against plain sqlite3, in one run.
+"""What encryption costs: SQLCipher with the store's key and settings against the *same*
+SQLCipher build without a key (so the ratio is encryption alone, not two SQLite versions), in
+one run. The stdlib sqlite3 (an older SQLite here) is measured too, for reference.
 
 The same rows (an events-like table: person_id, date, type, subtype, value_num, value_text),
-the same bulk insert in one transaction, the same index and the same indexed queries, on both
-engines one after the other; the ratios come from this one run. Files live in a temporary folder
-deleted at the end.
+the same bulk insert in one transaction, the same index, the same indexed queries, a scan, and a
+scattered update of 5 % of the rows — with ``secure_delete`` ON (the store's setting: freed
+bytes are zeroed, which the deletion proof relies on) and OFF, to show what that setting costs.
+Files live in a temporary folder deleted at the end.
 
     python benchmarks/bench_store.py [ROWS]      (default 2,000,000; --quick in the suite: 20,000)
 """
@@ -71,45 +74,80 @@ def measure(conn, rows: list[tuple], people: np.ndarray) -> dict:
     t = time.perf_counter()
     conn.execute("SELECT type, count(*) FROM events WHERE date >= '2022-01-01' GROUP BY type").fetchall()
     out["scan_groupby"] = time.perf_counter() - t
+    # Scattered updates (a review decision or a follow-up moves rows of many people): 5 % of the
+    # rows, by primary key, in one transaction. value_text grows, so pages are rewritten.
+    total = conn.execute("SELECT max(event_id) FROM events").fetchone()[0]
+    order = np.random.default_rng(3).permutation(total) + 1
+    share = max(1, total // 20)
+    for k, mode in enumerate(("ON", "OFF")):
+        ids = order[k * share:(k + 1) * share].tolist()  # two disjoint 5 % samples
+        conn.execute(f"PRAGMA secure_delete = {mode}").fetchall()
+        t = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany("UPDATE events SET value_text = value_text || ' (確認済み)' WHERE event_id = ?",
+                         ((i,) for i in ids))
+        conn.execute("COMMIT")
+        out[f"update_secure_{mode.lower()}"] = time.perf_counter() - t
+    conn.execute("PRAGMA secure_delete = ON").fetchall()
     return out
 
 
-def _plain(path: Path):
-    conn = sqlite3.connect(str(path), isolation_level=None)
+def _plain(path: Path, module=sqlite3):
+    conn = module.connect(str(path), isolation_level=None)
     for pragma in PLAIN_PRAGMAS:
         conn.execute(pragma).fetchall()
     return conn
 
 
-def run(size: int | None = None, quick: bool = False) -> list[dict]:
-    """Rows for the suite: each step on both engines plus the SQLCipher/sqlite3 ratio."""
+ENGINES = {"sqlite3": "stdlib sqlite3", "unkeyed": "SQLCipher build, no key", "sqlcipher": "SQLCipher, keyed"}
+
+
+def _open(engine: str, path: Path):
+    import sqlcipher3.dbapi2 as sqlcipher
+
     from app.store.database import connect
 
+    if engine == "sqlite3":
+        return _plain(path)
+    if engine == "unkeyed":
+        return _plain(path, sqlcipher)
+    return connect(path, secrets.token_bytes(32))
+
+
+def run(size: int | None = None, quick: bool = False) -> list[dict]:
+    """Rows for the suite: each step on the three engines; the ratio is keyed / unkeyed."""
     n = size or (QUICK_ROWS if quick else FULL_ROWS)
     rows, people = make_rows(n)
-    results = {}
+    results, versions = {}, {}
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-store-") as tmp:
-        for engine in ("sqlite3", "sqlcipher"):
+        for engine in ENGINES:
             path = Path(tmp) / f"{engine}.db"
             t = time.perf_counter()
-            conn = _plain(path) if engine == "sqlite3" else connect(path, secrets.token_bytes(32))
+            conn = _open(engine, path)
             opened = time.perf_counter() - t
+            versions[engine] = conn.execute("SELECT sqlite_version()").fetchone()[0]
             results[engine] = dict(measure(conn, rows, people), open=opened)
             conn.close()
             results[engine]["file_mb"] = path.stat().st_size / 2**20
     peak = peak_rss_mb()
     labels = {"open": "open (+ raw key)", "insert": f"insert {n:,} rows, one transaction",
               "index": "create index (person_id, date)",
-              "query_median": f"indexed query, median of {QUERIES:,}", "scan_groupby": "date-range group-by scan"}
+              "query_median": f"indexed query, median of {QUERIES:,}", "scan_groupby": "date-range group-by scan",
+              "update_secure_on": "update 5 % of rows, secure_delete ON",
+              "update_secure_off": "update 5 % of rows, secure_delete OFF"}
     out = []
     for step, label in labels.items():
-        plain, cipher = results["sqlite3"][step], results["sqlcipher"][step]
-        ratio = cipher / plain if plain > 0 else None
-        out.append(row(f"{label}: sqlite3", n, plain, peak, ""))
+        base, cipher = results["unkeyed"][step], results["sqlcipher"][step]
+        ratio = cipher / base if base > 0 else None
+        out.append(row(f"{label}: sqlite3 {versions['sqlite3']}", n, results["sqlite3"][step], peak, ""))
+        out.append(row(f"{label}: SQLCipher unkeyed", n, base, peak, f"SQLite {versions['unkeyed']}"))
         out.append(row(f"{label}: SQLCipher", n, cipher, peak,
-                       f"ratio SQLCipher/sqlite3 = {ratio:.2f}×" if ratio else "", ratio=ratio))
-    out.append(row("file size", n, None, None,
-                   f"sqlite3 {results['sqlite3']['file_mb']:.0f} MB, SQLCipher {results['sqlcipher']['file_mb']:.0f} MB"))
+                       f"ratio keyed/unkeyed = {ratio:.2f}×" if ratio else "", ratio=ratio))
+    on, off = results["sqlcipher"]["update_secure_on"], results["sqlcipher"]["update_secure_off"]
+    out.append(row("secure_delete cost on scattered updates", n, None, None,
+                   f"ON/OFF = {on / off:.2f}× on the keyed store" if off > 0 else ""))
+    out.append(row("file size", n, None, None, ", ".join(
+        f"{ENGINES[e]} {results[e]['file_mb']:.0f} MB" for e in ENGINES)))
     return out
 
 
