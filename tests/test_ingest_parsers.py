@@ -242,6 +242,21 @@ def test_uke_receipt_without_re_is_quarantined_whole(tmp_path, bad_line, why):
     assert read.rows_read["M.UKE"] == len(read.receipts) + len(read.quarantine) == 2
 
 
+def test_uke_missing_re_and_ho_after_treatment_lines(tmp_path):
+    # RE and HO of the second receipt are both gone: its SY follows the first receipt's SI.
+    read = read_uke([_write_uke(tmp_path / "M.UKE", [
+        "IR,2,14,1,1234567,,テスト医院,202310,00,0468000000",
+        _uke_re(1, "佐藤　一", "20210101"),
+        "SY,1111111,20230901,1,,喘息,01,",
+        "SI,,1,111000110,,,1,,,,,,,1",
+        "SY,2222222,20230902,1,,頭部挫創,01,",
+        "SI,,1,111012170,,,1,,,,,,,1",
+        "GO,2,100,99",
+    ])])
+    assert set(read.diagnoses["code"]) == {"1111111"} and set(read.procedures["code"]) == {"111000110"}
+    assert read.quarantine["line"].tolist() == [5] and "REレコードがありません" in read.quarantine["reason"].iloc[0]
+
+
 def test_uke_lines_before_the_first_re_and_blank_lines(tmp_path):
     read = read_uke([_write_uke(tmp_path / "M.UKE", [
         "IR,2,14,1,1234567,,テスト医院,202310,00,0468000000",

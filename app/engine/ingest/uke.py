@@ -36,6 +36,7 @@ RECEIPT_RECORDS = {"RE", "HO", "KO", "KH", "GR", "SY", "SI", "IY", "TO", "CO", "
                    "JD", "MF", "SN", "TR", "TS", "SK"}
 # Records that open a receipt's body right after RE: one after SY/SI/… means its RE is missing.
 HEAD_RECORDS = {"HO", "KO", "KH"}
+TREATMENT_RECORDS = {"SI", "IY", "TO", "CO"}
 
 
 @dataclass
@@ -115,6 +116,9 @@ def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     body = list(RECEIPT_RECORDS - HEAD_RECORDS - {"RE"})
     lost_head = rec.isin(HEAD_RECORDS).to_numpy() & np.isin(prev, body)
     lost_head |= (rec == "HO").to_numpy() & (prev == "HO")  # one insurer per receipt
+    # 傷病名 (SY) records precede the treatment records (SI/IY/TO/CO) of their receipt: a SY
+    # after them starts a receipt that lost its RE and HO.
+    lost_head |= (rec == "SY").to_numpy() & np.isin(prev, list(TREATMENT_RECORDS))
     after_file = np.isin(prev, list(FILE_RECORDS))
     starts = is_re | is_file | unknown | lost_head | after_file | first
     orphan_start = starts & ~is_re & ~is_file
