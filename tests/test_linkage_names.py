@@ -19,6 +19,9 @@ from app.engine.names import (kana_key, kanji_agreement, normalise_kana, normali
     ("澤田", "沢田"), ("德永", "徳永"), ("瀨戸", "瀬戸"), ("國分", "国分"), ("廣瀬", "広瀬"),
     ("櫻井", "桜井"), ("眞鍋", "真鍋"), ("齋藤", "斎藤"), ("齊藤", "斉藤"), ("宮嵜", "宮崎"),
     ("髙橋　太郎", "高橋太郎"), ("髙橋 太郎", "高橋太郎"),
+    ("𠮷田", "吉田"), ("淸水", "清水"), ("惠子", "恵子"), ("邊見", "辺見"), ("鐵男", "鉄男"),
+    # A variation selector (IVS) only picks a glyph: 葛󠄀城 (U+E0100) is 葛城.
+    ("葛\U000E0100城", "葛城"), ("辻\U000E0101", "辻"),
     # The old forms ja-itaiji folded to the wrong modern character:
     ("莊司", "荘司"), ("總一", "総一"), ("卷子", "巻子"), ("凖一", "準一"),
 ])

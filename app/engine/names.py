@@ -49,6 +49,9 @@ CONFUSABLE_CLASSES = [
 ]
 
 _SPACE_RE = re.compile(r"[\s\u3000]+")
+# Ideographic variation selectors (IVS, U+E0100–E01EF) and standardised variation selectors pick
+# a glyph of one character (葛󠄀 / 葛): the character is the same, so they are dropped.
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _KANA_LEGACY = str.maketrans({
     "ァ": "ア", "ィ": "イ", "ゥ": "ウ", "ェ": "エ", "ォ": "オ", "ッ": "ツ", "ャ": "ヤ", "ュ": "ユ",
     "ョ": "ヨ", "ヮ": "ワ", "ヵ": "カ", "ヶ": "ケ", "ヴ": "ブ", "ヂ": "ジ", "ヅ": "ズ", "ヲ": "オ",
@@ -159,7 +162,7 @@ def _fold_translation() -> dict[int, str]:
 def _clean(text: object) -> str:
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = unicodedata.normalize("NFKC", _VARIATION_SELECTORS.sub("", str(text)))
     return _SPACE_RE.sub("", s)
 
 
