@@ -4,6 +4,7 @@ reads the validation figures; roles without the right get nothing from the queri
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app.store.queries import rulesets as q
@@ -72,7 +73,7 @@ def test_save_new_version_and_activate(qtbot, admin_store):
     session = open_as(admin_store, "admin")
     view = _view(qtbot, session)
     row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).text() == "improved")
+               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved")
     view.ruleset_table.selectRow(row)
     text = view.editor.toPlainText()
     view.editor.setPlainText(text + "\n# threshold note by the data office\n")
@@ -83,7 +84,7 @@ def test_save_new_version_and_activate(qtbot, admin_store):
     assert len(improved) == 2
     newest = int(improved["version"].max())
     row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).text() == "improved" and view.ruleset_table.item(r, 2).text() == str(newest))
+               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved" and view.ruleset_table.item(r, 2).text() == str(newest))
     view.ruleset_table.selectRow(row)
     view.activate_selected()
     active = q.list_rulesets(session)

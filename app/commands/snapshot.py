@@ -113,9 +113,9 @@ def select_tab(page, index: int) -> None:
         tabs.setCurrentIndex(index)
 
 
-def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900),
-           tab: int | None = None) -> Path:
-    from app.store.database import transaction
+def open_view(session, view: str, child: str | None = None, size=(1400, 900)):
+    """The main window as the session's role sees it, showing ``view`` (and ``child``), ready.
+    Returns (app, window, page); the caller disposes of the window with ``dispose``."""
     from app.views.application import make_application
     from app.views.context import AppContext
     from app.views.main_window import MainWindow
@@ -125,7 +125,7 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
     context = AppContext(session, ImmediateWorker(), settings=None)
     window = MainWindow(context)
     if view not in window.view_keys:
-        _dispose(app, window)
+        dispose(app, window)
         raise CommandError(f"the role {session.role} may not open the view '{view}'", exit_code=3)
     window.resize(*size)
     window.show_view(view)
@@ -136,20 +136,26 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
         window.show_view(view)
     window.show()
     wait_until_ready(app, page)
-    if tab is not None:
-        try:
+    return app, window, page
+
+
+def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900),
+           tab: int | None = None) -> Path:
+    from app.store.database import transaction
+
+    app, window, page = open_view(session, view, child, size)
+    try:
+        if tab is not None:
             select_tab(page, tab)
-        except CommandError:
-            _dispose(app, window)
-            raise
-        wait_until_ready(app, page)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(out), "PNG"):
-        raise CommandError(f"could not write {out}")
-    with transaction(session.conn):
-        detail = {k: v for k, v in (("child", child), ("tab", tab)) if v is not None}
-        session.audit("snapshot", "view", [view], detail or None)
-    _dispose(app, window)
+            wait_until_ready(app, page)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out), "PNG"):
+            raise CommandError(f"could not write {out}")
+        with transaction(session.conn):
+            detail = {k: v for k, v in (("child", child), ("tab", tab)) if v is not None}
+            session.audit("snapshot", "view", [view], detail or None)
+    finally:
+        dispose(app, window)
     return out
 
 
@@ -164,7 +170,7 @@ def _check_child(session, child: str) -> None:
         raise CommandError(f"研究用ID {child} の子どもは担当地区の外です", exit_code=3)
 
 
-def _dispose(app, window) -> None:
+def dispose(app, window) -> None:
     """Close and delete the window now: a second render in the same process (tests, a loop over
     tabs) must not leave the first one's views receiving events after their session closed."""
     from PySide6.QtCore import QEvent

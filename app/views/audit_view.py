@@ -3,6 +3,7 @@ the unusual-access report; export of the log through the export gate."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from PySide6.QtCore import QCoreApplication, QDate
@@ -51,6 +52,22 @@ OBJECT_LABELS_JA = {
 FINDING_LABELS_JA = {"burst": "短時間の大量閲覧", "outside_area": "担当地区外の閲覧"}
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_titles() -> dict[str, str]:
+    """Rule set id → title of the rule sets shipped with the program (no case data)."""
+    from app.engine.rules.model import RuleSetError, shipped_ruleset
+    from app.resource_files import resource_path
+
+    titles = {}
+    for path in sorted(resource_path("rules").glob("*.toml")):
+        try:
+            rs = shipped_ruleset(path.stem)
+        except (OSError, RuleSetError):
+            continue
+        titles[rs.id] = rs.title
+    return titles
+
+
 def _object_ids(value, object_type: str | None = None) -> str:
     """The stored JSON list of ids as a plain list; codes (a view's key, a target, a data
     source) by their Japanese names. Research IDs, account and terminal names stay as they are."""
@@ -69,9 +86,13 @@ def _object_ids(value, object_type: str | None = None) -> str:
     elif object_type in ("aggregates", "staffing_plan", "run"):
         from app.engine.aggregates import TARGET_LABELS
         names = dict(TARGET_LABELS)
+    elif object_type == "ruleset":
+        from app.views.rules_view import ruleset_name
+        return "、".join(ruleset_name(*str(i).rsplit("@", 1), _shipped_titles()) if "@" in str(i) else str(i)
+                        for i in ids)
     elif object_type == "source":
-        from app.engine.worklist import SOURCE_LABELS
-        names = dict(SOURCE_LABELS)
+        from app.engine.catalogue import source_labels
+        names = source_labels()
     return "、".join(str(names.get(i, i)) for i in ids)
 
 

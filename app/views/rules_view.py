@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
 )
 
+from app.engine import catalogue
+from app.engine.japanese_time import format_date, format_jst
 from app.store import roles
 from app.store.queries import rulesets as q
 from app.views.theme import disclosure_label, disclosure_symbol
@@ -84,8 +86,16 @@ def _labels() -> dict[str, str]:
     }
 
 
-def metrics_html(overview: dict) -> str:
-    """The run's figures as HTML a manager can read (no person data)."""
+def ruleset_name(ruleset_id: str, version, titles: dict | None = None) -> str:
+    """A rule set as a person names it: its title and version (``産後うつ・育児不安 第1版``);
+    the id is for the TOML and the CLI."""
+    title = (titles or {}).get((ruleset_id, int(version))) or (titles or {}).get(ruleset_id) or ruleset_id
+    return QCoreApplication.translate("RulesView", "%1, version %2").replace("%1", title).replace("%2", str(version))
+
+
+def metrics_html(overview: dict, titles: dict | None = None) -> str:
+    """The run's figures as HTML a manager can read (no person data). ``titles`` maps a rule
+    set id (or (id, version)) to its title."""
     labels = _labels()
 
     def label(text: str) -> str:
@@ -96,15 +106,18 @@ def metrics_html(overview: dict) -> str:
              f"{e(TARGET_JA.get(overview['target'], overview['target']))}</h3>",
              "<table cellspacing=0 cellpadding=3>"]
     for name, value in (
-        (label("Rule set"), overview["ruleset"]), (label("Run by"), f"{overview['created_by']} · {overview['created_at']}"),
-        (label("Ages counted at"), overview["as_of"]), (label("Children"), overview["children"]),
+        (label("Rule set"), ruleset_name(*str(overview["ruleset"]).rsplit("@", 1), titles)
+         if "@" in str(overview["ruleset"]) else overview["ruleset"]),
+        (label("Run by"), f"{overview['created_by']} · {format_jst(overview['created_at'])}"),
+        (label("Ages counted at"), format_date(overview["as_of"])), (label("Children"), overview["children"]),
         (label("Children with at least one flag"), overview["flagged"]),
     ):
         parts.append(f"<tr><td><b>{e(name)}</b></td><td>{e(str(value))}</td></tr>")
     parts.append("</table>")
     if overview["source_as_of"]:
         parts.append(f"<p><b>{e(label('Data as of (extraction date per source)'))}</b>: " + "、".join(
-            f"{e(k)} {e(str(v))}" for k, v in sorted(overview["source_as_of"].items())) + "</p>")
+            f"{e(catalogue.source_label(k))} {e(format_date(v))}" for k, v in sorted(overview["source_as_of"].items()))
+            + "</p>")
     metrics = overview.get("metrics")
     if metrics is None:
         note = label("note")
@@ -196,6 +209,9 @@ class RulesView(QWidget):
         ed = QVBoxLayout(editor_page)
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("rulesetEditor")
+        # The rule set's own text (TOML keys, source keys): a machine format on purpose, edited
+        # by the data admin; the Japanese-only check skips it.
+        self.editor.setProperty("machine_text", True)
         self.editor.setReadOnly(not self.can_edit)
         ed.addWidget(self.editor, 1)
         buttons = QHBoxLayout()
@@ -259,13 +275,21 @@ class RulesView(QWidget):
 
     def _loaded(self, result) -> None:
         self._rulesets, self._runs = result
+        self._titles = {**{r.ruleset_id: r.title for r in self._rulesets.itertuples() if r.title},
+                        **{(r.ruleset_id, int(r.version)): r.title for r in self._rulesets.itertuples() if r.title}}
         _fill(self.ruleset_table, [
-            [TARGET_JA.get(r.target, r.target), r.ruleset_id, int(r.version),
-             self.tr("● active") if r.active else "", r.title, r.created_at[:16], r.created_by]
+            [TARGET_JA.get(r.target, r.target), r.title or r.ruleset_id, int(r.version),
+             self.tr("● active") if r.active else "", r.title, format_jst(r.created_at), r.created_by]
             for r in self._rulesets.itertuples()])
+        # The id (what the TOML and the CLI use) rides on the row, not on screen.
+        for row, rid in enumerate(self._rulesets["ruleset_id"] if len(self._rulesets) else []):
+            self.ruleset_table.item(row, 1).setData(Qt.ItemDataRole.UserRole, rid)
+            self.ruleset_table.item(row, 1).setToolTip(rid)
+        self.ruleset_table.setColumnHidden(4, True)  # the title is the rule set's name now
         _fill(self.runs_table, [
-            [int(r.run_id), TARGET_JA.get(r.target, r.target), f"{r.ruleset_id}@{r.ruleset_version}", r.as_of,
-             int(r.children), int(r.flagged), r.created_at[:16]] for r in self._runs.itertuples()])
+            [int(r.run_id), TARGET_JA.get(r.target, r.target),
+             ruleset_name(r.ruleset_id, r.ruleset_version, self._titles), format_date(r.as_of),
+             int(r.children), int(r.flagged), format_jst(r.created_at)] for r in self._runs.itertuples()])
         if len(self._rulesets):
             self.ruleset_table.selectRow(0)
         if len(self._runs):
@@ -303,6 +327,12 @@ class RulesView(QWidget):
         _fill(self.rules_table, [
             [r.rule_id, r.label, r.ages, r.weight, f"{disclosure_symbol(r.disclosure)} {disclosure_label(r.disclosure)}",
              r.description] for r in rules.itertuples()])
+        # Rule ids are the TOML's names (the editor tab shows them); on screen a rule is its
+        # Japanese item name, with the id in the tooltip for whoever edits the TOML.
+        self.rules_table.setColumnHidden(0, True)
+        for row, rule_id in enumerate(rules["rule_id"] if len(rules) else []):
+            if self.rules_table.item(row, 1) is not None:
+                self.rules_table.item(row, 1).setToolTip(rule_id)
         self.rules_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.rules_table.resizeRowsToContents()
         self.editor.setPlainText(text)
@@ -319,7 +349,7 @@ class RulesView(QWidget):
     def _show_run(self, overview: dict) -> None:
         rules = overview["rules"]
         _fill(self.counts_table, [[r.label, int(r.flagged), r.threshold, r.weight] for r in rules.itertuples()])
-        self.metrics_view.setHtml(metrics_html(overview))
+        self.metrics_view.setHtml(metrics_html(overview, getattr(self, "_titles", None)))
 
     # -- actions ------------------------------------------------------------------------
     def check_text(self) -> bool:

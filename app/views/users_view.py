@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.japanese_time import format_date, format_jst
-from app.engine.worklist import SOURCE_LABELS
+from app.engine import catalogue
 from app.store import roles
 from app.store.accounts import add_user, change_password, list_accounts, remove_user
 from app.store.deletion import confirm_retention, execute_request, list_requests, request_deletion, retention_status
@@ -19,8 +19,8 @@ from app.store.terminals import list_terminals, register_terminal
 
 
 def source_label(key: str) -> str:
-    """A data source by its Japanese name (the key stays in tooltips and the CLI)."""
-    return SOURCE_LABELS.get(key, key)
+    """A data source by its Japanese name from the catalogue (the key stays in tooltips and the CLI)."""
+    return catalogue.source_label(key)
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -236,7 +236,7 @@ class UsersView(QWidget):
     def new_request(self, kind: str) -> None:
         if kind == "source":
             # Chosen by Japanese name; the store takes the key.
-            keys = [k for k in SOURCE_LABELS if k != "followup"]
+            keys = catalogue.delivered_sources()
             label, ok = QInputDialog.getItem(self, self.tr("Deletion request"), self.tr("Data source:"),
                                              [source_label(k) for k in keys], 0, False)
             target = keys[[source_label(k) for k in keys].index(label)] if ok else ""

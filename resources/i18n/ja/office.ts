@@ -9,6 +9,13 @@
     </message>
 </context>
 <context>
+    <name>RulesView</name>
+    <message>
+        <source>%1, version %2</source>
+        <translation>%1 第%2版</translation>
+    </message>
+</context>
+<context>
     <name>StaffingView</name>
     <message>
         <source>Recomputing the proposal…</source>
