@@ -17,7 +17,8 @@ precision = correct links / links made; recall = correct links / rows whose pers
 registry. Rows sent to review count as not linked. For ours also, over all person-bearing rows
 (registry rows included): **wrong merges** = clusters holding rows of more than one true person;
 **split persons** = true persons whose rows (review rows left out) lie in more than one cluster;
-**in review** = rows waiting for a data_admin. The delivery is generated into a temporary
+**in review** = rows waiting for a data_admin, in how many items, and how many items propose the
+row's true person. The delivery is generated into a temporary
 folder deleted at the end.
 
     python benchmarks/bench_linkage_reference.py [CHILDREN]     (default 13,913; quick: 300)
@@ -101,7 +102,13 @@ def ours(records: pd.DataFrame, true_id: pd.Series, is_registry: pd.Series) -> t
     predicted = ent.map(reg_person)
     in_review = result.records["status"].to_numpy() == "review"
     predicted[in_review] = np.nan
-    return wall, predicted, cluster_errors(ent, true_id, in_review)
+    errors = cluster_errors(ent, true_id, in_review)
+    # Review items whose proposed candidate is the row's true person (one item may hold rows).
+    rv = result.review
+    errors["review_items"] = int(len(rv))
+    errors["review_right"] = int((rv["candidate"].map(reg_person).to_numpy()
+                                  == true_id.reindex(rv["rec"]).to_numpy()).sum()) if len(rv) else 0
+    return wall, predicted, errors
 
 
 def reference(records: pd.DataFrame, true_id: pd.Series, is_registry: pd.Series) -> tuple[float, pd.Series, int]:
@@ -163,7 +170,8 @@ def run(size: int | None = None, quick: bool = False) -> list[dict]:
     out.append(row("linkage: ours (app.engine.linkage)", children, wall, peak_rss_mb(),
                    f"P={m['precision']:.5f} R={m['recall']:.5f} on {m['rows']:,} rows; "
                    f"{errors['wrong_merges']} wrong merges, {errors['split_persons']} split persons "
-                   f"({errors['split_with_review']} counting review items), {errors['in_review']} rows in review", **m, **errors))
+                   f"({errors['split_with_review']} counting review items), {errors['in_review']} rows in review "
+                   f"in {errors['review_items']} items, {errors['review_right']} proposing the right person", **m, **errors))
     try:
         import recordlinkage  # noqa: F401
     except ImportError:

@@ -143,3 +143,14 @@ def test_review_model_shows_sentences_not_json(qtbot):
     assert shown.startswith("漢字氏名は異体字または似た字の違いだけです")
     assert "{" not in shown and "kanji_level" not in shown
     assert model.row(0)["evidence_json"] == evidence
+
+
+def test_review_item_between_homonyms_says_another_person_scores_as_high():
+    res = run([
+        rec("jumin", 2, "1", "H1", "佐藤 陽菜", "サトウ ヒナ", "2022-03-03", "F", "出生", "2022-03-03"),
+        rec("jumin", 3, "2", "H2", "佐藤 陽菜", "サトウ ヒナ", "2022-03-03", "F", "出生", "2022-03-03"),
+        rec("receipt", 5, "", "", "佐藤 陽菜", "サトウ ヒナ", "2022-03-03", "F"),
+        rec("receipt", 6, "", "", "佐藤 陽菜", "サトウ ヒナ", "2022-03-03", "F"),
+    ])
+    assert len(res.review) == 1
+    assert "同じ点数の候補者がほかに1人います" in review_reasons(res.review["evidence"].iloc[0])

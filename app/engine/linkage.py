@@ -295,7 +295,11 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
         if len(pairs):
             scored = score_pairs(pairs)
             scored = scored[scored["score"] >= REVIEW_THRESHOLD]
-            scored = scored.sort_values(["rec", "score"], ascending=[True, False])
+            scored = scored.sort_values(["rec", "score", "entity"], ascending=[True, False, True])
+            # Homonyms (same name and birth date, both registered) score alike: the item says
+            # how many other persons scored as high, so the reviewer looks for them.
+            top = scored["score"] == scored.groupby("rec")["score"].transform("max")
+            others = scored[top].groupby("rec")["entity"].nunique() - 1
             best = scored.drop_duplicates("rec")
             ident = ident_all.loc[best["rec"]].to_numpy()
             keys = [pair_key(f"{i}>{c}") for i, c in zip(ident, best["entity"])]
@@ -319,6 +323,7 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
             # Levels per field (turned into Japanese sentences by ``review_reasons``), and the
             # rows of the item so that a decision moves every one of them.
             evidence = [json.dumps(dict(zip(ev_cols, lv), **({"number_level": "different"} if n else {}),
+                                        **({"same_score_others": int(others[r])} if others[r] else {}),
                                         rows=rows_of[r]), ensure_ascii=False)
                         for lv, n, r in zip(pending[ev_cols].itertuples(index=False), number, pending["rec"])]
             review_rows = pd.DataFrame({"rec": pending["rec"].to_numpy(),
@@ -493,6 +498,9 @@ def review_reasons(evidence: str) -> str:
         level = ev.get(fieldname)
         if level in words:
             (agree if level == "exact" else differ).append(words[level])
+    if ev.get("same_score_others"):
+        differ.append(f"同じ点数の候補者がほかに{ev['same_score_others']}人います（同姓同名・同じ生年月日）。"
+                      "この候補者とは限りません。")
     rows = ev.get("rows") or []
     if len(rows) > 1:
         agree.append(f"同じ内容の{len(rows)}行をまとめて1件にしています。")
