@@ -369,3 +369,28 @@ def test_nurse_order_follows_only_what_she_may_see(nurse):
     assert f["urgent"].to_numpy(bool)[:int((~rest).sum())].all()
     need = visible[rest]
     assert all(need[i] >= need[i + 1] - 1e-9 for i in range(len(need) - 1))
+
+
+def test_districts_export_for_the_chief(store, nurse, tmp_path):
+    """district, children, extracted, extracted_not_followed — small counts suppressed as on the map."""
+    from app.engine.aggregates import COMPLEMENTARY, PRIMARY
+    from app.store.queries.aggregates import _exact, district_export_frame
+
+    chief = open_as(store, "chief")
+    try:
+        frame = district_export_frame(chief)
+        exact, _ = _exact(chief)
+    finally:
+        chief.close()
+    assert list(frame.columns) == ["district", "children", "extracted", "extracted_not_followed"]
+    d = exact["district"].query("target == 'abuse'").set_index("district")
+    for row in frame.itertuples(index=False):
+        for col, measure in (("children", "children"), ("extracted", "flagged"),
+                             ("extracted_not_followed", "not_followed")):
+            value = getattr(row, col)
+            if value in (PRIMARY, COMPLEMENTARY):
+                continue
+            assert int(value) == d.loc[row.district, measure] >= 5     # shown = exact, never below 5
+    assert (frame[["extracted", "extracted_not_followed"]] == PRIMARY).any().any()   # 150 children: some hidden
+    with pytest.raises(roles.AccessDenied):
+        district_export_frame(nurse)
