@@ -76,3 +76,51 @@ def test_official_vaccine_names_are_kept_and_unknown_ones_quarantined(tmp_path):
                                      pd.Series(dtype=object)))
     assert sorted(ev["subtype"]) == sorted(["PCV", "BCG", "HepB", "MR", "DPT-IPV-Hib", "Rota"])
     assert np.all(ev["type"] == "vaccination")
+
+
+# One 診療行為コード per family, copied by hand from the 診療行為マスター (as transcribed in the public
+# constants ItemCdConst.cs): (code, kind, family).
+NIGHT_CODES = [
+    ("111000770", "深夜", "初診"),                                # 深夜加算（初診）— from age 6
+    ("112001110", "時間外", "再診"),                              # 時間外加算（再診）
+    ("111012070", "休日", "初診・乳幼児"),                        # 乳幼児休日加算（初診）
+    ("112015070", "時間外", "再診・乳幼児"),                      # 乳幼児時間外特例医療機関加算（再診）
+    ("111011570", "夜間", "初診・乳幼児(小児科)"),               # 乳幼児夜間加算（小児科初診）
+    ("113007470", "休日", "小児科外来診療料"),                    # 乳幼児休日加算（小児科再診）（小児科外来診療料）
+    ("113027270", "深夜", "小児かかりつけ診療料"),                # 深夜加算（再診）（小児かかりつけ診療料）
+    ("113020570", "夜間", "小児かかりつけ診療料・乳幼児"),        # 乳幼児夜間加算（小児科初診）（小児かかりつけ診療料）
+]
+
+
+def test_night_addon_codes_one_per_family():
+    from app.engine.events import receipt_events
+
+    n = len(NIGHT_CODES)
+    receipts = pd.DataFrame({"_file": "R.UKE", "_line": np.arange(1, n + 1) * 10, "person_id": [f"P{i}" for i in range(n)],
+                             "household_id": "H", "month": pd.Timestamp("2024-11-01"), "receipt_type": "1114",
+                             "special_codes": "", "insurer": "123456"})
+    diagnoses = pd.DataFrame({"_file": "R.UKE", "receipt_line": receipts["_line"], "line": receipts["_line"] + 1,
+                              "code": "0000999", "name": "左手挫創", "start_date": pd.Timestamp("2024-11-03"),
+                              "outcome": "1", "main": ""})
+    procedures = pd.DataFrame({"_file": "R.UKE", "receipt_line": receipts["_line"], "line": receipts["_line"] + 2,
+                               "kind": "SI", "code": [c for c, _, _ in NIGHT_CODES], "first_day": 3, "n_days": 1})
+    parts = receipt_events(receipts, diagnoses, procedures)
+    nv = pd.concat(parts)
+    nv = nv[nv["type"] == "night_visit"].set_index("subtype")
+    for code, kind, family in NIGHT_CODES:
+        assert nv.loc[code, "value_text"] == kind, code
+        assert json.loads(nv.loc[code, "attrs"])["family"] == family, code
+    # the 夜間・早朝等加算 of clinics' evening hours is not an emergency add-on
+    assert "111012470" not in nv.index
+
+
+def test_injury_list_names_its_icd10_blocks_and_matches_uncoded_names_only():
+    from app.engine.reference.receipts import injury_config, injury_pattern
+
+    cfg = injury_config()
+    assert any(b.startswith("S00-T19") for b in cfg["icd10"]) and any(b.startswith("T20-T32") for b in cfg["icd10"])
+    pat = injury_pattern()
+    attrs = pd.Series(['{"diagnoses":[{"code":"0000999","name":"右前腕骨折"}]}',
+                       '{"diagnoses":[{"code":"1234567","name":"右前腕骨折"}]}',
+                       '{"diagnoses":[{"code":"0000999","name":"急性上気道炎"}]}'])
+    assert attrs.str.contains(pat, regex=True).tolist() == [True, False, False]

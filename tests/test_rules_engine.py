@@ -167,13 +167,23 @@ def test_household_rules(improved):
 def test_night_visit_keeps_diagnosis(improved):
     b = FrameBuilder()
     c = b.child("2023-05")
+    # 未コード化傷病名 (0000999): the name is all a real receipt carries, matched by word
     inj = b.event(c, "night_visit", "2025-01-10", value_text="深夜",
-                  attrs={"diagnoses": [{"code": "8840000", "name": "前額部挫創"}]})
+                  attrs={"diagnoses": [{"code": "0000999", "name": "前額部挫創"}]})
     b.event(c, "night_visit", "2025-02-10", value_text="時間外", attrs={"diagnoses": [{"code": "4939004", "name": "気管支喘息"}]})
+    # a coded diagnosis is judged by its code only (its name is not read): not on the list
+    other = b.child("2023-05")
+    b.event(other, "night_visit", "2025-01-10", value_text="夜間",
+            attrs={"diagnoses": [{"code": "8840000", "name": "前額部挫創"}]})
+    # a code on the configured list counts whatever the name
+    listed = b.child("2023-05")
+    b.event(listed, "night_visit", "2025-01-10", value_text="休日", attrs={"diagnoses": [{"code": "8841104", "name": ""}]})
     res = run(b, improved)
     f = flags_of(res, c)
     assert "前額部挫創" in f["night_visit"]
     assert evidence_of(res, c, "night_visit") == {(inj, "trigger")}
+    assert "night_visit" not in flags_of(res, other)
+    assert "night_visit" in flags_of(res, listed)
 
 
 def test_report_rules_on_hand_made_children():

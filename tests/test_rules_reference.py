@@ -8,20 +8,60 @@ from app.engine.reference import growth, vaccination as vacc
 from app.engine.rules import ages
 
 
-def test_reference_percentiles_at_table_points():
-    ref = growth.load_reference()
-    row = ref[(ref["sex"] == "M") & (ref["age_months"] == 12)].iloc[0]
-    p = growth.percentiles("weight", ["M"] * 3, [12, 12, 12], [row["weight_p3"], row["weight_p50"], row["weight_p97"]])
-    assert p == pytest.approx([3, 50, 97], abs=0.05)
+# Growth: values copied BY HAND from the 令和5年乳幼児身体発育調査 表1 (体重) / 表2 (身長) as
+# transcribed (rounded to 0.1) in the public source named in resources/reference/README.md —
+# (sex, age class, class mid-point in months, measure, p3, p50, p97). Never read from our CSV.
+PUBLISHED = [
+    ("M", "出生時", 0, "height", 45.2, 49.4, 52.7),
+    ("M", "0年3～4月未満", 3.5, "weight", 5.2, 6.6, 7.8),
+    ("M", "0年6～7月未満", 6.5, "height", 63.2, 67.6, 71.6),
+    ("M", "0年9～10月未満", 9.5, "weight", 7.0, 8.6, 10.2),
+    ("M", "0年11～12月未満", 11.5, "height", 68.4, 73.1, 77.4),
+    ("M", "1年0～6月未満", 15, "height", 71.6, 76.5, 81.1),
+    ("M", "1年6～12月未満", 21, "weight", 8.9, 10.8, 12.8),
+    ("M", "2年6～12月未満", 33, "height", 84.3, 90.5, 96.6),
+    ("M", "3年0～6月未満", 39, "weight", 11.4, 13.8, 16.7),
+    ("M", "4年6～12月未満", 57, "height", 97.3, 104.7, 112.3),
+    ("M", "5年6～12月未満", 69, "weight", 15.4, 18.7, 24.1),
+    ("M", "6年0～6月未満", 75, "height", 106.3, 114.5, 123.2),
+    ("F", "出生時", 0, "weight", 2.2, 3.0, 3.7),
+    ("F", "0年1～2月未満", 1.5, "height", 50.5, 54.5, 57.9),
+    ("F", "0年4～5月未満", 4.5, "weight", 5.4, 6.6, 7.9),
+    ("F", "0年8～9月未満", 8.5, "height", 64.3, 68.8, 73.0),
+    ("F", "0年10～11月未満", 10.5, "weight", 6.8, 8.4, 10.0),
+    ("F", "1年0～6月未満", 15, "height", 70.3, 75.3, 80.0),
+    ("F", "2年0～6月未満", 27, "weight", 9.5, 11.5, 13.9),
+    ("F", "3年6～12月未満", 45, "height", 89.9, 96.7, 103.6),
+    ("F", "4年0～6月未満", 51, "weight", 12.5, 15.2, 19.1),
+    ("F", "5年0～6月未満", 63, "height", 99.6, 107.5, 115.7),
+    ("F", "6年0～6月未満", 75, "weight", 15.5, 19.5, 27.0),
+]
 
 
-def test_interpolation_between_ages_and_unknown_sex():
-    ref = growth.load_reference().set_index(["sex", "age_months"])
-    mid = (ref.loc[("F", 12), "height_p50"] + ref.loc[("F", 18), "height_p50"]) / 2
-    assert growth.z_scores("height", ["F"], [15], [mid])[0] == pytest.approx(0, abs=1e-9)
-    both = (ref.loc[("M", 24), "weight_p50"] + ref.loc[("F", 24), "weight_p50"]) / 2
-    assert growth.z_scores("weight", [""], [24], [both])[0] == pytest.approx(0, abs=1e-9)
-    assert np.isnan(growth.z_scores("weight", ["M"], [90], [20])[0])
+@pytest.mark.parametrize("sex,label,mid,measure,p3,p50,p97", PUBLISHED)
+def test_published_percentiles_at_class_mid_points(sex, label, mid, measure, p3, p50, p97):
+    p = growth.percentiles(measure, [sex] * 3, [mid] * 3, [p3, p50, p97])
+    assert p == pytest.approx([3, 50, 97], abs=0.05), label
+
+
+def test_twelve_months_is_not_the_one_year_class():
+    # the 1年0～6月未満 class (76.5 cm boys / 75.3 girls) stands at its mid-point, 15 months: at
+    # 12 months the median lies between 0年11～12月未満 (73.1 / 71.9) and that class
+    m12 = growth.z_scores("height", ["M"], [12.0], [76.5])[0]
+    assert m12 > 0.5  # 76.5 cm is above the median at 12 months, not on it
+    med = 73.1 + (76.5 - 73.1) * (12.0 - 11.5) / (15 - 11.5)
+    assert growth.z_scores("height", ["M"], [12.0], [med])[0] == pytest.approx(0, abs=1e-9)
+    both = (11.5 + 12.0) / 2  # 2年0～6月未満 weight p50: boys 12.0, girls 11.5 (unknown sex = mean)
+    assert growth.z_scores("weight", [""], [27], [both])[0] == pytest.approx(0, abs=1e-9)
+
+
+def test_no_reference_after_the_last_class():
+    # 6年0～6月未満 is the last class: held to 78 months, 「基準なし」 (NaN) after
+    assert growth.z_scores("height", ["F"], [77.9], [114.1])[0] == pytest.approx(0, abs=1e-9)
+    assert np.isnan(growth.z_scores("height", ["F"], [78.5], [114.1])[0])
+    assert growth.reference_end_months() == 78
+    # calendar age 6 y 5 m (77) is an expected age of 76.5 months: still judged
+    assert growth.decimal_age([77, 0])[0] == 76.5 and growth.decimal_age([0])[0] == 0
 
 
 def test_kaup_bands_and_obesity():
@@ -30,8 +70,12 @@ def test_kaup_bands_and_obesity():
     # 15.625 is inside 15–17 at 20 months, below 16–18 at 6 months, no band at 2 months
     assert list(growth.kaup_band([20, 6, 2], [k, k, k])[:2]) == [0, -1]
     assert np.isnan(growth.kaup_band([2], [k])[0])
-    std = 0.00206 * 100 ** 2 - 0.1166 * 100 + 6.5273
-    assert growth.obesity_degree(["M"], [100], [std * 1.2], [48])[0] == pytest.approx(20)
+    # 令和5年 standard weight, worked by hand: boy 100 cm 0.002961·100² − 0.2900·100 + 14.7527
+    # = 15.3627 kg; girl 100 cm 27.06 − 23.26 + 11.4427 = 15.2427 kg
+    assert growth.obesity_degree(["M"], [100], [15.3627 * 1.2], [48])[0] == pytest.approx(20, abs=1e-6)
+    assert growth.obesity_degree(["F"], [100], [15.2427], [48])[0] == pytest.approx(0, abs=1e-6)
+    # boy 110 cm: 35.8281 − 31.9 + 14.7527 = 18.6808 kg; 15 % over is "ふとりぎみ" (+15 %)
+    assert growth.obesity_degree(["M"], [110], [18.6808 * 1.15], [60])[0] == pytest.approx(15, abs=1e-6)
     assert np.isnan(growth.obesity_degree(["M"], [60], [6], [48])[0])
 
 

@@ -103,3 +103,29 @@ def test_other_roles_get_nothing(scored_store, user):
         with pytest.raises(AccessDenied):
             call()
     session.close()
+
+
+def test_rules_list_shows_last_run_counts_and_warns(qtbot, scored_store):
+    session = open_as(scored_store, "admin")
+    view = _view(qtbot, session)
+    row = next(r for r in range(view.ruleset_table.rowCount())
+               if view.ruleset_table.item(r, 1).text() == "improved")
+    view.ruleset_table.selectRow(row)
+    last = q.last_run_rule_counts(session, "improved")
+    children = last["children"]
+    table = view.rules_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    col_n, col_check = headers.index("直近の判定で抽出"), headers.index("確認")
+    by_id = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    for rule_id, n in last["counts"].items():
+        r = by_id[rule_id]
+        assert table.item(r, col_n).text() == f"{n:,} / {children:,}"
+        check = table.item(r, col_check).text()
+        assert ("1人も抽出していません" in check) == (n == 0)
+        assert ("半数を超える" in check) == (n > children / 2)
+    # the same warning helper in the runs tab
+    assert "1人も抽出していません" in view.check_text_for(0, 100)
+    assert "半数を超える児を抽出しています（60%）" in view.check_text_for(60, 100)
+    assert view.check_text_for(10, 100) == ""
+    assert "コードリスト" in view.check_text_for(3, 100, "コードリストに一致する記録が直近の判定で0件でした")
+    session.close()

@@ -320,6 +320,7 @@ def receipt_events(receipts: pd.DataFrame, diagnoses: pd.DataFrame,
         out.append(_events(nv, "receipt", "night_visit", day, subtype=nv["code"].to_numpy(),
                            value_text=nv["code"].map(codes["night_addons"]).to_numpy(),
                            attrs={"diagnoses": pd.Series(diag, dtype=object),
+                                  "family": nv["code"].map(codes.get("night_addon_family", {})).fillna(""),
                                   "days": nv["n_days"], "receipt_line": nv["receipt_line"]},
                            line=nv["line"]))
     sc = receipts["special_codes"].fillna("")

@@ -138,7 +138,9 @@ def evaluate(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFram
     score, score_open = _scores(matrix, weights, flag_rules)
     follow, labels = _follow_state(ctx)
     metrics: dict = {"children": int(n), "flagged_any": int(matrix.any(axis=1).sum()) if k else 0,
-                     "list_children": int(labels.sum())}
+                     "list_children": int(labels.sum()),
+                     # plain diagnostics per rule (empty code list, nothing matched) for the rules view
+                     "rule_notes": {r.id: outputs[r.id].note for r in flag_rules if outputs[r.id].note}}
     prob = np.full(n, np.nan)
     if labels.sum() >= 2 and (n - labels.sum()) >= 2 and k:
         progress.step(0.85, "確率の推定中")

@@ -232,6 +232,10 @@ def growth_bands(sex: str, birth: dt.date, measure: str) -> pd.DataFrame:
     else:
         table = ref.groupby("age_months", as_index=False)[cols].mean()
     table = table.sort_values("age_months")
+    # values stand at their class mid-points and hold to the end of the last class (no reference
+    # after it: the band stops there — 「基準なし」)
+    end = float(ref["class_to_months"].max())
+    table = pd.concat([table, table.tail(1).assign(age_months=end)], ignore_index=True)
     days = np.array([day_of(_add_months(birth, m)) for m in table["age_months"]])
     return pd.DataFrame({"x": days, "p3": table[cols[0]].to_numpy(),
                          "p50": table[cols[1]].to_numpy(), "p97": table[cols[2]].to_numpy()})

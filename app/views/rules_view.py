@@ -202,7 +202,8 @@ class RulesView(QWidget):
         split.addWidget(self.ruleset_table)
         detail = QTabWidget()
         self.rules_table = _table([self.tr("Rule id"), self.tr("Item"), self.tr("Ages"), self.tr("Weight"),
-                                   self.tr("Disclosure"), self.tr("Description")])
+                                   self.tr("Disclosure"), self.tr("Flagged in the last run"), self.tr("Check"),
+                                   self.tr("Description")])
         self.rules_table.setWordWrap(True)
         detail.addTab(self.rules_table, self.tr("Rules"))
         editor_page = QWidget()
@@ -251,7 +252,8 @@ class RulesView(QWidget):
                                   self.tr("Children"), self.tr("Flagged"), self.tr("Run at")])
         self.runs_table.itemSelectionChanged.connect(self._run_selected)
         left.addWidget(self.runs_table)
-        self.counts_table = _table([self.tr("Item"), self.tr("Children flagged"), self.tr("Threshold"), self.tr("Weight")])
+        self.counts_table = _table([self.tr("Item"), self.tr("Children flagged"), self.tr("Check"),
+                                    self.tr("Threshold"), self.tr("Weight")])
         left.addWidget(self.counts_table)
         split.addWidget(left)
         self.metrics_view = QTextBrowser()
@@ -317,23 +319,46 @@ class RulesView(QWidget):
         rid, version = row["ruleset_id"], int(row["version"])
 
         def load():
-            return q.ruleset_rules(session, rid, version), q.ruleset_text(session, rid, version)
+            return (q.ruleset_rules(session, rid, version), q.ruleset_text(session, rid, version),
+                    q.last_run_rule_counts(session, rid))
 
         self.context.worker.run(load, key="rules.ruleset", on_done=self._show_ruleset, on_error=self._error)
 
+    def check_text_for(self, flagged, children, note: str = "") -> str:
+        """The plain warning shown next to a rule's count ('' when nothing to say)."""
+        parts = []
+        if flagged is not None and children:
+            if flagged == 0:
+                parts.append(self.tr("⚠ flags no child"))
+            elif flagged > children / 2:
+                parts.append(self.tr("⚠ flags more than half of the children (%1%)")
+                             .replace("%1", f"{100 * flagged / children:.0f}"))
+        if note:
+            parts.append(note)
+        return " / ".join(parts)
+
     def _show_ruleset(self, result) -> None:
-        rules, text = result
+        rules, text, last = result
         rules = rules[rules["role"] != "fact"] if "role" in rules else rules
-        _fill(self.rules_table, [
-            [r.rule_id, r.label, r.ages, r.weight, f"{disclosure_symbol(r.disclosure)} {disclosure_label(r.disclosure)}",
-             r.description] for r in rules.itertuples()])
+        counts = (last or {}).get("counts", {})
+        notes = (last or {}).get("notes", {})
+        children = (last or {}).get("children")
+        rows = []
+        for r in rules.itertuples():
+            n = counts.get(r.rule_id)
+            shown = (f"{n:,} / {children:,}" if n is not None and children else
+                     (self.tr("not run yet") if last is None else "—"))
+            rows.append([r.rule_id, r.label, r.ages, r.weight,
+                         f"{disclosure_symbol(r.disclosure)} {disclosure_label(r.disclosure)}", shown,
+                         self.check_text_for(n, children, notes.get(r.rule_id, "")), r.description])
+        _fill(self.rules_table, rows)
         # Rule ids are the TOML's names (the editor tab shows them); on screen a rule is its
         # Japanese item name, with the id in the tooltip for whoever edits the TOML.
         self.rules_table.setColumnHidden(0, True)
         for row, rule_id in enumerate(rules["rule_id"] if len(rules) else []):
             if self.rules_table.item(row, 1) is not None:
                 self.rules_table.item(row, 1).setToolTip(rule_id)
-        self.rules_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.rules_table.horizontalHeader().setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
         self.rules_table.resizeRowsToContents()
         self.editor.setPlainText(text)
         self.editor_status.setText("")
@@ -348,7 +373,10 @@ class RulesView(QWidget):
 
     def _show_run(self, overview: dict) -> None:
         rules = overview["rules"]
-        _fill(self.counts_table, [[r.label, int(r.flagged), r.threshold, r.weight] for r in rules.itertuples()])
+        notes = overview.get("notes") or {}
+        _fill(self.counts_table, [
+            [r.label, int(r.flagged), self.check_text_for(int(r.flagged), int(overview["children"]), notes.get(r.rule_id, "")),
+             r.threshold, r.weight] for r in rules.itertuples()])
         self.metrics_view.setHtml(metrics_html(overview, getattr(self, "_titles", None)))
 
     # -- actions ------------------------------------------------------------------------

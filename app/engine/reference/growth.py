@@ -1,13 +1,22 @@
 """Growth against the 令和5年 (2023) 乳幼児身体発育調査 reference.
 
-The shipped reference gives the 3rd, 50th and 97th percentiles of height and weight by sex
-at 0, 3, 6, 9, 12, 18, 24, 36 … 72 months (``resources/reference/growth_r5_2023.csv``).
-Between ages the percentiles are interpolated linearly in months. Between percentiles a
-two-piece normal is assumed (one spread below the median, one above, each from the 3rd/97th
-percentile), which keeps the skew of weight and gives a z-score and a percentile for any
-measurement. Sex unknown uses the mean of both sexes.
+The shipped reference (``resources/reference/growth_r5_2023.csv``; its source and what could and
+could not be checked are in ``resources/reference/README.md``) gives the 3rd, 50th and 97th
+percentiles of height and weight by sex for the survey's own age classes: 出生時, one-month
+classes under 1 year and six-month classes from 1 year to 6年0～6月未満. Each class's values
+stand at the class **mid-point** (``age_months``); between mid-points they are interpolated
+linearly, and from the last mid-point to the end of the last class (78 months) held. Beyond the
+last class there is no reference: NaN (「基準なし」), never an extrapolation.
+Between percentiles a two-piece normal is assumed (one spread below the median, one above, each
+from the 3rd/97th percentile), which keeps the skew of weight and gives a z-score and a
+percentile for any measurement. Sex unknown uses the mean of both sexes.
 
-Also: Kaup index bands by age and 幼児肥満度 (children 1–6 y, height 70–120 cm).
+Ages: analysis tables carry only the birth month, so a measurement's age is known as a calendar
+month count; :func:`decimal_age` turns it into the expected age in months (calendar − 0.5), the
+scale the survey's classes are on.
+
+Also: Kaup index bands by age and 幼児肥満度 (children 1–6 y, height 70–120 cm) with the
+令和5年 standard-weight coefficients.
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ KAUP_BANDS = (
 )
 
 # 幼児肥満度 standard weight (kg) from height X (cm): a X² + b X + c, valid 70–120 cm.
-OBESITY_STANDARD = {"M": (0.00206, -0.1166, 6.5273), "F": (0.00249, -0.1858, 9.0360)}
+# 令和5年乳幼児身体発育調査 (こども家庭庁 2024) coefficients, as quoted in the issue and
+# DOMAIN_FACTS (the primary table could not be opened offline: README says so). They replace the
+# 2000-data formula (♂ 0.00206X² − 0.1166X + 6.5273, ♀ 0.00249X² − 0.1858X + 9.0360).
+OBESITY_STANDARD = {"M": (0.002961, -0.2900, 14.7527), "F": (0.002706, -0.2326, 11.4427)}
 
 
 @lru_cache(maxsize=1)
@@ -43,23 +55,35 @@ def load_reference() -> pd.DataFrame:
     return pd.read_csv(resource_path("reference", "growth_r5_2023.csv"))
 
 
+def reference_end_months() -> float:
+    """Age (months) where the reference ends: the end of its last class (6年0～6月未満 → 78)."""
+    return float(load_reference()["class_to_months"].max())
+
+
+def decimal_age(calendar_age) -> np.ndarray:
+    """Expected age in months from a calendar-month age (birth day unknown): calendar − 0.5, ≥ 0."""
+    return np.maximum(np.asarray(calendar_age, dtype=float) - 0.5, 0.0)
+
+
 def _interp(sex: np.ndarray, age: np.ndarray, column: str) -> np.ndarray:
     ref = load_reference()
-    out = np.full(age.shape, np.nan)
+    end = reference_end_months()
     per_sex = {}
     for s in ("M", "F"):
         part = ref[ref["sex"] == s].sort_values("age_months")
-        per_sex[s] = np.interp(age, part["age_months"].to_numpy(float), part[column].to_numpy(float),
-                               left=np.nan, right=np.nan)
-    out = np.where(sex == "M", per_sex["M"], np.where(sex == "F", per_sex["F"],
+        x = part["age_months"].to_numpy(float)
+        y = part[column].to_numpy(float)
+        v = np.interp(age, x, y, left=np.nan, right=y[-1])
+        per_sex[s] = np.where((age > end) | np.isnan(age), np.nan, v)
+    return np.where(sex == "M", per_sex["M"], np.where(sex == "F", per_sex["F"],
                                                       (per_sex["M"] + per_sex["F"]) / 2))
-    return out
 
 
 def z_scores(measure: str, sex, age_months, values) -> np.ndarray:
     """z-score of each measurement (``measure`` = ``height`` or ``weight``) vs the reference.
 
-    NaN outside 0–72 months or for a missing value.
+    ``age_months`` is the decimal age (see :func:`decimal_age`). NaN beyond the reference (78
+    months: 「基準なし」) or for a missing value.
     """
     sex = np.asarray(pd.Series(sex).fillna("").astype(str))
     age = np.asarray(age_months, dtype=float)

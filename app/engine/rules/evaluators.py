@@ -32,6 +32,7 @@ class RuleOutput:
     threshold: str
     first_date: np.ndarray    # datetime64[ns], n
     last_date: np.ndarray
+    note: str = ""            # plain diagnostic for the rules view (empty code list, no match)
 
 
 def compare(values, op: str, thr):
@@ -97,6 +98,10 @@ def apply_where(ev: pd.DataFrame, where: dict | None) -> pd.DataFrame:
         elif key == "attr_num":
             vals = _attr_num(ev["attrs"], cond["key"])
             keep &= compare(vals, cond["op"], cond["value"])
+        elif key == "code_list":
+            # a configured code list (receipt_codes.toml), matched when the rule runs
+            from app.engine.reference.receipts import CODE_LISTS
+            keep &= ev["attrs"].str.contains(CODE_LISTS[cond](), regex=True).to_numpy(dtype=bool)
         elif key == "attr_item":
             vals = _attr_item(ev["attrs"], cond["key"], int(cond["index"]))
             keep &= compare(vals, cond["op"], cond["value"])
@@ -213,8 +218,16 @@ def eval_events(ctx: EvalContext, rule: Rule) -> RuleOutput:
             flag &= np.bincount(pos, minlength=ctx.n) > 0
     trig = ev if row_ok.all() else ev[row_ok]
     label = {"count": "件数", "sum": "合計", "max": "最大", "min": "最小", "latest": "最新"}[fn]
-    return _finish(ctx, rule, flag, value, trig, threshold=f"{label}{threshold_text(op, thr)}",
-                   prefix=SUBJECT_PREFIX.get(subject, ""))
+    out = _finish(ctx, rule, flag, value, trig, threshold=f"{label}{threshold_text(op, thr)}",
+                  prefix=SUBJECT_PREFIX.get(subject, ""))
+    code_list = (rule.get("where") or {}).get("code_list")
+    if code_list:
+        from app.engine.reference.receipts import code_list_note
+        notes = [code_list_note(code_list)]
+        if not len(ev) and len(ctx.linked(rule.get("event_types"), subject)):
+            notes.append("コードリストに一致する記録が直近の判定で0件でした")
+        out.note = " / ".join(n for n in notes if n)
+    return out
 
 
 def _band_specs(rule: Rule):
@@ -309,7 +322,8 @@ def eval_cohort_percentile(ctx: EvalContext, rule: Rule) -> RuleOutput:
     if basis == "reference":
         # the checkup system's 体重区分: percentile on the national growth curve
         ms["_pct"] = growth_ref.percentiles(rule.get("measure", "weight"), ms["_sex"].to_numpy(),
-                                            ms["_age"].to_numpy(float), ms["value_num"].to_numpy())
+                                            growth_ref.decimal_age(ms["_age"].to_numpy(float)),
+                                            ms["value_num"].to_numpy())
     else:
         ms["_pct"] = ms.groupby(["_checkup", "_sex"])["value_num"].rank(pct=True, method="average") * 100
     flag = np.zeros(ctx.n, dtype=bool)
@@ -478,21 +492,26 @@ def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     m = _measurements(ctx)
     m = m[m["_age"] >= int(rule.get("min_age_months", 0))]
     sex, age = m["_sex"].to_numpy(), m["_age"].to_numpy(dtype=float)
+    dec = growth_ref.decimal_age(age)  # the reference's scale: expected age in months
     w, h = m["value_num_w"].to_numpy(), m["value_num_h"].to_numpy()
     if measure in ("weight_z", "weight_z_drop"):
-        x = growth_ref.z_scores("weight", sex, age, w)
+        x = growth_ref.z_scores("weight", sex, dec, w)
     elif measure == "weight_pct":
-        x = growth_ref.percentiles("weight", sex, age, w)
+        x = growth_ref.percentiles("weight", sex, dec, w)
     elif measure == "height_z":
-        x = growth_ref.z_scores("height", sex, age, h)
+        x = growth_ref.z_scores("height", sex, dec, h)
     elif measure == "height_pct":
-        x = growth_ref.percentiles("height", sex, age, h)
+        x = growth_ref.percentiles("height", sex, dec, h)
     elif measure == "kaup":
         x = growth_ref.kaup_index(w, h)
     elif measure == "kaup_band":
         x = growth_ref.kaup_band(age, growth_ref.kaup_index(w, h))
     else:
         x = growth_ref.obesity_degree(sex, h, w, age)
+    # latest measurements with no reference (beyond 6年6か月 for z/percentiles): said, not judged
+    latest = ~m["_pos"].duplicated(keep="last").to_numpy()
+    no_ref = int((dec[latest] > growth_ref.reference_end_months()).sum()) if measure in (
+        "weight_z", "weight_pct", "height_z", "height_pct", "weight_z_drop") else 0
     m = m.assign(_x=x).dropna(subset=["_x"])
     if measure == "weight_z_drop":
         g = m.groupby("_pos")
@@ -529,8 +548,12 @@ def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     else:
         text = text + " " + MEASURE_TEXT[measure] + " " + shown["_x"].round(1).astype(str)
     detail = join_per_group(shown["_pos"].to_numpy(), text, ctx.n)
-    return _finish(ctx, rule, flag, value, trig, context=ctx_rows, detail=detail,
-                   threshold=f"{MEASURE_TEXT[measure]} {threshold_text(op, thr)}")
+    out = _finish(ctx, rule, flag, value, trig, context=ctx_rows, detail=detail,
+                  threshold=f"{MEASURE_TEXT[measure]} {threshold_text(op, thr)}")
+    if no_ref:
+        end = growth_ref.reference_end_months()
+        out.note = f"基準なし: 最新の測定が基準表の範囲({ages.age_label(end)}未満)外の児 {no_ref}人は判定していません"
+    return out
 
 
 def eval_young_mother(ctx: EvalContext, rule: Rule) -> RuleOutput:

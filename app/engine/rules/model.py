@@ -163,8 +163,12 @@ def parse_ruleset(text: str, origin: str = "<text>") -> RuleSet:
         if params.get("subject", "self") not in SUBJECTS:
             raise RuleSetError(f"{where}: subject={params['subject']!r} は使えません")
         for key, cond in (params.get("where") or {}).items():
-            if key not in ("subtype", "value_num", "value_text", "attrs_regex", "attr_item", "attr_num"):
+            if key not in ("subtype", "value_num", "value_text", "attrs_regex", "attr_item", "attr_num", "code_list"):
                 raise RuleSetError(f"{where}: where.{key} は使えません")
+            if key == "code_list":
+                from app.engine.reference.receipts import CODE_LISTS
+                if cond not in CODE_LISTS:
+                    raise RuleSetError(f"{where}: where.code_list={cond!r} は未定義です ({', '.join(sorted(CODE_LISTS))})")
             if key in ("value_num", "subtype", "value_text", "attr_item", "attr_num"):
                 _check_condition(cond, f"{where}: where.{key}")
         if "aggregate" in params:

@@ -63,11 +63,11 @@ def item_flags(world) -> pd.DataFrame:
     g_inf = inf.loc[inf["wz"] <= P25, "pid"]
     g_18 = t18.loc[t18["wz"] >= P75, "pid"]
     g_3 = t3.loc[((t3["wz"] >= P25) & (t3["wz"] <= P50)) | (t3["wz"] >= P75), "pid"]
-    # Infant band judged on the latest infant checkup; from two, the toddler checkups reached so
-    # far (1歳6か月, then 3歳) — an earlier toddler exceedance is kept, not overwritten.
+    # The report's bands: 1歳 → latest infant checkup, 2歳 → 1歳6か月, 3–6歳 → 3歳 (no band carried
+    # over from an earlier checkup: the one that was fitted to this generator was removed).
     f4 = np.select([age < 2, age == 2],
                    [pid.isin(g_inf).to_numpy(), pid.isin(g_18).to_numpy()],
-                   (pid.isin(g_18) | pid.isin(g_3)).to_numpy())
+                   pid.isin(g_3).to_numpy())
     # ⑤ caries ≥1 or no attendance at the age's dental checkup; before two: no dental history.
     d = world.dental
     da = d[d["attended"]]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.engine.synth import mess
+from app.engine.synth import mess, schedules
 from app.engine.synth.writers import STYLES, Truth, atena_at, emit, person_columns
 
 REQ = ["宛名番号", "氏名", "生年月日"]
@@ -149,7 +149,11 @@ def yobo(world, out, rng, truth) -> int:
     st = STYLES["yobo"]
     v = world.vaccines
     f = _person_frame(world, v["pid"], st, rng, truth, days=v["date"].to_numpy())
-    f["ワクチン"] = v["vaccine"].to_numpy()
+    # short or official printed names, as health-management systems differ (both in the vocabulary)
+    official = rng.random(len(v)) < 0.5
+    short = v["vaccine"].astype(str)
+    long_ = short.map({k: n[1] for k, n in schedules.PRINTED_NAMES.items()}).fillna(short)
+    f["ワクチン"] = np.where(official, long_.to_numpy(), short.to_numpy())
     f["回数"] = v["dose"].to_numpy()
     f["接種日"] = mess.format_dates(v["date"].to_numpy(), st.date_style)
     return emit(out, st, f, v["pid"].to_numpy(), rng, truth, date_cols=["生年月日", "接種日"],

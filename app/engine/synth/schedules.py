@@ -16,20 +16,33 @@ from app.resource_files import resource_path
 D5_START = np.datetime64("2024-04-01").astype("datetime64[D]").astype(np.int64)
 ROTA_START = np.datetime64("2020-08-01").astype("datetime64[D]").astype(np.int64)
 
-# (vaccine, dose, target age in days, base miss probability). 5種混合 replaces 4種混合+Hib for
-# children whose first dose falls on or after 2024-04-01.
+# (vaccine, dose, target age in days, base miss probability, minimum days after the previous
+# dose of the series, minimum age in days). 5種混合 replaces 4種混合+Hib for children whose first
+# dose falls on or after 2024-04-01. Minimum intervals from 厚生労働省「定期接種実施要領」:
+# Hib/PCV primary 27 days; 4種/5種混合 primary 20 days, booster 6 months after dose 3; Hib
+# booster 7 months after dose 3; PCV booster 60 days after dose 3 and from 12 months of age;
+# HepB 27 days (3rd dose 139 days after the 1st, here ≥112 after the 2nd); Rota 27 days;
+# MR 2期 from the 年長 year (age ≥ 5 y); 水痘 3 months; 日本脳炎 6 days, 1期追加 6 months.
 VACCINES = [
-    ("Hib", 1, 61, .02), ("Hib", 2, 92, .02), ("Hib", 3, 122, .03), ("Hib", 4, 395, .07),
-    ("4種混合", 1, 61, .02), ("4種混合", 2, 92, .02), ("4種混合", 3, 122, .03), ("4種混合", 4, 480, .08),
-    ("5種混合", 1, 61, .02), ("5種混合", 2, 92, .02), ("5種混合", 3, 122, .03), ("5種混合", 4, 480, .08),
-    ("小児肺炎球菌", 1, 61, .02), ("小児肺炎球菌", 2, 92, .02), ("小児肺炎球菌", 3, 122, .03),
-    ("小児肺炎球菌", 4, 395, .07),
-    ("B型肝炎", 1, 61, .03), ("B型肝炎", 2, 92, .03), ("B型肝炎", 3, 228, .06),
-    ("ロタ", 1, 61, .05), ("ロタ", 2, 92, .03), ("ロタ", 3, 122, .02),
-    ("BCG", 1, 170, .03), ("MR", 1, 372, .04), ("MR", 2, 2070, .07),
-    ("水痘", 1, 380, .06), ("水痘", 2, 560, .08),
-    ("日本脳炎", 1, 1100, .18), ("日本脳炎", 2, 1130, .05), ("日本脳炎", 3, 1470, .08),
+    ("Hib", 1, 61, .02, 0, 56), ("Hib", 2, 92, .02, 27, 0), ("Hib", 3, 122, .03, 27, 0),
+    ("Hib", 4, 395, .07, 213, 0),
+    ("4種混合", 1, 61, .02, 0, 56), ("4種混合", 2, 92, .02, 20, 0), ("4種混合", 3, 122, .03, 20, 0),
+    ("4種混合", 4, 480, .08, 183, 0),
+    ("5種混合", 1, 61, .02, 0, 56), ("5種混合", 2, 92, .02, 20, 0), ("5種混合", 3, 122, .03, 20, 0),
+    ("5種混合", 4, 480, .08, 183, 0),
+    ("小児肺炎球菌", 1, 61, .02, 0, 56), ("小児肺炎球菌", 2, 92, .02, 27, 0),
+    ("小児肺炎球菌", 3, 122, .03, 27, 0), ("小児肺炎球菌", 4, 395, .07, 60, 365),
+    ("B型肝炎", 1, 61, .03, 0, 0), ("B型肝炎", 2, 92, .03, 27, 0), ("B型肝炎", 3, 228, .06, 112, 0),
+    ("ロタ", 1, 61, .05, 0, 42), ("ロタ", 2, 92, .03, 27, 0), ("ロタ", 3, 122, .02, 27, 0),
+    ("BCG", 1, 170, .03, 0, 0), ("MR", 1, 372, .04, 0, 365), ("MR", 2, 2070, .07, 0, 1826),
+    ("水痘", 1, 380, .06, 0, 365), ("水痘", 2, 560, .08, 90, 0),
+    ("日本脳炎", 1, 1100, .18, 0, 183), ("日本脳炎", 2, 1130, .05, 6, 0), ("日本脳炎", 3, 1470, .08, 183, 0),
 ]
+# The name a health-management system prints for each vaccine: the short name or the official
+# one (resources/reference/vaccine_names.toml reads both), chosen per record.
+PRINTED_NAMES = {"小児肺炎球菌": ("小児肺炎球菌", "小児用肺炎球菌"), "ロタ": ("ロタ", "ロタウイルス"),
+                 "MR": ("MR", "麻しん風しん混合"), "5種混合": ("5種混合", "五種混合"),
+                 "4種混合": ("4種混合", "四種混合"), "BCG": ("BCG", "ＢＣＧ"), "B型肝炎": ("B型肝炎", "Ｂ型肝炎")}
 
 CHECKUPS = [("4か月", 4), ("10か月", 10), ("1歳6か月", 18), ("3歳", 40)]
 DENTAL = [("1歳6か月", 18), ("2歳6か月", 30), ("3歳", 40)]
@@ -54,7 +67,13 @@ def _resident(kids: pd.DataFrame, idx: np.ndarray, day: np.ndarray, asof: int) -
 
 
 def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
-    """One row per recorded dose: pid, vaccine, dose, date."""
+    """One row per recorded dose: pid, vaccine, dose, date (``asof`` = the extract date).
+
+    Plausible as a real system holds them: the doses of a series are in order, each at least the
+    schedule's minimum interval after the one before (and from its minimum age), none after the
+    extract date; a series stops at the first missed dose, and doses given while the child lived
+    elsewhere are not in the city's records.
+    """
     n = len(kids)
     z = kids["risk"].to_numpy()
     birth = kids["birth"].to_numpy()
@@ -64,7 +83,8 @@ def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
     vac_names = sorted({v for v, *_ in VACCINES})
     u_series = {v: rng.random(n) for v in vac_names}
     three_rota = rng.random(n) < 0.4
-    for vac, dose, target, p_miss in VACCINES:
+    prev_date = {}  # vaccine -> date of the previous dose per child (-1: none, never given)
+    for vac, dose, target, p_miss, min_gap, min_age in VACCINES:
         due = birth + target
         new_era = (birth + 61) >= D5_START
         if vac in ("Hib", "4種混合"):
@@ -79,13 +99,43 @@ def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
         # A series stops at the first missed dose: taken while u < (1-p)^dose.
         taken = elig & ~hesitant & (u_series[vac] < (1 - p) ** dose)
         date = due + (rng.exponential(1.0, n) * pace).astype(np.int64)
+        date = np.maximum(date, birth + min_age)
+        prev = prev_date.get(vac, np.full(n, -1, dtype=np.int64))
+        if dose > 1:
+            # the previous dose must exist (in order) and this one respects its minimum interval
+            taken &= prev >= 0
+            date = np.where(prev >= 0, np.maximum(date, prev + min_gap), date)
+        taken &= date <= asof
+        given = np.where(taken, date, -1)
+        prev_date[vac] = given
         idx = np.flatnonzero(taken)
+        # a dose given while the child lived elsewhere is not in the city's records (the series
+        # still went on: later doses keep their real dates)
         ok = _resident(kids, idx, date[idx], asof)
         idx = idx[ok]
         frames.append(pd.DataFrame({"pid": kids["pid"].to_numpy()[idx], "vaccine": vac, "dose": dose,
                                     "date": date[idx]}))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["pid", "date", "vaccine", "dose"], kind="stable").reset_index(drop=True)
+
+
+MIN_GAP_DAYS = {(v, d): g for v, d, _t, _p, g, _a in VACCINES}
+
+
+def vaccination_violations(vac: pd.DataFrame, extract_day: int) -> pd.DataFrame:
+    """Doses a real system would never hold: after the extract date, out of order, or closer to
+    the previous recorded dose of the same vaccine than the schedule's minimum interval."""
+    v = vac.sort_values(["pid", "vaccine", "dose"], kind="stable").reset_index(drop=True)
+    same = (v["pid"] == v["pid"].shift()) & (v["vaccine"] == v["vaccine"].shift())
+    gap = v["date"] - v["date"].shift()
+    prev_dose = v["dose"].shift()
+    consecutive = same & (v["dose"] == prev_dose + 1)
+    min_gap = pd.Series([MIN_GAP_DAYS.get((a, int(b)), 0) for a, b in zip(v["vaccine"], v["dose"])], index=v.index)
+    why = np.select([v["date"] > extract_day, same & (gap < 0), same & (gap == 0) & (v["dose"] != prev_dose),
+                     consecutive & (gap < min_gap)],
+                    ["after the extract date", "earlier than the dose before", "same day as the dose before",
+                     "under the minimum interval"], default="")
+    return v.assign(problem=why)[why != ""]
 
 
 def growth_reference() -> pd.DataFrame:

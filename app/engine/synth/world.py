@@ -36,7 +36,7 @@ TUNE: dict = {
     "smoke_base": -1.5,
     "smoke_slope": 0.05,
     "custody_noise": 1.0,
-    "growth_shift": 0.8,
+    "growth_shift": 1.6,
     "growth_tracking": 0.5,
     "toddler_weight_offset": 0.3,
 }
@@ -91,7 +91,10 @@ def build_world(children: int, seed: int, as_of: dt.date, tune: dict | None = No
     kids = persons[persons["role"].eq("child") & ~persons["older_sibling"] & persons["in_registry"]]
     kids = kids.reset_index(drop=True)
     t0 = time.perf_counter()
-    vac = schedules.vaccinations(rngs[1], kids, asof)
+    # the vaccination system's records as of its own extract date (抽出日 = as-of − its lag)
+    from app.engine.synth.writers import STYLES
+
+    vac = schedules.vaccinations(rngs[1], kids, asof - STYLES["yobo"].lag_days)
     chk = schedules.checkups(rngs[2], kids, asof, tune)
     den = schedules.dental(rngs[3], kids, asof, tune)
     t["schedules"] = time.perf_counter() - t0

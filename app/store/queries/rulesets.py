@@ -110,13 +110,33 @@ def run_overview(session, run_id: int) -> dict:
     show_metrics = session.can(roles.VIEW_SCORE) and session.can(roles.VIEW_CUSTODY)
     with transaction(session.conn):
         session.audit("run_view", "run", [run_id], {"metrics": show_metrics})
+    notes = {k: v for k, v in ((run["metrics"] or {}).get("rule_notes") or {}).items() if k not in hidden}
     return {
+        "notes": notes,
         "run_id": run["run_id"], "target": run["target"], "created_at": run["created_at"],
         "created_by": run["created_by"], "ruleset": f"{run['ruleset_id']}@{run['ruleset_version']}",
         "as_of": run["as_of"], "source_as_of": run["source_as_of"], "children": run["children"],
         "flagged": run["flagged"], "rules": counts.sort_values("rule_id").reset_index(drop=True),
         "metrics": run["metrics"] if show_metrics else None,
     }
+
+
+def last_run_rule_counts(session, ruleset_id: str) -> dict | None:
+    """The newest run of a rule set (any version): children, and per rule how many it flagged
+    and its diagnostic note — so the rules list can say which rule flags none or most."""
+    _may_read_rules(session)
+    row = session.conn.execute("SELECT run_id FROM runs WHERE ruleset_id=? ORDER BY run_id DESC LIMIT 1",
+                               (ruleset_id,)).fetchone()
+    if row is None:
+        return None
+    run = scoring_runs.load_run(session.conn, int(row[0]))
+    hidden = set() if session.can(roles.VIEW_CUSTODY) else {r for r, v in run["restricted"].items() if v}
+    counts = dict(session.conn.execute(
+        "SELECT rule_id, SUM(flagged) FROM flags WHERE run_id=? GROUP BY rule_id", (int(row[0]),)).fetchall())
+    notes = (run["metrics"] or {}).get("rule_notes") or {}
+    return {"run_id": run["run_id"], "version": run["ruleset_version"], "children": run["children"],
+            "counts": {k: int(v) for k, v in counts.items() if k not in hidden},
+            "notes": {k: v for k, v in notes.items() if k not in hidden}}
 
 
 def start_scoring(session, progress=None) -> list[int]:
@@ -132,6 +152,7 @@ QUERY_ANY_OF = {
     "ruleset_rules": (roles.MANAGE_RULES, roles.VIEW_SCORE),
     "list_scoring_runs": (roles.MANAGE_RULES, roles.VIEW_SCORE),
     "run_overview": (roles.MANAGE_RULES, roles.VIEW_SCORE),
+    "last_run_rule_counts": (roles.MANAGE_RULES, roles.VIEW_SCORE),
 }
 QUERY_CAPABILITIES = {
     "check_ruleset": (roles.MANAGE_RULES,),
@@ -142,4 +163,5 @@ QUERY_DATA_CLASSES = {
     "check_ruleset": "admin", "start_scoring": "admin",
     # Per-rule counts for everyone allowed; metrics against the list only with VIEW_CUSTODY.
     "run_overview": "aggregates",
+    "last_run_rule_counts": "aggregates",
 }

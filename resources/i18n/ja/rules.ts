@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="ja_JP">
 <context>
     <name>RulesView</name>
@@ -7,7 +8,7 @@
         <translation>抽出ルールとスコア</translation>
     </message>
     <message>
-        <source>Rule sets are stored and versioned in the database; each scoring run records the rule set, the data's as-of dates, thresholds and weights, and is never overwritten. The analysis never decides: a person assesses every case.</source>
+        <source>Rule sets are stored and versioned in the database; each scoring run records the rule set, the data&apos;s as-of dates, thresholds and weights, and is never overwritten. The analysis never decides: a person assesses every case.</source>
         <translation>ルールセットはデータベースに版ごとに保存されます。採点のたびに、使ったルールセット・データの時点・閾値・重みを記録し、上書きはしません。分析は判断をしません。すべてのケースは人が評価します。</translation>
     </message>
     <message>
@@ -111,6 +112,10 @@
         <translation>較正（予測と実際、十分位ごと）</translation>
     </message>
     <message>
+        <source>%1, version %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Version</source>
         <translation>版</translation>
     </message>
@@ -149,6 +154,10 @@
     <message>
         <source>Disclosure</source>
         <translation>開示区分</translation>
+    </message>
+    <message>
+        <source>Flagged in the last run</source>
+        <translation>直近の判定で抽出</translation>
     </message>
     <message>
         <source>Description</source>
@@ -213,6 +222,18 @@
     <message>
         <source>No scoring run yet.</source>
         <translation>まだ採点していません。</translation>
+    </message>
+    <message>
+        <source>⚠ flags no child</source>
+        <translation>⚠ 1人も抽出していません</translation>
+    </message>
+    <message>
+        <source>⚠ flags more than half of the children (%1%)</source>
+        <translation>⚠ 半数を超える児を抽出しています（%1%）</translation>
+    </message>
+    <message>
+        <source>not run yet</source>
+        <translation>未実行</translation>
     </message>
     <message>
         <source>Problem: %1</source>
