@@ -109,7 +109,7 @@ def test_rules_list_shows_last_run_counts_and_warns(qtbot, scored_store):
     session = open_as(scored_store, "admin")
     view = _view(qtbot, session)
     row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).text() == "improved")
+               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved")
     view.ruleset_table.selectRow(row)
     last = q.last_run_rule_counts(session, "improved")
     children = last["children"]
