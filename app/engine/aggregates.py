@@ -317,8 +317,16 @@ def _derive(frame: pd.DataFrame) -> None:
         hidden = np.zeros(len(frame), dtype=bool)
         for i in inputs:
             hidden |= frame[i + "_state"].astype(str).to_numpy() != ""
+        if col == "change":
+            # No previous run: there is nothing to hide, and the area says so (NO_PREVIOUS_RUN).
+            no_previous = frame["flagged_prev"].isna() & (frame["flagged_prev_state"].astype(str) == "")
+            hidden &= ~no_previous.to_numpy()
         frame[col + "_state"] = np.where(hidden, COMPLEMENTARY, "")
         frame.loc[hidden, col] = np.nan
+
+
+# What 「前回からの増減」 shows when there is no earlier run to compare with (never a bare "—").
+NO_PREVIOUS_RUN = "前回の採点がありません"
 
 
 def display(value, state: str = "", measure: str = "children") -> str:
@@ -326,7 +334,7 @@ def display(value, state: str = "", measure: str = "children") -> str:
     if state:
         return state
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "—"
+        return NO_PREVIOUS_RUN if measure == "change" else "—"
     if measure in ("per_1000", "nf_per_1000"):
         return f"{value:,.1f}"
     if measure == "change":

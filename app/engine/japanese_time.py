@@ -73,8 +73,10 @@ def format_date(value, wareki: bool = False) -> str:
         return ""
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
+    if isinstance(value, str) and len(value.strip()) > 10:
+        value = to_jst(value)  # a point in time: its date in Japan, not in UTC
     if isinstance(value, dt.datetime):
-        value = value.date()
+        value = to_jst(value).date() if value.tzinfo is not None or value.hour or value.minute else value.date()
     if isinstance(value, str):
         value = dt.date.fromisoformat(value.strip()[:10])
     return wareki_date(value) if wareki else value.strftime("%Y/%m/%d")

@@ -22,7 +22,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from app.engine.aggregates import (
-    MEASURE_LABELS, TARGET_LABELS, TARGETS, SuppressedFigures, display,
+    MEASURE_LABELS, NO_PREVIOUS_RUN, TARGET_LABELS, TARGETS, SuppressedFigures, display,
 )
 
 MAP_MEASURES = ("not_followed", "flagged", "nf_per_1000", "per_1000", "change", "visits")
@@ -99,7 +99,9 @@ def _attach(geojson: dict, figures: SuppressedFigures, breaks: dict) -> dict:
                 state = "" if row is None else row.get(m + "_state", "")
                 k = f"{target}/{m}"
                 props["fill"][k] = _colour(value, state, breaks[level][k], m)
-                props["text"][k] = display(value, state, m) if row is not None else "—"
+                text = display(value, state, m) if row is not None else "—"
+                # The label on each area stays short (the legend and the tooltip say it in full).
+                props["text"][k] = "前回なし" if text == NO_PREVIOUS_RUN else text
         features.append({"type": "Feature", "properties": props, "geometry": f["geometry"]})
     return {"type": "FeatureCollection", "features": features}
 
@@ -114,6 +116,8 @@ def legend_spec(breaks: dict, level: str, target: str, measure: str) -> dict:
                else (lambda x: f"{x:+,.0f}" if measure == "change" else f"{x:,.0f}"))
         items.append({"colour": colour, "label": f"〜 {fmt(upper)}" if lower is None else f"{fmt(lower)} 〜 {fmt(upper)}"})
         lower = upper
+    if measure == "change" and not b:
+        items.append({"colour": NO_DATA_FILL, "label": NO_PREVIOUS_RUN})
     return {"title": f"{MEASURE_LABELS[measure]}（{TARGET_LABELS[target]}）", "items": items}
 
 

@@ -126,8 +126,19 @@ class MapView(QWidget):
             notes.append(self.tr("Boundaries are approximate (built from town centroids)."))
         if figures.message:
             notes.append(figures.message)
-        self.info.setText(" ".join(notes))
+        self._notes = notes
+        # Targets with no earlier run: 「前回からの増減」 has nothing to compare with.
+        district = figures.figures.district
+        self._no_previous = {t for t in district["target"].unique()
+                             if district.loc[district["target"] == t, "flagged_prev"].isna().all()}
+        self._update_info()
         self.view.load(QUrl(url))
+
+    def _update_info(self) -> None:
+        notes = list(getattr(self, "_notes", []))
+        if self.measure.currentData() == "change" and self.target.currentData() in getattr(self, "_no_previous", ()):
+            notes.insert(0, self.tr("No earlier scoring run: the change is shown from the next run on."))
+        self.info.setText(" ".join(notes))
 
     def _failed(self, error: BaseException) -> None:
         self.info.setText(str(error))
@@ -160,6 +171,7 @@ class MapView(QWidget):
 
     # -- interaction
     def _restyle(self) -> None:
+        self._update_info()
         js = f"window.mimamori && window.mimamori.setMeasure({json.dumps(self.target.currentData())}, " \
              f"{json.dumps(self.measure.currentData())})"
         self.page.runJavaScript(js, 0)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.aggregates import CITY, SUPPRESSION_NOTE, TARGET_LABELS, TARGETS, display
+from app.engine.japanese_time import format_date
 from app.engine.staffing import METHOD_TEXT, PLAN_COLUMNS, display_table, format_load
 from app.store import roles
 from app.views.theme import JAPANESE_FAMILIES
@@ -574,7 +575,7 @@ class StaffingView(QWidget):
         wide = wide.pivot(index="district", columns="run_id", values="text")
         self.trend_table.setRowCount(len(wide))
         self.trend_table.setColumnCount(len(runs) + 1)
-        dates = t.drop_duplicates("run_id").set_index("run_id")["created_at"].astype(str).str[:10]
+        dates = t.drop_duplicates("run_id").set_index("run_id")["created_at"].map(format_date)
         self.trend_table.setHorizontalHeaderLabels(
             [self.tr("District")] + [f"{r}\n{dates.get(r, '')}" for r in runs])
         for i, (district, values) in enumerate(wide.iterrows()):

@@ -9,6 +9,13 @@
     </message>
 </context>
 <context>
+    <name>MapView</name>
+    <message>
+        <source>No earlier scoring run: the change is shown from the next run on.</source>
+        <translation>前回の採点がありません。前回からの増減は次の採点から表示されます。</translation>
+    </message>
+</context>
+<context>
     <name>RulesView</name>
     <message>
         <source>%1, version %2</source>
