@@ -109,3 +109,97 @@ def test_demo_fails_loudly_without_scikit_learn(tmp_path):
     assert result.returncode != 0
     assert "sklearn" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not db.exists()
+
+
+# --- bad input: one line on stderr, a non-zero exit, never a traceback (issue 16) ---
+
+def _one_line(capsys, code):
+    err = capsys.readouterr().err
+    assert code not in (0, None), err
+    assert err.count("\n") == 1 and err.startswith("mimamori: ") and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture
+def store_file(tmp_path, pwfile, capsys):
+    db = tmp_path / "s.db"
+    assert main(["init", "--db", str(db), "--user", "boss", "--password-file", str(pwfile)]) == 0
+    capsys.readouterr()
+    return db
+
+
+def test_directory_as_db_is_one_line(tmp_path, pwfile, capsys):
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    (tmp_path / "folder.db.keyslots.json").write_text("{}")
+    for command in (["audit-verify"], ["retention"], ["export", "--what", "idmap", "--out", str(tmp_path / "x")]):
+        code = main([command[0], "--db", str(folder), "--user", "boss", "--password-file", str(pwfile), *command[1:]])
+        assert "フォルダー" in _one_line(capsys, code)
+    code = main(["init", "--db", str(tmp_path), "--user", "boss", "--password-file", str(pwfile)])
+    _one_line(capsys, code)
+
+
+def _damage(db, offset, length=64):
+    data = bytearray(db.read_bytes())
+    data[offset:offset + length] = bytes(255 - b for b in data[offset:offset + length])
+    db.write_bytes(bytes(data))
+
+
+def test_damaged_page_is_reported_as_damage(store_file, pwfile, capsys):
+    from app.store.opening import open_store
+
+    session = open_store(store_file, "boss", PASSWORD)
+    for i in range(400):   # enough entries for several pages
+        session.audit("view_child", "person", [f"P{i:05d}"], {"pad": "x" * 200})
+    session.close()
+    size = store_file.stat().st_size
+    _damage(store_file, size - 4096 * 3 + 100)
+    code = main(["audit-verify", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile)])
+    err = _one_line(capsys, code)
+    assert "データベースが壊れています" in err and "バックアップ" in err
+
+
+def test_damaged_header_is_reported_as_damage(store_file, pwfile, capsys):
+    _damage(store_file, 0, 200)
+    code = main(["retention", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile)])
+    err = _one_line(capsys, code)
+    assert "データベースが壊れています" in err
+
+
+def test_snapshot_timeline_needs_a_known_child(store_file, pwfile, capsys, tmp_path):
+    out = tmp_path / "t.png"
+    base = ["snapshot", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile),
+            "--view", "timeline", "--out", str(out)]
+    assert "--child" in _one_line(capsys, main(base))
+    assert "NOBODY" in _one_line(capsys, main(base + ["--child", "NOBODY"]))
+    assert not out.exists()
+
+
+def test_delete_unknown_person_is_an_error(store_file, pwfile, capsys):
+    code = main(["delete", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile),
+                 "--person", "NOBODY"])
+    assert "NOBODY" in _one_line(capsys, code)
+
+
+def test_bad_arguments_are_one_line(store_file, pwfile, capsys, tmp_path):
+    assert main.__module__  # the dispatcher, not argparse's usage block
+    with pytest.raises(SystemExit) as exc:
+        main(["audit-verify", "--db", str(store_file), "--no-such-flag"])
+    assert exc.value.code == 2
+    _one_line(capsys, exc.value.code)
+    bad_head = tmp_path / "head.json"
+    bad_head.write_text("not json")
+    code = main(["audit-verify", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile),
+                 "--against", str(bad_head)])
+    assert "head" in _one_line(capsys, code)
+
+
+def test_unexpected_errors_are_one_line(monkeypatch, store_file, pwfile, capsys):
+    import app.store.audit_queries as aq
+
+    def boom(*a, **k):
+        raise RuntimeError("something\nunexpected")
+
+    monkeypatch.setattr(aq, "verify_log", boom)
+    code = main(["audit-verify", "--db", str(store_file), "--user", "boss", "--password-file", str(pwfile)])
+    assert "予期しないエラー" in _one_line(capsys, code)

@@ -43,7 +43,7 @@ def describe(exc: BaseException, db_path=None) -> tuple[str, int]:
         return _one_line(exc), EXIT_REFUSED
     if isinstance(exc, DatabaseError):
         where = f": {db_path}" if db_path else ""
-        if looks_damaged(exc):
+        if looks_damaged(exc, db_path):
             return f"{DAMAGED}{where}（{_one_line(exc)}）。{RESTORE_HINT}", EXIT_DAMAGED
         return f"データベースの操作に失敗しました{where}: {_one_line(exc)}", EXIT_FAILED
     if isinstance(exc, IsADirectoryError):

@@ -50,7 +50,9 @@ def open_session(args, verify_first: bool = False):
     try:
         return open_store(args.db, user, password, verify_first=verify_first)
     except StoreError as exc:
-        raise CommandError(str(exc)) from None
+        from app.commands.errors import describe
+
+        raise CommandError(*describe(exc)) from None
 
 
 def denied(exc) -> CommandError:

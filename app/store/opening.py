@@ -17,7 +17,7 @@ from app.store.session import Session, parse_areas
 from app.store.terminal import terminal_id
 
 DAMAGED = "データベースが壊れています"
-RESTORE_HINT = "バックアップから復元してください（docs/SECURITY.md「既知の限界」も参照）"
+RESTORE_HINT = "最新のバックアップ（データベースと鍵ファイルの組）から復元してください"
 _DAMAGE_WORDS = ("malformed", "corrupt", "not a database", "disk i/o error", "database disk image",
                  "hmac check failed", "file is encrypted")
 
@@ -26,10 +26,19 @@ class StoreError(Exception):
     """A problem opening or creating a store, worded for the user (Japanese)."""
 
 
-def looks_damaged(exc: BaseException) -> bool:
-    """An SQLite/SQLCipher error whose wording says the file itself is damaged."""
+def looks_damaged(exc: BaseException, path: Path | str | None = None) -> bool:
+    """An SQLite/SQLCipher error whose wording says the file itself is damaged.
+
+    SQLCipher answers a page whose HMAC fails by making the connection read-only, so
+    "readonly" on a file the OS lets us write means damage too."""
     text = str(exc).lower()
-    return any(word in text for word in _DAMAGE_WORDS)
+    if any(word in text for word in _DAMAGE_WORDS):
+        return True
+    if "readonly" in text and path is not None:
+        import os
+
+        return Path(path).is_file() and os.access(path, os.W_OK)
+    return False
 
 
 def integrity_problems(conn, limit: int = 5) -> list[str]:
@@ -119,8 +128,9 @@ def open_store(path: Path | str, user: str, password: str, *, verify_first: bool
     try:
         return _login(conn, path, slots, user, password, db_key, sign_key, verify_first)
     except DatabaseError as exc:
+        damaged = looks_damaged(exc, path) or bool(integrity_problems(conn))
         conn.close()
-        if looks_damaged(exc):
+        if damaged:
             raise StoreError(f"{DAMAGED}: {path}（{exc}）。{RESTORE_HINT}") from None
         raise
 
