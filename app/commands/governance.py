@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def register(sub) -> None:
     p.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
     p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    p.add_argument("--plain", action="store_true",
+    p.add_argument("--plaintext", action="store_true",
                    help="write without encryption (you accept that anyone with the file can read it)")
+    # The old spelling keeps working; --plaintext is the name every export command uses.
+    p.add_argument("--plain", dest="plaintext", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--passphrase-file", dest="export_passphrase_file", type=Path)
     p.set_defaults(func=run_audit_export)
 
@@ -92,13 +95,13 @@ def run_audit_export(args) -> int:
     session = open_session(args)
     try:
         passphrase = None
-        if args.plain:
+        if args.plaintext:
             print(f"警告: {PLAINTEXT_WARNING}", file=sys.stderr)
         else:
             passphrase = read_secret(args.export_passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE",
                                      "passphrase for the export: ")
-        result = export_audit_log(session, args.out, encrypt=not args.plain, passphrase=passphrase,
-                                  plaintext_confirmed=args.plain, fmt=args.format,
+        result = export_audit_log(session, args.out, encrypt=not args.plaintext, passphrase=passphrase,
+                                  plaintext_confirmed=args.plaintext, fmt=args.format,
                                   user=args.filter_user, action=args.action, start=args.start, end=args.end)
     except AccessDenied as exc:
         raise denied(exc) from None
