@@ -40,8 +40,8 @@ def store(store_with_roles):
             c.execute("INSERT INTO persons(person_id, kind, sex, birth_ym, household_id, district, town, mother_id)"
                       " VALUES (?,?,?,?,?,?,?,?)", (pid, kind, "F", "2024-02" if kind == "child" else "1995-04",
                                                     hh, "本町", "本町1丁目", mother))
-        c.execute("INSERT INTO identities(person_id, name_kanji, name_kana, birth_date) VALUES (?,?,?,?)",
-                  (CHILD, "見守 花子", "ミマモリ ハナコ", "2024-02-11"))
+        c.execute("INSERT INTO identities(person_id, name_kanji, name_kana, birth_date, resident_numbers)"
+                  " VALUES (?,?,?,?,?)", (CHILD, "見守 花子", "ミマモリ ハナコ", "2024-02-11", '["0012345", "0098765"]'))
         for e in EVENTS:
             c.execute("INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, source,"
                       " source_file, source_line, disclosure) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -71,8 +71,9 @@ def test_report_holds_every_record_with_class_and_candidates(store):
     assert list(report.columns) == engine.COLUMNS
     assert set(report["研究用ID"]) == {CHILD}
     by_kind = report["区分"].value_counts().to_dict()
-    # identity: name, kana, birth date; person: kind, birth_ym, district, town (nationality blank)
-    assert by_kind["本人情報"] == 3 + 4
+    # identity: name, kana, birth date, 宛名番号; person: kind, birth_ym, district, town (nationality blank)
+    assert by_kind["本人情報"] == 4 + 4
+    assert report.loc[report["項目"] == "宛名番号", "値"].tolist() == ["0012345、0098765"]
     assert by_kind["記録"] == 4                       # every event of the child, ✕ included
     assert by_kind["フォローアップ"] == 1
     assert by_kind["判定結果"] == 2                    # the flagged rule (not the unflagged one) and the score

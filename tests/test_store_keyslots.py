@@ -113,3 +113,78 @@ def test_missing_or_broken_slot_file_is_a_clear_message(new_store):
     keyslots.slot_path(path).unlink()
     with pytest.raises(StoreError, match="鍵ファイル"):
         open_store(path, "admin", PASSWORD)
+
+
+# --- issue 16: the slot file's sealed sections, the grant key, older files and stores ---
+
+def test_only_data_admin_slots_carry_the_grant_key(store_with_roles):
+    from app.store.keyslots import SlotFile
+
+    slots = SlotFile.load(store_with_roles.db_path)
+    assert "sign_wrapped" in slots.data["slots"]["admin"]
+    assert all("sign_wrapped" not in slots.data["slots"][u] for u in ("nurse", "manager", "chief", "auditor"))
+    assert slots.unwrap_keys("nurse", PASSWORD)[1] is None
+    from app.store.accounts import public_hex
+
+    assert public_hex(slots.unwrap_keys("admin", PASSWORD)[1]) == slots.grant_key
+
+
+def test_second_admin_gets_the_grant_key_and_keeps_it_after_a_reset(store_with_roles):
+    from app.store.accounts import add_user, change_password
+    from app.store.keyslots import SlotFile
+
+    add_user(store_with_roles, "admin2", "data_admin", PASSWORD)
+    change_password(store_with_roles, "", "another-pass-77", name="admin2")
+    key = SlotFile.load(store_with_roles.db_path).unwrap_keys("admin2", "another-pass-77")[1]
+    assert key == store_with_roles.sign_key
+    session = open_store(store_with_roles.db_path, "admin2", "another-pass-77")
+    add_user(session, "nurse2", "nurse", PASSWORD, areas=["北"])   # admin2 can sign grants
+    session.close()
+    open_store(store_with_roles.db_path, "nurse2", PASSWORD).close()
+
+
+def test_format_1_slot_file_is_sealed_and_noted(store_with_roles):
+    from app.store.keyslots import slot_path
+
+    path = store_with_roles.db_path
+    store_with_roles.close()
+    data = json.loads(slot_path(path).read_text("utf-8"))
+    data["format"] = 1
+    data.pop("failures_seal")
+    slot_path(path).write_text(json.dumps(data), "utf-8")
+    session = open_store(path, "auditor", PASSWORD)
+    actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+    session.close()
+    # A store that had seen the sealed format notices the downgrade as well.
+    assert "keyslot_upgraded" in actions and "keyslot_downgraded" in actions
+    assert json.loads(slot_path(path).read_text("utf-8"))["format"] == 2
+
+
+def test_store_from_before_grants_is_signed_at_the_first_admin_login(store_with_roles):
+    from app.store.database import connect
+    from app.store.keyslots import SlotFile
+
+    path = store_with_roles.db_path
+    store_with_roles.close()
+    # Make it look like a store made before grants existed.
+    slots = SlotFile.load(path)
+    key = slots.unwrap("admin", PASSWORD)
+    slots.data.pop("grant_key")
+    for slot in slots.data["slots"].values():
+        slot.pop("sign_wrapped", None)
+        slot.pop("sign_nonce", None)
+    slots.save()
+    conn = connect(path, key)
+    conn.execute("DELETE FROM account_grants")
+    conn.execute("DELETE FROM meta WHERE key='grant_key'")
+    conn.close()
+    open_store(path, "nurse", PASSWORD).close()          # legacy: allowed until an admin signs
+    admin = open_store(path, "admin", PASSWORD)
+    assert admin.sign_key is not None
+    assert admin.conn.execute("SELECT count(*) FROM account_grants").fetchone()[0] == 6
+    admin.close()
+    from app.store.audit_queries import full_verification
+
+    nurse = open_store(path, "nurse", PASSWORD)
+    assert full_verification(nurse.conn, path).ok
+    nurse.close()

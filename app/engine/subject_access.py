@@ -29,7 +29,7 @@ REASON_NEVER = "開示区分✕（本人に知られると支援関係を損な�
 REASON_ASSESSMENT = "評価・判定情報（事務の適正な遂行に支障のおそれの有無を判断）"
 # Identity fields, in the order the family would read them.
 IDENTITY_FIELDS = {"name_kanji": "氏名", "name_kana": "氏名（カナ）", "birth_date": "生年月日",
-                   "sex": "性別", "household_number": "世帯番号", "town": "町名", "address_note": "住所補記"}
+                   "sex": "性別", "resident_numbers": "宛名番号", "household_number": "世帯番号", "town": "町名", "address_note": "住所補記"}
 PERSON_FIELDS = {"kind": "区分（子ども/保護者）", "birth_ym": "生年月", "district": "地区", "town": "町名",
                  "nationality": "国籍", "resident_from": "住民となった日", "resident_to": "住民でなくなった日"}
 
@@ -44,6 +44,16 @@ def _text(value) -> str:
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     return str(value)
+
+
+def _numbers_text(value) -> str:
+    import json
+
+    try:
+        numbers = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    return "、".join(str(n) for n in numbers) if isinstance(numbers, list) else _text(numbers)
 
 
 def _class_label(cls: pd.Series) -> pd.Series:
@@ -71,6 +81,9 @@ def _identity_rows(identities: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFr
         if frame is None or frame.empty:
             continue
         present = [f for f in fields if f in frame.columns]
+        if "resident_numbers" in present:
+            # Stored as a JSON list (a number changes on some moves): every number held is shown.
+            frame = frame.assign(resident_numbers=frame["resident_numbers"].map(_numbers_text))
         long = frame[["person_id", *present]].astype({f: object for f in present}).melt(
             id_vars="person_id", var_name="field", value_name="value")
         long["value"] = long["value"].map(_text)
