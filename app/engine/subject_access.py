@@ -29,7 +29,8 @@ REASON_NEVER = "開示区分✕（本人に知られると支援関係を損な�
 REASON_ASSESSMENT = "評価・判定情報（事務の適正な遂行に支障のおそれの有無を判断）"
 # Identity fields, in the order the family would read them.
 IDENTITY_FIELDS = {"name_kanji": "氏名", "name_kana": "氏名（カナ）", "birth_date": "生年月日",
-                   "sex": "性別", "resident_numbers": "宛名番号", "household_number": "世帯番号", "town": "町名", "address_note": "住所補記"}
+                   "sex": "性別", "resident_numbers": "宛名番号", "household_number": "世帯番号",
+                   "town": "町名", "address_note": "住所補記"}
 PERSON_FIELDS = {"kind": "区分（子ども/保護者）", "birth_ym": "生年月", "district": "地区", "town": "町名",
                  "nationality": "国籍", "resident_from": "住民となった日", "resident_to": "住民でなくなった日"}
 
