@@ -204,14 +204,18 @@ def _flag_disclosure(ruleset: RuleSet, flags: pd.DataFrame, evidence: pd.DataFra
         pairs = events[["type", "disclosure"]].drop_duplicates()
         classes = disclosure.type_classes(pairs)
         row_class = pd.Series(events["disclosure"].to_numpy(), index=pd.to_numeric(events["event_id"]).to_numpy())
-    own = {r.id: r.disclosure for r in ruleset.flag_rules}
-    frame = pd.DataFrame({"person_id": flags["person_id"].to_numpy(), "rule_id": flags["rule_id"].to_numpy(),
-                          "disclosure": flags["rule_id"].map(own).to_numpy()})
-    rows = None
-    if len(evidence) and len(row_class):
+    floors = disclosure.rule_floors(ruleset, classes)
+    # every row gets its rule's floor; only the flags that fired have evidence rows to add (at
+    # 200,000 children that is a few hundred thousand of five million rows)
+    out = flags["rule_id"].map(floors).fillna(disclosure.DEFAULT).to_numpy(dtype=object)
+    fired = flags["flagged"].to_numpy(dtype=bool)
+    if len(evidence) and len(row_class) and fired.any():
+        frame = pd.DataFrame({"person_id": flags["person_id"].to_numpy()[fired],
+                              "rule_id": flags["rule_id"].to_numpy()[fired], "disclosure": out[fired]})
         rows = pd.DataFrame({"person_id": evidence["person_id"].to_numpy(), "rule_id": evidence["rule_id"].to_numpy(),
                              "disclosure": row_class.reindex(evidence["event_id"].astype("int64").to_numpy()).to_numpy()})
-    return disclosure.flag_classes(frame, rows, disclosure.rule_floors(ruleset, classes))
+        out[fired] = disclosure.flag_classes(frame, rows)
+    return out
 
 
 def calibrate(persons, events, relations, ruleset: RuleSet, as_of, progress: Progress | None = None) -> dict:
