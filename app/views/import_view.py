@@ -32,6 +32,15 @@ def _table(model: FrameTableModel) -> QTableView:
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.horizontalHeader().setStretchLastSection(True)
+
+    def fit_columns() -> None:
+        # Every column but the last (which stretches) as wide as its text, within reason, so a
+        # file name or a quarantine reason is readable rather than cut to "生年月日が…".
+        for c in range(max(model.columnCount() - 1, 0)):
+            view.resizeColumnToContents(c)
+            view.setColumnWidth(c, min(view.columnWidth(c), 360))
+
+    model.modelReset.connect(fit_columns)
     return view
 
 

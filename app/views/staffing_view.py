@@ -121,7 +121,7 @@ class TrendChart(pg.PlotWidget):
         self.clear()
         self.legend.clear()
         self.setTitle(title, size="10pt")
-        self.getAxis("bottom").setTicks([[(i, str(r)) for i, r in enumerate(runs)]])
+        self.getAxis("bottom").setTicks([[(i, f"実行{r}") for i, r in enumerate(runs)]])
         pos = {r: i for i, r in enumerate(runs)}
         for k, (district, part) in enumerate(trends.groupby("district", sort=True)):
             x = part["run_id"].map(pos).to_numpy(dtype=float)
@@ -570,14 +570,18 @@ class StaffingView(QWidget):
             self.trend_table.setRowCount(0)
             return
         runs = list(dict.fromkeys(t["run_id"].tolist()))
-        self.trend_chart.show_trend(t, key, runs, self.trend_measure.currentText())
+        title = self.trend_measure.currentText()
+        if len(runs) < 2:
+            # One run is a point, not a trend: say so instead of a chart that looks empty.
+            title += self.tr(" (one scoring run so far: the trend starts with the next run)")
+        self.trend_chart.show_trend(t, key, runs, title)
         wide = t.assign(text=[display(v, str(s or ""), key) for v, s in zip(t[key], t[key + "_state"])])
         wide = wide.pivot(index="district", columns="run_id", values="text")
         self.trend_table.setRowCount(len(wide))
         self.trend_table.setColumnCount(len(runs) + 1)
         dates = t.drop_duplicates("run_id").set_index("run_id")["created_at"].map(format_date)
         self.trend_table.setHorizontalHeaderLabels(
-            [self.tr("District")] + [f"{r}\n{dates.get(r, '')}" for r in runs])
+            [self.tr("District")] + [self.tr("Run %1").replace("%1", str(r)) + f"\n{dates.get(r, '')}" for r in runs])
         for i, (district, values) in enumerate(wide.iterrows()):
             self.trend_table.setItem(i, 0, QTableWidgetItem(str(district)))
             for j, r in enumerate(runs, start=1):

@@ -156,7 +156,8 @@ class UsersView(QWidget):
         self.terminal_label.setText(
             (self.tr("This terminal (%1) is registered: exports and prints are allowed here.") if registered
              else self.tr("This terminal (%1) is not registered: exports and prints are refused here."))
-            .replace("%1", tid))
+            .replace("%1", tid)
+            + ("" if terminals else self.tr(" No terminal is registered yet.")))
         self.register_button.setEnabled(not registered)
         _set_rows(self.terminals_table, [
             [t["terminal_id"] + (self.tr(" (this terminal)") if t["terminal_id"] == tid else ""), t["label"] or "—",

@@ -25,8 +25,16 @@
 <context>
     <name>StaffingView</name>
     <message>
+        <source> (one scoring run so far: the trend starts with the next run)</source>
+        <translation>（採点はまだ1回です。推移は次の採点から表示されます）</translation>
+    </message>
+    <message>
         <source>Recomputing the proposal…</source>
         <translation>配置案を計算し直しています…</translation>
+    </message>
+    <message>
+        <source>Run %1</source>
+        <translation>実行%1</translation>
     </message>
     <message>
         <source>Staff entries not saved yet: the proposal shown uses them; &quot;Save staff and update the proposal&quot; stores them.</source>
@@ -38,6 +46,10 @@
     <message>
         <source> (this terminal)</source>
         <translation>（この端末）</translation>
+    </message>
+    <message>
+        <source> No terminal is registered yet.</source>
+        <translation>登録済みの端末はまだありません。</translation>
     </message>
     <message>
         <source>Ask the department every %1 months</source>
