@@ -233,7 +233,9 @@ def district_export_frame(session, target: str = "abuse") -> pd.DataFrame:
 def run_label(run: dict | None) -> str:
     if not run:
         return ""
-    when = str(run.get("as_of") or run.get("created_at") or "")[:10]
+    from app.engine.japanese_time import format_date
+
+    when = format_date(run.get("as_of") or run.get("created_at") or "")
     return f"実行 {run.get('run_id')}（{when}）" if when else f"実行 {run.get('run_id')}"
 
 
