@@ -48,7 +48,7 @@ def main() -> None:
     print(f"search index + sort keys (once per load): {(time.perf_counter() - t) * 1000:.0f} ms")
 
     filters = {
-        "working filter (not followed, ≥1 flag)": w.default_filter(),
+        "working list (抽出, not followed, 至急 always)": w.default_filter(),
         "district + age band": w.WorklistFilter(districts=("追浜",), age_min=12, age_max=23),
         "any of two rules": w.WorklistFilter(any_rules=("epds", "night_visit")),
         "follow-up state + move-in": w.WorklistFilter(statuses=("連絡済み",), moved_in_only=True),

@@ -42,7 +42,7 @@ class ExtractionSpec:
     k: int = 500                 # top_k: how many children the teams can visit in one cycle
     score_cut: float = 0.0       # score_cut: extracted when score >= this
     min_score: float = 0.0       # a child must score above this to be extracted (0: any flag)
-    urgent_months: int = 12      # EPDS 問10 answers older than this are not urgent any more
+    urgent_months: int = 36      # EPDS 問10 answers older than this are not urgent any more (the EPDS rules' window)
     capacity_note: str = ""      # why k is what it is, in the rule set author's words
 
     def describe(self) -> str:
