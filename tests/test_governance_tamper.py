@@ -347,3 +347,29 @@ def test_slot_file_head_copy_is_sealed(store, pwfile, capsys):
     slots.save()
     code, text = _verify(store, pwfile, capsys)
     assert code == 1 and "forged" in text
+
+
+def test_lock_survives_a_resealed_slot_file(store):
+    # Even rewritten through the application's own code (a valid seal: someone with the
+    # terminal secret), the terminal's copy outside the store folder keeps the lock.
+    _lock(store)
+    slots = SlotFile.load(store)
+    slots.data["failures"] = {}
+    slots.save()
+    with pytest.raises(StoreError, match="ロック"):
+        open_store(store, "nurse", PASSWORD)
+    later = time.time() + LOCKOUT_SECONDS + 5
+    assert SlotFile.load(store).lock_remaining("nurse", later) == 0
+
+
+def test_resealed_reset_between_guesses_still_counts(store):
+    for _ in range(4):
+        with pytest.raises(StoreError):
+            open_store(store, "nurse", "wrong-password-9")
+    slots = SlotFile.load(store)
+    slots.data["failures"] = {}
+    slots.save()
+    with pytest.raises(StoreError):
+        open_store(store, "nurse", "wrong-password-9")     # the fifth guess
+    with pytest.raises(StoreError, match="ロック"):
+        open_store(store, "nurse", PASSWORD)

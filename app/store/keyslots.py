@@ -228,7 +228,8 @@ class SlotFile:
         fail = self.data["failures"].get(user)
         try:
             until = float(fail.get("locked_until", 0)) if isinstance(fail, dict) else 0.0
-        except (TypeError, ValueError):
+            until = max(until, float(self._mirror().get(user, {}).get("locked_until", 0)))
+        except (TypeError, ValueError, AttributeError):
             until = now + LOCKOUT_SECONDS
         until = min(until, now + LOCKOUT_SECONDS)
         return int(until - now) + 1 if until > now else 0
@@ -260,18 +261,47 @@ class SlotFile:
         if user in self.data["failures"] and self.data["failures"][user].get("count"):
             self.data["failures"][user]["count"] = 0
             self.save()
+        mirror = self._mirror()
+        if user in mirror:
+            mirror.pop(user)
+            self._save_mirror(mirror)
         return key, sign_key
 
     def _record_failure(self, user: str, now: float) -> None:
         fail = self.data["failures"].setdefault(user, {"count": 0, "log": []})
-        fail["count"] = fail.get("count", 0) + 1
+        mirror = self._mirror()
+        # The count is the higher of the file's and the terminal's copy: resetting the file
+        # between guesses does not reset the count.
+        fail["count"] = max(int(fail.get("count", 0)), int(mirror.get(user, {}).get("count", 0))) + 1
         # Failed logins cannot be written to the (still locked) audit log; they wait
         # here and are moved into the log by the next successful login.
         fail.setdefault("log", []).append(int(now))
         if fail["count"] >= LOCKOUT_FAILURES:
             fail["locked_until"] = now + LOCKOUT_SECONDS
             fail["count"] = 0
+        mirror[user] = {"count": fail["count"], "locked_until": fail.get("locked_until", 0)}
+        self._save_mirror(mirror)
         self.save()
+
+    # The terminal's copy of counts and locks: kept in the OS user's data folder, outside the
+    # store's folder, so even a key-slot file rewritten with a valid seal keeps the lock.
+    def _mirror_path(self) -> Path:
+        digest = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:24]
+        return state_dir() / "locks" / f"{digest}.json"
+
+    def _mirror(self) -> dict:
+        try:
+            data = json.loads(self._mirror_path().read_text("utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _save_mirror(self, mirror: dict) -> None:
+        path = self._mirror_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(mirror), "utf-8")
+        os.replace(tmp, path)
 
     def take_failure_log(self) -> list[tuple[str, int]]:
         """Pending failed-login times per user; cleared once taken."""
