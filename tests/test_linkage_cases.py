@@ -154,3 +154,34 @@ def test_review_item_between_homonyms_says_another_person_scores_as_high():
     ])
     assert len(res.review) == 1
     assert "同じ点数の候補者がほかに1人います" in review_reasons(res.review["evidence"].iloc[0])
+
+
+def test_namesakes_moving_at_different_times_are_each_re_joined():
+    # 陽太 A moved out in 2019 and back in 2020 (still here); his namesake B lived here until
+    # 2021 and came back in 2022. A's return can only be A's old number (B's old period
+    # overlaps it), B's old number can only pair with B's return: both pairs are forced.
+    res = run([
+        rec("jumin", 2, "11", "H1", "伊藤 陽太", "イトウ ヨウタ", "2018-01-01", "M", "転出", "2019-03-01"),
+        rec("jumin", 3, "12", "H2", "伊藤 陽太", "イトウ ヨウタ", "2018-01-01", "M", "転入", "2020-04-01"),
+        rec("jumin", 4, "21", "H3", "伊藤 陽太", "イトウ ヨウタ", "2018-01-01", "M", "転出", "2021-05-01"),
+        rec("jumin", 5, "22", "H4", "伊藤 陽太", "イトウ ヨウタ", "2018-01-01", "M", "転入", "2022-06-01"),
+    ])
+    assert entity(res, "jumin", 2) == entity(res, "jumin", 3)
+    assert entity(res, "jumin", 4) == entity(res, "jumin", 5)
+    assert entity(res, "jumin", 2) != entity(res, "jumin", 4)
+    assert len(res.out_and_back) == 2
+    assert not (res.duplicates["kind"] == "ambiguous").any()
+
+
+def test_one_child_moving_out_twice_is_not_chained_blindly():
+    # Three numbers, pairwise disjoint: A→B→C or two people — each number pairs with at most
+    # one other, and no pairing is forced, so nothing is merged and a data_admin is told.
+    res = run([
+        rec("jumin", 2, "1", "H1", "小林 湊", "コバヤシ ミナト", "2019-01-01", "M", "転出", "2020-01-01"),
+        rec("jumin", 3, "2", "H2", "小林 湊", "コバヤシ ミナト", "2019-01-01", "M", "転入", "2020-06-01"),
+        rec("jumin", 3, "2", "H2", "小林 湊", "コバヤシ ミナト", "2019-01-01", "M", "転出", "2021-01-01"),
+        rec("jumin", 4, "3", "H3", "小林 湊", "コバヤシ ミナト", "2019-01-01", "M", "転入", "2022-01-01"),
+    ])
+    ents = res.records.drop_duplicates("resident_number").groupby("entity")["resident_number"].nunique()
+    assert ents.max() <= 2
+    assert "ambiguous" in set(res.duplicates["kind"]) or len(res.out_and_back) >= 1

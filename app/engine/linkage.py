@@ -6,9 +6,9 @@ Passes, in the order of the report (§6.2) and then beyond it:
    4 items (normalised kanji name — or, for a name written only in katakana, the kana key —
    kana, birth date, sex) and whose residence periods do *not* overlap (one was moved out before
    the other was moved in) are one person who moved out and back. Each number pairs with at most
-   one other, and only when neither has another possible partner: two namesakes who both moved
-   out and back cannot be told apart, so nobody is merged and the numbers go to the duplicate
-   list. If the periods overlap, two people were resident at the same time: homonyms, never
+   one other, and only when the pairing is forced (``_forced_pairs``): two namesakes who both
+   moved out and back together cannot be told apart, so nobody is merged and the numbers go to
+   the duplicate list. If the periods overlap, two people were resident at the same time: homonyms, never
    merged, sent to the duplicate list.
 2. **宛名番号** of any other source row → that registry person.
 3. **5 items** (4 items + 世帯番号), then **4 items**, on normalised names. A 4-item key that points
@@ -99,6 +99,35 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _forced_pairs(edges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Out-and-back pairs (rn_a, rn_b) that are forced: each number pairs with at most one other.
+
+    Connected components once chained every number sharing the 4 items, so two namesakes who
+    both moved out and back became one person. Here a number whose only possible partner is
+    one other number pairs with it (if no other number claims that partner the same way); the
+    pair leaves the graph and the rest is looked at again. Whatever is left has two or more
+    equally possible pairings (namesakes moving together): nobody is merged, the pairs are
+    returned as unsure for the duplicate list. Returns (merged pairs, unsure pairs).
+    """
+    left = edges[["rn_a", "rn_b"]]
+    chosen = []
+    while len(left):
+        degree = pd.concat([left["rn_a"], left["rn_b"]]).value_counts()
+        forced = left[(left["rn_a"].map(degree) == 1) | (left["rn_b"].map(degree) == 1)]
+        claims = pd.concat([forced["rn_a"], forced["rn_b"]]).value_counts()
+        ok = forced[(forced["rn_a"].map(claims) == 1) & (forced["rn_b"].map(claims) == 1)]
+        if ok.empty:
+            break
+        chosen.append(ok)
+        done = set(ok["rn_a"]) | set(ok["rn_b"])
+        left = left[~left["rn_a"].isin(done) & ~left["rn_b"].isin(done)]
+    merged = pd.concat(chosen) if chosen else left.iloc[:0]
+    paired = set(merged["rn_a"]) | set(merged["rn_b"])
+    unsure = edges[~edges.index.isin(merged.index)
+                   & ~(edges["rn_a"].isin(paired) & edges["rn_b"].isin(paired))]
+    return edges.loc[merged.index], unsure
+
+
 def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """Map each registry 宛名番号 to its entity; detect out-and-back and homonyms."""
     numbers = reg[reg["resident_number"] != ""]
@@ -126,17 +155,11 @@ def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.D
     disjoint = (a_end <= b_start) | (b_end <= a_start)
     entity = pd.Series("R:" + per_number.index, index=per_number.index)
     candidates = pairs[disjoint]
-    # Pair each number with at most one other, and only when that pairing is the only one
-    # possible for both: chaining by connected components made two namesakes who both moved
-    # out and back one person.
-    partners = pd.concat([candidates["rn_a"], candidates["rn_b"]]).value_counts()
-    unique_pair = (candidates["rn_a"].map(partners) == 1) & (candidates["rn_b"].map(partners) == 1)
-    merge = candidates[unique_pair]
+    merge, unsure = _forced_pairs(candidates)
     # The smaller number names the person.
     entity[merge["rn_b"].to_numpy()] = "R:" + merge["rn_a"].to_numpy()
     oab = pd.DataFrame({"entity": merge["rn_a"].map(entity).to_numpy(),
                         "number_a": merge["rn_a"].to_numpy(), "number_b": merge["rn_b"].to_numpy()})
-    unsure = candidates[~unique_pair]
     unsure_dups = pd.DataFrame({"entity_a": unsure["rn_a"].map(entity).to_numpy(),
                                 "entity_b": unsure["rn_b"].map(entity).to_numpy(), "kind": "ambiguous",
                                 "detail": "転出・転入した同じ氏名・カナ・生年月日・性別の住民が複数いるため、"
