@@ -103,3 +103,11 @@ def test_gui_command_exits_non_zero_with_one_line_and_no_qt_abort(tmp_path):
     assert proc.returncode == 4
     assert proc.stderr.count("\n") == 1 and "DISPLAY" in proc.stderr
     assert "qt.qpa" not in proc.stderr
+
+
+def test_unreachable_display_is_named():
+    # No X server listens on display :987 here; with the libraries present the check connects
+    # the way Qt's xcb plugin would and reports the display instead of letting Qt abort.
+    msg = display_check.gui_problem({"DISPLAY": ":987"}, "linux")
+    assert msg and "\n" not in msg
+    assert ":987" in msg or "missing system libraries" in msg

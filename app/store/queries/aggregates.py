@@ -75,7 +75,7 @@ def _flagged(session, run: dict, target: str) -> pd.DataFrame:
         chosen = s["x"].to_numpy(dtype=float) > 0
         run["high_need"] = spec.describe()
     else:
-        chosen = extraction.extract(s["score"].to_numpy(float), s["urgent"].fillna(0).to_numpy(dtype=bool),
+        chosen = extraction.extract(s["score"].to_numpy(float), pd.to_numeric(s["urgent"]).fillna(0).to_numpy(dtype=bool),
                                     s["rank"].to_numpy(float), spec)
         run["high_need"] = spec.describe() + FALLBACK_TEXT
     return pd.DataFrame({"person_id": s.loc[chosen, "person_id"].to_numpy(), "target": target})
