@@ -263,7 +263,7 @@ def _add_need(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]) 
     full = session.can(roles.VIEW_CUSTODY)
     score_col, rank_col, ext_col = ("score", "rank", "extracted") if full else ("score_open", "rank_open",
                                                                                 "extracted_open")
-    urgent = s["urgent"].fillna(0).to_numpy(dtype=float) > 0
+    urgent = pd.to_numeric(s["urgent"]).fillna(0).to_numpy(dtype=float) > 0
     if s[rank_col].notna().all() and s[ext_col].notna().all():
         city_rank, extracted = s[rank_col].to_numpy(dtype=float), s[ext_col].to_numpy(dtype=float) > 0
     else:
