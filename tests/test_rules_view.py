@@ -84,7 +84,8 @@ def test_save_new_version_and_activate(qtbot, admin_store):
     assert len(improved) == 2
     newest = int(improved["version"].max())
     row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved" and view.ruleset_table.item(r, 2).text() == str(newest))
+               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved"
+               and view.ruleset_table.item(r, 2).text() == str(newest))
     view.ruleset_table.selectRow(row)
     view.activate_selected()
     active = q.list_rulesets(session)

@@ -4,11 +4,9 @@ schedule's minimum interval (厚生労働省「定期接種実施要領」: 27 d
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from app.engine.synth import schedules
-from app.engine.synth.population import to_days
 from app.engine.synth.world import build_world
 from app.engine.synth.writers import STYLES
 
