@@ -32,6 +32,9 @@ INSTITUTIONS = [("1410101", "よこすか小児科クリニック", "046-800-000
 # Night/holiday infant add-ons (DOMAIN_FACTS): kind → (初診 code, 再診 code).
 NIGHT_CODES = {"時間外": ("111011970", "112014770"), "休日": ("111012070", "112014870"),
                "深夜": ("111012170", "112014970")}
+# From age 6 the generic add-ons (診療行為マスター: 時間外/休日/深夜加算 初診・再診).
+GENERIC_NIGHT_CODES = {"時間外": ("111000570", "112001110"), "休日": ("111000670", "112001210"),
+                       "深夜": ("111000770", "112001310")}
 
 
 def receipts(rng, kids: pd.DataFrame, hh: pd.DataFrame, asof: int, tune: dict) -> pd.DataFrame:

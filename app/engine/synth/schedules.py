@@ -84,6 +84,7 @@ def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
     u_series = {v: rng.random(n) for v in vac_names}
     three_rota = rng.random(n) < 0.4
     prev_date = {}  # vaccine -> date of the previous dose per child (-1: none, never given)
+    keep_prob = {}  # vaccine -> probability that the series reached this dose
     for vac, dose, target, p_miss, min_gap, min_age in VACCINES:
         due = birth + target
         new_era = (birth + 61) >= D5_START
@@ -96,8 +97,11 @@ def vaccinations(rng, kids: pd.DataFrame, asof: int) -> pd.DataFrame:
         else:
             elig = np.ones(n, bool)
         p = sigmoid(np.log(p_miss / (1 - p_miss)) + 0.55 * z)
-        # A series stops at the first missed dose: taken while u < (1-p)^dose.
-        taken = elig & ~hesitant & (u_series[vac] < (1 - p) ** dose)
+        # A series stops at the first missed dose: dose k is taken while u < Π_{j≤k} (1 − p_j)
+        # (each dose's own miss probability, so a 4-dose series is not missed 4 × as often)
+        keep = keep_prob.get(vac, np.ones(n)) * (1 - p)
+        keep_prob[vac] = keep
+        taken = elig & ~hesitant & (u_series[vac] < keep)
         date = due + (rng.exponential(1.0, n) * pace).astype(np.int64)
         date = np.maximum(date, birth + min_age)
         prev = prev_date.get(vac, np.full(n, -1, dtype=np.int64))

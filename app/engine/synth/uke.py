@@ -15,7 +15,7 @@ import pandas as pd
 
 from app.engine.synth import mess
 from app.engine.synth import names as nm
-from app.engine.synth.events import DIAGNOSES, INSTITUTIONS, NIGHT_CODES
+from app.engine.synth.events import DIAGNOSES, GENERIC_NIGHT_CODES, INSTITUTIONS, NIGHT_CODES
 
 WAREKI_UNTIL = np.datetime64("2024-06-01").astype("datetime64[D]").astype(np.int64)
 INSURER = "138222"  # synthetic NHI insurer number (6 digits)
@@ -67,7 +67,8 @@ def write_uke(world, out_dir: Path, rng) -> tuple[list[dict], pd.DataFrame]:
     n, night = len(r), r["night"].to_numpy()
     hon, kor, si_base, si_inf, si_night = visits
     recs = [(0, re, np.ones(n, bool)), (1, hon, np.ones(n, bool)), (2, kor, ko), (3, sy1, np.ones(n, bool)),
-            (4, sy2, has2), (5, si_base, np.ones(n, bool)), (6, si_inf, np.ones(n, bool)), (7, si_night, night)]
+            (4, sy2, has2), (5, si_base, np.ones(n, bool)), (6, si_inf, r["age_years"].to_numpy() < 6),
+            (7, si_night, night)]  # 乳幼児加算 only under 6
     return _write_files(out_dir, r, recs, total)
 
 
@@ -122,9 +123,15 @@ def _visit_records(r: pd.DataFrame, ko: np.ndarray, rng) -> tuple[tuple, np.ndar
     infant_code = np.where(first, "111000370", "112000970")
     infant_pts = np.where(first, "75", "38")
     kinds = r["night_kind"].to_numpy()
-    nc = np.array([NIGHT_CODES.get(k, ("", ""))[0 if f else 1] for k, f in zip(kinds, first)], dtype=object)
-    npts = np.where(kinds == "深夜", "695", np.where(kinds == "休日", "365", "200"))
-    total = nvis * (base_pts.astype(int) + infant_pts.astype(int)) + np.where(night, npts.astype(int), 0)
+    # from age 6 the generic 時間外/休日/深夜 add-ons replace the 乳幼児 ones (点数表 A000 注7, A001 注5)
+    older = r["age_years"].to_numpy() >= 6
+    table = np.where(older, "generic", "infant")
+    nc = np.array([(GENERIC_NIGHT_CODES if t == "generic" else NIGHT_CODES).get(k, ("", ""))[0 if f else 1]
+                   for k, f, t in zip(kinds, first, table)], dtype=object)
+    npts = np.where(older, np.where(kinds == "深夜", np.where(first, "480", "420"),
+                                    np.where(kinds == "休日", np.where(first, "250", "190"), np.where(first, "85", "65"))),
+                    np.where(kinds == "深夜", "695", np.where(kinds == "休日", "365", "200")))
+    total = nvis * (base_pts.astype(int) + np.where(older, 0, infant_pts.astype(int))) + np.where(night, npts.astype(int), 0)
     hon = _records(["HO", INSURER, "", pd.Series(rng.integers(10000000, 99999999, n)).astype(str).to_numpy(),
                     nvis, total, "", "", "", "", "", "", "", "", ""])
     kor = _records(["KO", PUBLIC_PAYER, pd.Series(rng.integers(1000000, 9999999, n)).astype(str).to_numpy(),

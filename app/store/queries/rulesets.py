@@ -134,8 +134,9 @@ def last_run_rule_counts(session, ruleset_id: str) -> dict | None:
     counts = dict(session.conn.execute(
         "SELECT rule_id, SUM(flagged) FROM flags WHERE run_id=? GROUP BY rule_id", (int(row[0]),)).fetchall())
     notes = (run["metrics"] or {}).get("rule_notes") or {}
+    # Only fired flags are stored: a rule of the run with no rows flagged nobody (0).
     return {"run_id": run["run_id"], "version": run["ruleset_version"], "children": run["children"],
-            "counts": {k: int(v) for k, v in counts.items() if k not in hidden},
+            "counts": {k: int(counts.get(k, 0) or 0) for k in run["labels"] if k not in hidden},
             "notes": {k: v for k, v in notes.items() if k not in hidden}}
 
 
