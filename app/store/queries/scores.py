@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from app.engine import catalogue
 from app.store import frames, roles
 from app.store.queries import requires
 from app.store.scoring_runs import compare_runs, load_run, run_table
@@ -84,7 +85,8 @@ def child_evidence(session, person_id: str, run_id: int | None = None, target: s
     events = pd.DataFrame(q, columns=["event_id", "source", "date", "type", "subtype", "value_num", "value_text",
                                       "disclosure"])
     if not session.can(roles.VIEW_CUSTODY):
-        events = events[(events["type"] != "custody") & (events["source"] != "jisou")]
+        events = events[~events["type"].isin(catalogue.custody_types())
+                        & ~events["source"].isin(catalogue.custody_sources())]
     out = ev.merge(events, on="event_id")
     return out[cols].sort_values(["rule_id", "date"]).reset_index(drop=True)
 
