@@ -13,9 +13,11 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 
 from app.store import roles
 
-# Holding any of these means the role may take data off the screen in some form.
-COPY_CAPABILITIES = (roles.EXPORT_LIST, roles.EXPORT_FLAGS, roles.EXPORT_IDMAP, roles.EXPORT_AUDIT,
-                     roles.EXPORT_PLAN)
+# Holding any of these means the role may take bulk data off the screen in some form.
+# EXPORT_LIST is not among them: a nurse holds it for her own list, which leaves through the
+# export gate (registered terminal, audited, encrypted by default); the clipboard is none of
+# those, so holding it alone must not open the clipboard.
+COPY_CAPABILITIES = (roles.EXPORT_FLAGS, roles.EXPORT_IDMAP, roles.EXPORT_AUDIT, roles.EXPORT_PLAN)
 
 
 def may_copy(session) -> bool:
