@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.store.session_lock import record_lock_event
@@ -55,13 +55,22 @@ class Shell(QObject):
     def open(self, session) -> MainWindow:
         context = AppContext(session, self.worker, settings=self.settings)
         window = MainWindow(context)
-        window.logout_requested.connect(lambda: self.end(switching=False))
-        window.switch_user_requested.connect(lambda: self.end(switching=True))
+        # Queued: the request comes from a button inside the window that ``end`` deletes.
+        window.logout_requested.connect(self._logout_requested, Qt.ConnectionType.QueuedConnection)
+        window.switch_user_requested.connect(self._switch_requested, Qt.ConnectionType.QueuedConnection)
         window.closed.connect(lambda w=window: self._window_closed(w))
         self.window = window
         window.show()
         self.window_opened.emit(window)
         return window
+
+    @Slot()
+    def _logout_requested(self) -> None:
+        self.end(switching=False)
+
+    @Slot()
+    def _switch_requested(self) -> None:
+        self.end(switching=True)
 
     def _window_closed(self, window) -> None:
         if window is self.window:        # closed by the user, not by a logout
@@ -80,7 +89,9 @@ class Shell(QObject):
         self.worker.cancel_all()
         self.worker.run(end_session, session, switching)
         self.worker.wait_idle()
-        QApplication.processEvents()  # deliver the logout task and delete the old widgets
+        QApplication.processEvents()  # deliver the logout task
+        # Delete the old widgets now, not after the next user's login dialog closes.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.session_ended.emit()
         message = (QApplication.translate("Shell", "Log in as the next user.") if switching
                    else QApplication.translate("Shell", "You have been logged out."))

@@ -185,9 +185,14 @@ class _TaskRunner(QObject):
             self._deliver(task, None, Cancelled())   # never ran: settle its bookkeeping now
 
     def cancel_all(self) -> None:
-        """Drop every open task's answer (logout: the views they were for are gone)."""
+        """Drop every open task's answer (logout: the views they were for are gone). Reads
+        (keyed tasks) are also stopped; writes still run — a queued audit entry or follow-up
+        must not be lost because the user logged out right after it."""
         for task in list(self._open):
-            self.cancel(task)
+            if task.key is not None:
+                self.cancel(task)
+            else:
+                task.cancelled = True
 
     def _start(self, task: Task, fn, args, kwargs) -> None:
         raise NotImplementedError
@@ -234,6 +239,8 @@ class _TaskRunner(QObject):
             # A superseded writer still wrote: its change is announced all the same.
             for kind in task.changes:
                 self.store_changed.emit(kind)
+        if error is not None and not isinstance(error, Cancelled):
+            log_task_error(task.name, error)      # even when nobody waits for the answer any more
         if task.cancelled:
             return
         if error is None:
@@ -244,7 +251,6 @@ class _TaskRunner(QObject):
             if task.on_error is not None:
                 self._guarded(task, task.on_error, error)
             return
-        log_task_error(task.name, error)
         if task.on_error is not None:
             self._guarded(task, task.on_error, error)
         else:
