@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.engine.progress import Cancelled
 from app.views.context import AppContext
