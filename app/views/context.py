@@ -65,7 +65,9 @@ class StoreSubscription(QObject):
         self.refresh(kinds)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if watched is self.widget and event.type() == QEvent.Type.Show and self.waiting:
+        # While the widget is being destroyed Qt may still call in after the Python side of
+        # this object is gone (a fresh wrapper without attributes): ignore those calls.
+        if event.type() == QEvent.Type.Show and getattr(self, "waiting", None) and watched is self.widget:
             self._refresh()
         return False
 

@@ -24,7 +24,9 @@ access happens inside a task (``StoreThreadGuard``).
 
 from __future__ import annotations
 
+import gc
 import inspect
+import itertools
 import logging
 import re
 import threading
@@ -32,7 +34,7 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from app.engine.progress import Cancelled, Progress
@@ -119,10 +121,13 @@ class Task:
         self.future: Future | None = None
         self.cancelled = False     # superseded or cancelled: the answer is dropped
         self.finished = False
+        # What the worker thread may ask (a plain Event, no reference back to this Task).
+        self.stop_event = threading.Event()
 
     def request_cancel(self) -> bool:
         """Mark dropped, stop the work if possible; True when it will never run."""
         self.cancelled = True
+        self.stop_event.set()
         if self.progress is not None:
             self.progress.cancel()
         return self.future is not None and self.future.cancel()
@@ -273,15 +278,49 @@ class _TaskRunner(QObject):
             task.request_cancel()
 
 
+class _GuiThreadCollector(QObject):
+    """Python's cyclic garbage collection, run on the GUI thread only.
+
+    Automatic collection runs on whichever thread happens to allocate; on the worker thread
+    it can free a cycle holding a Qt widget's wrapper and destroy the widget off the GUI
+    thread (seen as a segfault in "Garbage-collecting" under a query). The known remedy:
+    disable automatic collection while the worker exists and collect from a GUI timer."""
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    @Slot()
+    def collect(self) -> None:
+        counts, limits = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > limits[generation]:
+                gc.collect(generation)
+                break
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self._was_enabled:
+            gc.enable()
+
+
 class Worker(_TaskRunner):
     """Runs tasks on one background thread; callbacks arrive on the GUI thread."""
 
-    _finished = Signal(object, object, object)   # task, result, error
+    _finished = Signal(int, object, object)       # task number, result, error
     _progressed = Signal(object, float, str)      # dialog, fraction, message
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimamori-db")
+        self._numbers = itertools.count(1)
+        self._by_number: dict[int, Task] = {}
+        self._collector = _GuiThreadCollector(self)
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._progressed.connect(self._show_progress, Qt.ConnectionType.QueuedConnection)
 
@@ -289,18 +328,32 @@ class Worker(_TaskRunner):
         return lambda f, m: self._progressed.emit(dialog, f, m)
 
     def _start(self, task: Task, fn, args, kwargs) -> None:
+        # The worker thread sees only a number, never the Task with its GUI callbacks: the
+        # last reference to a widget's bound method must not be dropped on that thread.
+        number = next(self._numbers)
+        self._by_number[number] = task
+        stop = task.stop_event
+
         def body():
-            if task.cancelled:            # superseded while queued behind other work
-                self._finished.emit(task, None, Cancelled())
+            if stop.is_set():               # superseded while queued behind other work
+                self._finished.emit(number, None, Cancelled())
                 return
             result, error = self._execute(fn, args, kwargs)
-            self._finished.emit(task, result, error)
+            self._finished.emit(number, result, error)
 
         task.future = self._executor.submit(body)
 
-    @Slot(object, object, object)
-    def _on_finished(self, task: Task, result, error) -> None:
-        self._deliver(task, result, error)
+    @Slot(int, object, object)
+    def _on_finished(self, number: int, result, error) -> None:
+        task = self._by_number.pop(number, None)
+        if task is not None:
+            self._deliver(task, result, error)
+
+    def _deliver(self, task: Task, result, error) -> None:
+        for number, known in list(self._by_number.items()):
+            if known is task and task.future is not None and task.future.cancelled():
+                del self._by_number[number]      # cancelled before it ran: no answer will come
+        super()._deliver(task, result, error)
 
     @Slot(object, float, str)
     def _show_progress(self, dialog, fraction: float, message: str) -> None:
@@ -320,6 +373,7 @@ class Worker(_TaskRunner):
     def shutdown(self) -> None:
         super().shutdown()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._collector.stop()
 
 
 class ImmediateWorker(_TaskRunner):
