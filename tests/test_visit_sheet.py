@@ -224,3 +224,14 @@ def test_staffing_plan_pdf_text_layer_is_real_text(qapp, tmp_path):
     text = _pdftotext(plan_pdf_bytes(f"<p>{drawn}</p>", "出力者: chief"), tmp_path)
     assert not RADICALS.search(text)
     assert _squash(drawn) in _squash(text)
+
+
+def test_household_lines_print_only_the_members_non_never_flags():
+    """With the store's per-member class (``printable_flags``), a mother's ✕ flag stays off the sheet."""
+    ev = _public_assistance_evidence()
+    ev.household = ev.household.assign(flags=["生活保護受給世帯・産後うつ（EPDS）", ""],
+                                       printable_flags=["産後うつ（EPDS）", ""])
+    sheet = build_sheet(ev)
+    lines = [f.text for f in sheet.staff if f.text.startswith("世帯")]
+    assert lines == ["世帯 母 あ-1：産後うつ（EPDS）"]
+    assert "生活保護" not in _sheet_text(sheet)

@@ -224,7 +224,14 @@ def build_sheet(ev: ChildEvidence, identity: Identity | None = None) -> VisitShe
     for m in ev.household.itertuples(index=False) if len(ev.household) else ():
         if m.person_id == ev.person_id or _is_never(getattr(m, "disclosure", STAFF), None):
             continue
-        if m.flags:
+        printable = getattr(m, "printable_flags", None)
+        if printable is not None and m.flags:
+            # The store classed each member's flags: ``printable_flags`` holds its non-✕ ones.
+            if str(printable) != str(m.flags):
+                sheet.omitted_never += 1
+            if printable:
+                sheet.staff.append(Fact(f"世帯 {m.relation} {m.pseudonym}：{printable}", "", "", STAFF))
+        elif m.flags:
             labels = _split_labels(str(m.flags), known_labels)
             shown = [x for x in labels if x in printable_labels] if labels is not None else []
             sheet.omitted_never += len(labels) - len(shown) if labels is not None else 1

@@ -367,7 +367,8 @@ class ChildEvidence:
 
     flags:     rule_id, label, flagged, reason, threshold, disclosure, first_date, last_date
     rows:      rule_id, event_id, role, source, date, description, value, as_of, disclosure
-    household: person_id, pseudonym, relation, age_months, flags (Japanese text), disclosure
+    household: person_id, pseudonym, relation, age_months, flags (Japanese text), printable_flags (its non-✕
+               flags, for print), disclosure
     followups: date, status, note, next_action_date, user
     """
 

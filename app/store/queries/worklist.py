@@ -400,11 +400,12 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict], t
     rel = rel.merge(members, on="person_id", how="left")
     age = ages.age_months(ages.ym_index_from_text(rel["birth_ym"].fillna("")), ages.ym_index_of(today))
     flags_text = pd.Series("", index=rel.index, dtype=object)
+    printable = flags_text
     if run is not None and len(rel):
         marks = ",".join("?" * len(rel))
         fl = pd.DataFrame(conn.execute(
-            f"SELECT person_id, rule_id FROM flags WHERE run_id = ? AND flagged AND person_id IN ({marks})",
-            [run["run_id"], *rel["person_id"].tolist()]).fetchall(), columns=["person_id", "rule_id"])
+            f"SELECT person_id, rule_id, disclosure FROM flags WHERE run_id = ? AND flagged AND person_id IN ({marks})",
+            [run["run_id"], *rel["person_id"].tolist()]).fetchall(), columns=["person_id", "rule_id", "disclosure"])
         meta = {r["rule_id"]: r for r in rules}
         if not session.can(roles.VIEW_CUSTODY):
             fl = fl[~_restricted(fl["rule_id"], meta)]
@@ -412,12 +413,17 @@ def _household(session, child: pd.Series, run: dict | None, rules: list[dict], t
         joined = worklist.join_by_group(fl["label"].to_numpy(dtype=object), fl["person_id"].to_numpy(dtype=object),
                                         rel["person_id"].to_numpy(dtype=object), sep="・")
         flags_text = pd.Series(joined, index=rel.index)
+        # The printed sheet lists only the members' flags that are not ✕ (their stored class).
+        ok = fl[fl["disclosure"].fillna("staff") != "never"]
+        printable = pd.Series(worklist.join_by_group(ok["label"].to_numpy(dtype=object), ok["person_id"].to_numpy(dtype=object),
+                                                     rel["person_id"].to_numpy(dtype=object), sep="・"), index=rel.index)
     return pd.DataFrame({
         "person_id": rel["person_id"],
         "pseudonym": [display_pseudonym(p) for p in rel["person_id"]],
         "relation": rel["relation"].map(lambda r: labels.get(r, r)),
         "age_months": pd.Series(age, index=rel.index).where(rel["birth_ym"].fillna("") != "").astype("Float64"),
         "flags": flags_text,
+        "printable_flags": printable,
         "disclosure": "staff",
     })
 
