@@ -260,3 +260,34 @@ def test_no_print_in_the_views():
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
 
+
+
+def test_the_application_log_is_a_file_in_the_user_data_folder(qapp, tmp_path, monkeypatch):
+    """Task errors land in a file (a windowed build has no console), under the user's
+    application-data folder — here the test's temporary XDG_DATA_HOME."""
+    import logging.handlers
+
+    from app.views import application
+    from app.views.worker import log_task_error
+
+    logger = logging.getLogger("mimamori")
+    before = list(logger.handlers)
+    try:
+        path = application.configure_logging()
+        if path is None:   # an earlier test's make_application configured it already
+            path = next(h.baseFilename for h in logger.handlers
+                        if isinstance(h, logging.handlers.RotatingFileHandler))
+        try:
+            raise LookupError("R0009999 佐藤")
+        except LookupError as exc:
+            log_task_error("test.task", exc)
+        for h in logger.handlers:
+            h.flush()
+        text = open(path, encoding="utf-8").read()
+        assert "LookupError" in text and "R0009999" not in text and "佐藤" not in text
+        assert "pytest-of-" in str(path)       # the tests' temporary XDG_DATA_HOME, never the real one
+    finally:
+        for h in logger.handlers:
+            if h not in before:
+                logger.removeHandler(h)
+                h.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import sys
+from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QStandardPaths, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from app.resource_files import resource_path
@@ -59,6 +62,29 @@ def prepare_qt() -> None:
     register_schemes()
 
 
+def configure_logging() -> Path | None:
+    """The application log: a small rotating file in the user's application-data folder.
+
+    A windowed build has no console, so task errors (app/views/worker.py) must land in a
+    file to be found at all. What is logged there never carries case data: task names,
+    error types and code locations only."""
+    logger = logging.getLogger("mimamori")
+    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logger.handlers):
+        return None
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)) / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(folder / "mimamori.log", maxBytes=1_000_000,
+                                                       backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    # With a handler here Python's last-resort console output is never used.
+    logger.setLevel(logging.INFO)
+    return folder / "mimamori.log"
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -69,6 +95,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APP_DISPLAY_NAME)
     install_translations(app)
     apply_theme(app)
+    configure_logging()
     return app
 
 
