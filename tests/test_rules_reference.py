@@ -195,6 +195,9 @@ def test_official_vaccine_names_map_through_the_vocabulary():
     names = pd.Series(["小児用肺炎球菌", "ロタウイルス", "麻しん風しん混合", "五種混合", "ＢＣＧ", "Ｂ型肝炎",
                        "Ｈｉｂ", "四種混合", "水痘", "日本脳炎", "麻しん風しん混合 2期", "ヒブワクチン",
                        "インフルエンザ"])
+    more, _ = vacc.vaccine_code(pd.Series(["第1期 日本脳炎", "ＤＰＴ－ＩＰＶ", "肺炎球菌（13価）", "小児の肺炎球菌感染症",
+                                           "ＢＣＧワクチン", "麻しん・風しん混合ワクチン"]))
+    assert more.tolist() == ["JE", "DPT-IPV", "PCV", "PCV", "BCG", "MR"]
     codes, reasons = vacc.vaccine_code(names)
     assert codes.tolist()[:12] == ["PCV", "Rota", "MR", "DPT-IPV-Hib", "BCG", "HepB", "Hib", "DPT-IPV",
                                    "VZV", "JE", "MR", "Hib"]

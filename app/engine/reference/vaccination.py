@@ -107,6 +107,7 @@ def default_schedule() -> tuple[Vaccine, ...]:
 
 _BRACKET_TAIL = re.compile(r"[(\[（［【][^)\]）］】]*[)\]）］】]$")
 _DOSE_TAIL = re.compile(r"(第?[0-9一二三四]+(期|回目?)(初回|追加)?|初回|追加)$")
+_DOSE_HEAD = re.compile(r"^(第?[0-9一二三四]+(期|回目?)(初回|追加)?|初回|追加)")
 
 
 def normalise_vaccine_name(name) -> str:
@@ -139,7 +140,7 @@ def vaccine_code(names: pd.Series) -> tuple[pd.Series, pd.Series]:
         key = normalise_vaccine_name(raw)
         hit = vocab.get(key)
         if hit is None:
-            for trimmed in (_DOSE_TAIL.sub("", key), _BRACKET_TAIL.sub("", key),
+            for trimmed in (_DOSE_TAIL.sub("", key), _BRACKET_TAIL.sub("", key), _DOSE_HEAD.sub("", key),
                             _DOSE_TAIL.sub("", _BRACKET_TAIL.sub("", key))):
                 trimmed = trimmed.removesuffix("ワクチン")
                 if trimmed in vocab:
