@@ -200,8 +200,8 @@ def run_audit_verify(args) -> int:
     if not result.ok:
         where = f" at entry {result.first_broken}" if result.first_broken else ""
         raise CommandError(f"audit log NOT intact{where}: {result.reason}", exit_code=1)
-    print(f"audit log intact: {result.entries} entries" + (f"; extends the head kept on {kept.get('saved_at')} "
-                                                           f"(entry {kept['count']})" if kept else ""))
+    extends = f"; extends the head kept on {kept.get('saved_at')} (entry {kept['count']})" if kept else ""
+    print(f"audit log intact: {result.entries} entries (verified before this login was written){extends}")
     if head is not None:
         try:
             args.save_head.parent.mkdir(parents=True, exist_ok=True)
