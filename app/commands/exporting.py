@@ -32,7 +32,8 @@ def _export_list(session, args):
     passphrase = read_secret(args.passphrase_file, "MIMAMORI_EXPORT_PASSPHRASE", "passphrase: ") \
         if not args.plaintext else None
     return export_list(session, args.out, encrypt=not args.plaintext, passphrase=passphrase,
-                       plaintext_confirmed=args.plaintext, target=getattr(args, "target", None))
+                       plaintext_confirmed=args.plaintext, target=getattr(args, "target", None),
+                       extracted_only=getattr(args, "extracted_only", False))
 
 
 def _export_districts(session, args):
@@ -119,6 +120,8 @@ def register(sub) -> None:
                    help="write case data unencrypted (you accept the warning)")
     p.add_argument("--passphrase-file", type=Path)
     p.add_argument("--target", choices=("abuse", "postpartum"), help="list / districts: the target (default abuse)")
+    p.add_argument("--extracted-only", action="store_true",
+                   help="list: only the children of 抽出 (default: every child you may see, 抽出 first)")
     _add_subject_args(p)
     p.set_defaults(func=run)
 
