@@ -149,12 +149,34 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     run = _run(conn, run_id, target)
     if run is None:
         return _empty("採点（スコアリング）がまだ実行されていません。データ管理担当に依頼してください。", targets, target)
-    target = run["target"]
     persons = frames.persons_frame(conn, districts=session.visible_districts())
     persons = persons[persons["kind"] == "child"]
-    flags = pd.DataFrame(conn.execute(f"SELECT {', '.join(FLAG_COLUMNS)} FROM flags WHERE run_id = ?",
-                                      (run["run_id"],)).fetchall(), columns=FLAG_COLUMNS)
-    flags = flags[flags["person_id"].isin(persons["person_id"])]
+    rules, flags = _visible_rules_and_flags(session, run, persons["person_id"])
+    # Every child the run evaluated has a score row; flags keep only the flags that fired.
+    scored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id = ?", (run["run_id"],))}
+    evaluated = persons[persons["person_id"].isin(scored)].reset_index(drop=True)
+    source_as_of = _source_dates(session)
+    today = _today(run, source_as_of)
+    frame = _base_frame(evaluated, today)
+    _add_flag_columns(frame, flags, rules)
+    _add_followup(session, run, frame)
+    moved = evaluated["moved_in"].to_numpy(dtype=bool)
+    since = pd.to_datetime(evaluated["resident_from"])
+    frame["move_in_date"] = since.where(moved).to_numpy()
+    frame["moved_in_recent"] = moved & ((today - since).dt.days.fillna(1e9).to_numpy() <= RECENT_MOVE_DAYS)
+    frame["stale_sources"] = _stale_text(frame["age_months"].to_numpy(), source_as_of, today)
+    _add_need(session, conn, run, frame, rules)
+    if reveal and session.can(roles.REIDENTIFY) and len(frame):
+        _add_names(session, frame)
+    return _result(session, run, frame, rules, targets, source_as_of)
+
+
+def _visible_rules_and_flags(session, run: dict, person_ids: pd.Series) -> tuple[list[dict], pd.DataFrame]:
+    """The run's rules and stored flags for these persons, without the rules the role may not see;
+    each rule's badge class raised to the strictest class stored for its flags."""
+    flags = pd.DataFrame(session.conn.execute(f"SELECT {', '.join(FLAG_COLUMNS)} FROM flags WHERE run_id = ?",
+                                              (run["run_id"],)).fetchall(), columns=FLAG_COLUMNS)
+    flags = flags[flags["person_id"].isin(person_ids)]
     rules = _rules_of_run(run)
     hidden = _hidden_rules(session, rules)
     rules = [r for r in rules if r["rule_id"] not in hidden]
@@ -166,14 +188,14 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
         level = stored.get(r["rule_id"])
         if level is not None and level == level:
             r["disclosure"] = disclosure.strictest(r["disclosure"], disclosure.CLASSES[int(level)])
-    # Every child the run evaluated has a score row; flags keep only the flags that fired.
-    scored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id = ?", (run["run_id"],))}
-    evaluated = persons[persons["person_id"].isin(scored)].reset_index(drop=True)
+    return rules, flags
+
+
+def _base_frame(evaluated: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+    """One row per evaluated child: pseudonym, household, place and age on the run's today."""
     ids = evaluated["person_id"].astype(str)
-    source_as_of = _source_dates(session)
-    today = _today(run, source_as_of)
     age = ages.age_months(ages.ym_index_from_text(evaluated["birth_ym"]), ages.ym_index_of(today))
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "person_id": ids.to_numpy(dtype=object),
         "pseudonym": [display_pseudonym(p) for p in ids],
         "household_id": evaluated["household_id"].to_numpy(dtype=object),
@@ -181,7 +203,10 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
         "town": evaluated["town"].to_numpy(dtype=object),
         "age_months": np.asarray(age, dtype=np.int64),
     })
-    # Wide bool flag columns: one pivot, no loop over children.
+
+
+def _add_flag_columns(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[dict]) -> None:
+    """Wide bool flag columns, flag_count and the joined reasons text (one pivot, no loop over children)."""
     flagged = flags[flags["flagged"].astype(bool)]
     rule_ids = [r["rule_id"] for r in rules]
     pos = pd.Index(frame["person_id"])
@@ -204,29 +229,34 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     frame["reasons"] = worklist.join_by_group(text.to_numpy(dtype=object)[flagged_known],
                                               flagged["person_id"].to_numpy(dtype=object)[flagged_known],
                                               frame["person_id"].to_numpy(dtype=object), sep="・")
-    # Follow-up: the nurses' records and the health centre's assessment list, one rule (engine).
+
+
+def _add_followup(session, run: dict, frame: pd.DataFrame) -> None:
+    """Follow-up: the nurses' records and the health centre's assessment list, one rule (engine)."""
     state = followup_state(session, extracted_at=run.get("created_at"))
     state = state.set_index("person_id").reindex(frame["person_id"])
     frame["followup_status"] = state["followup_status"].fillna(NOT_FOLLOWED).to_numpy(dtype=object)
     frame["followup_date"] = pd.to_datetime(state["followup_date"]).to_numpy()
     frame["next_action_date"] = pd.to_datetime(state["next_action_date"]).to_numpy()
     frame["status_since"] = state["status_since"].fillna("").to_numpy(dtype=object)
-    assessment = _latest_assessment(conn).reindex(frame["person_id"]).fillna("").to_numpy(dtype=object)
+    assessment = _latest_assessment(session.conn).reindex(frame["person_id"]).fillna("").to_numpy(dtype=object)
     nurse_status = state["followup_status"].fillna("").to_numpy(dtype=object)
     frame["followed"] = extraction.is_followed(nurse_status, assessment)
     by_assessment = frame["followed"].to_numpy() & ~extraction.is_followed(nurse_status, np.full(len(frame), ""))
     frame.loc[by_assessment, "followup_status"] = "フォロー済(アセスメント)"
-    moved = evaluated["moved_in"].to_numpy(dtype=bool)
-    since = pd.to_datetime(evaluated["resident_from"])
-    frame["move_in_date"] = since.where(moved).to_numpy()
-    frame["moved_in_recent"] = moved & ((today - since).dt.days.fillna(1e9).to_numpy() <= RECENT_MOVE_DAYS)
-    frame["stale_sources"] = _stale_text(frame["age_months"].to_numpy(), source_as_of, today)
-    _add_need(session, conn, run, frame, rules)
-    if reveal and session.can(roles.REIDENTIFY) and len(frame):
-        from app.store.queries.identity import identities
-        names = identities(session, frame["person_id"].tolist(), purpose="作業リスト").set_index("person_id")
-        frame["name_kanji"] = frame["person_id"].map(names["name_kanji"]).fillna("").to_numpy(dtype=object)
-        frame["name_kana"] = frame["person_id"].map(names["name_kana"]).fillna("").to_numpy(dtype=object)
+
+
+def _add_names(session, frame: pd.DataFrame) -> None:
+    """Names (REIDENTIFY and an explicit reveal), through identities(), which logs the reveal."""
+    from app.store.queries.identity import identities
+    names = identities(session, frame["person_id"].tolist(), purpose="作業リスト").set_index("person_id")
+    frame["name_kanji"] = frame["person_id"].map(names["name_kanji"]).fillna("").to_numpy(dtype=object)
+    frame["name_kana"] = frame["person_id"].map(names["name_kana"]).fillna("").to_numpy(dtype=object)
+
+
+def _result(session, run: dict, frame: pd.DataFrame, rules: list[dict], targets, source_as_of) -> WorklistData:
+    """The WorklistData around the frame: rule badges, run choice, 抽出 definition, caution."""
+    target = run["target"]
     rs = f"{run.get('ruleset_id', '')} v{run.get('ruleset_version', '')}".strip()
     as_of_text = str(run.get("as_of") or "")[:10]
     spec = _spec_of(run)
@@ -236,7 +266,7 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
         target=target,
         ruleset_text=f"ルールセット {rs}（基準日 {as_of_text}）" if as_of_text else f"ルールセット {rs}",
         run_id=run.get("run_id"), extracted_at=run.get("created_at"), source_as_of=source_as_of,
-        runs=_runs_of(conn, target),
+        runs=_runs_of(session.conn, target),
         message="" if len(frame) else "表示できる子どもがいません（担当地区を確認してください）。")
     data.extraction = spec.describe()
     # first line: where it is set (shown); second: why k is what it is (tooltip)
