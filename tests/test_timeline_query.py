@@ -153,3 +153,19 @@ def test_view_opens_through_the_worker_and_saves_a_template(qtbot, store):
     context.selection.open_child.emit("1000009")              # outside her area
     assert "表示できません" in view.header.text()
     assert view.data is None and view.plot.model is None and not view.plot._items  # nothing left over
+
+
+def test_the_timelines_today_is_the_runs_as_of_date_not_the_machines(store):
+    """One "today" (issue 19): with a run, its as-of date; before any run, the data's date."""
+    import datetime as dt
+
+    path, _ = store
+    nurse = open_as(path, "nurse")
+    # no run yet: the newest delivered data date (kenshin 2025-02-28), not date.today()
+    assert load_child_timeline(nurse, CHILD_ID).as_of == dt.date(2025, 2, 28) != dt.date.today()
+    with transaction(nurse.conn):
+        nurse.conn.execute("INSERT INTO runs(created_at, created_by, target, ruleset_id, ruleset_version,"
+                           " ruleset_text, as_of) VALUES ('2026-01-05T09:00:00', 'admin', 'abuse', 'abuse', 1, '',"
+                           " '2024-12-31')")
+    got = load_child_timeline(open_as(path, "nurse"), CHILD_ID)
+    assert got.as_of == dt.date(2024, 12, 31)

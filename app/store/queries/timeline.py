@@ -19,7 +19,7 @@ import json
 
 import pandas as pd
 
-from app.engine import catalogue
+from app.engine import catalogue, extraction
 from app.engine import timeline_layout as tl
 from app.engine.pseudonyms import display_pseudonym
 from app.store import roles
@@ -102,6 +102,12 @@ def _flags_and_evidence(conn, pid: str, target: str = "abuse",
     return flags.reset_index(drop=True), evidence
 
 
+def _run_as_of(conn, target: str) -> str | None:
+    """The as-of date of the newest run of ``target`` (the run _flags_and_evidence reads)."""
+    row = conn.execute("SELECT as_of FROM runs WHERE target = ? ORDER BY run_id DESC LIMIT 1", (target,)).fetchone()
+    return row[0] if row else None
+
+
 @requires(roles.VIEW_TIMELINE, data_class="timeline")
 def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     """Everything the timeline may show this user about one child (audited as ``view_child``)."""
@@ -130,8 +136,10 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     if not session.can(roles.VIEW_CUSTODY):
         sources = sources[~sources["source"].isin(catalogue.custody_sources())]
     as_of_by_source = {s: _date_or_none(v) for s, v in sources.groupby("source")["as_of"].max().items()}
-    known = [v for v in as_of_by_source.values() if v is not None]
-    as_of = max(known) if known else dt.date.today()
+    # "today" is the engine's one definition: the as-of date of the run whose flags are shown
+    # (else the data's date) — never the machine's date, so ages and windows match the list
+    today = extraction.run_today(_run_as_of(conn, "abuse"), extraction.source_data_dates(sources))
+    as_of = None if today is None else today.date()
     data = tl.TimelineData(
         child={"person_id": pid, "pseudonym": display_pseudonym(pid), "sex": child["sex"],
                "birth_date": _birth_date(child["birth_ym"]), "birth_ym": child["birth_ym"],
