@@ -20,8 +20,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
     QMessageBox, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
@@ -709,50 +709,11 @@ class StaffingView(QWidget):
 
 def plan_pdf_bytes(body_html: str, footer: str) -> bytes:
     """An A4 landscape PDF of ``body_html`` with ``footer`` and page numbers on every page, in memory."""
-    from app.views.pdf_font import print_font
+    from app.views.pdf_document import PageStyle, html_pdf
 
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageOrientation(QPageLayout.Orientation.Landscape)
-    writer.setPageMargins(QMarginsF(12, 12, 12, 15), QPageLayout.Unit.Millimeter)
-    writer.setResolution(150)
-    writer.setTitle("保健師配置計画")
-    writer.setCreator("Mimamori")
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError("PDF を作成できません")
-    try:
-        doc = QTextDocument()
-        doc.documentLayout().setPaintDevice(writer)
-        # The print font keeps the PDF's text layer real (大津, not the Kangxi radical ⼤津).
-        doc.setDefaultFont(print_font(9))
-        doc.setHtml(body_html)
-        page = writer.pageLayout().paintRectPixels(writer.resolution())
-        footer_h = int(writer.resolution() * 0.35)
-        size = QSizeF(page.width(), page.height() - footer_h)
-        doc.setPageSize(size)
-        pages = max(1, doc.pageCount())
-        small = print_font(7)
-        for n in range(pages):
-            if n:
-                writer.newPage()
-            painter.save()
-            painter.translate(0, -n * size.height())
-            doc.drawContents(painter, QRectF(0, n * size.height(), size.width(), size.height()))
-            painter.restore()
-            painter.setFont(small)
-            painter.setPen(QColor("#333333"))
-            rect = QRectF(0, size.height() + 4, size.width(), footer_h - 4)
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                             f"見守り 保健師配置計画（取扱注意）  {footer}")
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                             f"{n + 1}/{pages}")
-    finally:
-        painter.end()
-    buffer.close()
-    return bytes(buffer.data())
+    pdf, _pages = html_pdf(body_html, footer, PageStyle("保健師配置計画", landscape=True,
+                                                        margins_mm=(12, 12, 12, 15), body_pt=9, footer_pt=7))
+    return pdf
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
 HEADING = "個人情報開示請求 対象記録一覧（取扱注意・開示判断用）"
 NOTE = ("この一覧は見守りが保有する記録のすべてです。開示区分と不開示候補は判断の手がかりにすぎず、"
@@ -37,46 +35,9 @@ def report_html(report: pd.DataFrame, title: str) -> str:
 
 def subject_pdf_bytes(report: pd.DataFrame, title: str, footer: str) -> bytes:
     """The A4 landscape PDF of ``report`` with ``footer`` and page numbers on every page."""
-    from app.views.pdf_font import print_font
+    from app.views.pdf_document import PageStyle, html_pdf
 
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageOrientation(QPageLayout.Orientation.Landscape)
-    writer.setPageMargins(QMarginsF(10, 10, 10, 14), QPageLayout.Unit.Millimeter)
-    writer.setResolution(150)
-    writer.setTitle(HEADING)
-    writer.setCreator("Mimamori")
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError("PDF を作成できません")
-    try:
-        doc = QTextDocument()
-        doc.documentLayout().setPaintDevice(writer)
-        doc.setDefaultFont(print_font(7))
-        doc.setHtml(report_html(report, title))
-        page = writer.pageLayout().paintRectPixels(writer.resolution())
-        footer_h = int(writer.resolution() * 0.35)
-        size = QSizeF(page.width(), page.height() - footer_h)
-        doc.setPageSize(size)
-        pages = max(1, doc.pageCount())
-        small = print_font(6)
-        for n in range(pages):
-            if n:
-                writer.newPage()
-            painter.save()
-            painter.translate(0, -n * size.height())
-            doc.drawContents(painter, QRectF(0, n * size.height(), size.width(), size.height()))
-            painter.restore()
-            painter.setFont(small)
-            painter.setPen(QColor("#333333"))
-            rect = QRectF(0, size.height() + 4, size.width(), footer_h - 4)
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                             f"見守り 開示請求（取扱注意）  {footer}")
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                             f"{n + 1}/{pages}")
-    finally:
-        painter.end()
-    buffer.close()
-    return bytes(buffer.data())
+    pdf, _pages = html_pdf(report_html(report, title), footer,
+                           PageStyle(HEADING, landscape=True, margins_mm=(10, 10, 10, 14), body_pt=7,
+                                     footer_pt=6, footer_title="開示請求"))
+    return pdf

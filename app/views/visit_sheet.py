@@ -17,11 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
 from app.engine.visit_sheet import DISCUSS, NO_IDENTITY_NOTE, STAFF, VisitSheet, build_sheets
-from app.views.pdf_font import print_font
+from app.views.pdf_document import PageStyle, html_pdf
 from app.views.theme import DISCLOSURE_STYLE
 
 DISCUSS_HEAD = f"{DISCLOSURE_STYLE[DISCUSS][1]} ご家族と話してよい事実"
@@ -134,43 +132,5 @@ def pdf_bytes(sheets: list[VisitSheet], footer: str) -> RenderedSheet:
 
     Nothing touches the disk here: the gate writes the bytes (sealed unless plain was chosen)."""
     t0 = time.perf_counter()
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(QMarginsF(15, 12, 15, 18), QPageLayout.Unit.Millimeter)
-    writer.setResolution(150)
-    writer.setTitle("訪問準備シート")
-    writer.setCreator("Mimamori")
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise OSError("PDF を作成できません")
-    try:
-        doc = QTextDocument()
-        doc.documentLayout().setPaintDevice(writer)
-        doc.setDefaultFont(print_font(10))
-        doc.setHtml(sheet_html(sheets))
-        page = writer.pageLayout().paintRectPixels(writer.resolution())
-        footer_h = int(writer.resolution() * 0.35)
-        body = QSizeF(page.width(), page.height() - footer_h)
-        doc.setPageSize(body)
-        pages = max(1, doc.pageCount())
-        small = print_font(7.5)
-        for n in range(pages):
-            if n:
-                writer.newPage()
-            painter.save()
-            painter.translate(0, -n * body.height())
-            doc.drawContents(painter, QRectF(0, n * body.height(), body.width(), body.height()))
-            painter.restore()
-            painter.setFont(small)
-            painter.setPen(QColor("#333333"))
-            painter.drawText(QRectF(0, body.height() + 4, body.width(), footer_h - 4),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                             f"見守り 訪問準備シート（取扱注意）  {footer}")
-            painter.drawText(QRectF(0, body.height() + 4, body.width(), footer_h - 4),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"{n + 1}/{pages}")
-    finally:
-        painter.end()
-    buffer.close()
-    return RenderedSheet(bytes(buffer.data()), pages, len(sheets), time.perf_counter() - t0)
+    pdf, pages = html_pdf(sheet_html(sheets), footer, PageStyle("訪問準備シート"))
+    return RenderedSheet(pdf, pages, len(sheets), time.perf_counter() - t0)
