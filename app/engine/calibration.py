@@ -18,15 +18,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
-from scipy.stats import rankdata
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+# scipy and scikit-learn are imported inside the functions that fit or measure: importing them
+# costs ~1.7 s, and the working list (which only reads stored runs and this module's caution
+# text) must not pay that between the password and the first list (measured: list after login
+# 2.7 s → see docs/SCALE.md).
 
 
 @dataclass
@@ -43,6 +45,8 @@ def valley(counts, bin_centers=None, max_num_iter: int = 10000) -> ValleyResult:
 
     Same algorithm and edge trimming as ``skimage.filters.threshold_minimum(hist=...)``.
     """
+    from scipy import ndimage
+
     counts = np.asarray(counts, dtype=float)
     centers = np.arange(counts.size, dtype=float) if bin_centers is None else np.asarray(bin_centers, float)
     if counts.size and (counts[0] == 0 or counts[-1] == 0):
@@ -144,6 +148,9 @@ class WeightFit:
 
 def fit_weights(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> WeightFit:
     """Logistic regression of the list on the flags, regularisation chosen by stratified CV."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
     y = np.asarray(y, dtype=int)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     search = GridSearchCV(LogisticRegression(solver="liblinear", max_iter=2000), {"C": np.logspace(-3, 2, 8)}, cv=cv,
@@ -159,6 +166,9 @@ def fit_weights(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> WeightFit:
 def out_of_fold_probability(X: pd.DataFrame, y, folds: int = 5, seed: int = 0) -> np.ndarray:
     """Probability of being on the list for each child, each predicted by a model that did
     not see that child (so a listed child's own label does not raise its probability)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     y = np.asarray(y, dtype=int)
     k = int(min(folds, y.sum(), (1 - y).sum()))
     if k < 2:
@@ -178,6 +188,9 @@ def probability_on_score(score, y) -> np.ndarray:
     rule set whose score does not track the list at all) an isotonic fit keeps it
     non-decreasing rather than inverted.
     """
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     y = np.asarray(y, dtype=int)
     x = np.asarray(score, dtype=float).reshape(-1, 1)
     if y.sum() == 0 or y.sum() == len(y):
@@ -206,10 +219,14 @@ def validation_caution(metrics: dict | None) -> str:
 
 
 def _auc(y, s) -> float:
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
 
 
 def _auc_ranks(y: np.ndarray, s: np.ndarray) -> float:
+    from scipy.stats import rankdata
+
     # Mann–Whitney form of the AUC (ties count half), same value as roc_auc_score
     pos = int(y.sum())
     neg = len(y) - pos
@@ -276,6 +293,10 @@ def validate(X: pd.DataFrame, y, weights: dict[str, float], groups: dict[str, pd
     bins and Brier score, and per group (district, nationality): flag rate, share in the top
     ``top_share``, precision there, AUC where the group has ≥5 of each class.
     """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss
+    from sklearn.model_selection import train_test_split
+
     y = np.asarray(y, int)
     if y.sum() < 10 or (len(y) - y.sum()) < 10:
         return {"status": "insufficient_labels", "positives": int(y.sum()), "n": int(len(y))}

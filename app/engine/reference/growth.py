@@ -25,7 +25,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from app.resource_files import resource_path
 
@@ -98,6 +97,10 @@ def z_scores(measure: str, sex, age_months, values) -> np.ndarray:
 
 def percentiles(measure: str, sex, age_months, values) -> np.ndarray:
     """Reference percentile (0–100) of each measurement."""
+    # scipy is imported here, not at the top: the working list imports this module through the
+    # rules, and scipy.special alone costs ~0.4 s of the wait between password and list.
+    from scipy.special import ndtr
+
     return ndtr(z_scores(measure, sex, age_months, values)) * 100.0
 
 
