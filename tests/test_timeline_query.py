@@ -169,3 +169,66 @@ def test_the_timelines_today_is_the_runs_as_of_date_not_the_machines(store):
                            " '2024-12-31')")
     got = load_child_timeline(open_as(path, "nurse"), CHILD_ID)
     assert got.as_of == dt.date(2024, 12, 31)
+
+
+def _two_runs(path) -> tuple[int, int]:
+    """An older postpartum run (as of 2024-06-30, flag pp_rule) and a newer abuse run (as of
+    2024-12-31, flag abuse_rule), both flagging CHILD_ID: (postpartum run, abuse run)."""
+    admin = open_as(path, "nurse")
+    conn = admin.conn
+    ids = []
+    with transaction(conn):
+        for target, as_of, rule in (("postpartum", "2024-06-30", "pp_rule"), ("abuse", "2024-12-31", "abuse_rule")):
+            cur = conn.execute("INSERT INTO runs(created_at, created_by, target, ruleset_id, ruleset_version,"
+                               " ruleset_text, as_of) VALUES ('2026-01-05T09:00:00', 'admin', ?, ?, 3, '', ?)",
+                               (target, target, as_of))
+            ids.append(cur.lastrowid)
+            conn.execute("INSERT INTO flags(run_id, person_id, rule_id, flagged, reason, first_date, last_date)"
+                         " VALUES (?,?,?,1,'理由','2024-01-10','2024-02-10')", (cur.lastrowid, CHILD_ID, rule))
+    return ids[0], ids[1]
+
+
+def test_the_list_run_gives_the_timelines_flags_and_today(store):
+    """Opened with the list's run, the timeline shows that run's flags and as-of date; without a
+    run id, the newest run of the default target (abuse), as before."""
+    import datetime as dt
+
+    path, _ = store
+    postpartum, abuse = _two_runs(path)
+    nurse = open_as(path, "nurse")
+    got = load_child_timeline(nurse, CHILD_ID, run_id=postpartum)
+    assert got.flags["rule_id"].tolist() == ["pp_rule"]
+    assert got.as_of == dt.date(2024, 6, 30)
+    assert got.run["run_id"] == postpartum and got.run["target"] == "postpartum"
+    default = load_child_timeline(nurse, CHILD_ID)
+    assert default.flags["rule_id"].tolist() == ["abuse_rule"]
+    assert default.as_of == dt.date(2024, 12, 31) and default.run["run_id"] == abuse
+    assert _audited(nurse, "view_child") == [[CHILD_ID], [CHILD_ID]]
+    with pytest.raises(LookupError, match="見つかりません"):
+        load_child_timeline(nurse, CHILD_ID, run_id=abuse + 99)
+
+
+def test_opening_from_the_list_passes_its_run_to_the_timeline(qtbot, store):
+    """open_child_in_run reaches the view (also one created after the request, as the main
+    window does); a plain open_child afterwards goes back to the default run."""
+    import datetime as dt
+
+    from app.views.context import AppContext
+    from app.views.timeline_view import TimelineView
+    from app.views.worker import ImmediateWorker
+
+    path, _ = store
+    postpartum, abuse = _two_runs(path)
+    context = AppContext(open_as(path, "nurse"), ImmediateWorker())
+    context.selection.child_selected.emit(CHILD_ID)
+    context.selection.open_child_in_run.emit(CHILD_ID, postpartum)   # before the page exists
+    view = TimelineView(context)
+    qtbot.addWidget(view)
+    assert view.data.run["run_id"] == postpartum and view.data.as_of == dt.date(2024, 6, 30)
+    assert "pp_rule" in view.data.flags["rule_id"].tolist()
+    assert "基準日 2024年6月30日" in view.freshness.text() and "postpartum v3" in view.freshness.text()
+    view._reopen()                                  # a store change keeps the run asked for
+    assert view.data.run["run_id"] == postpartum
+    context.selection.open_child.emit(CHILD_ID)
+    assert view.data.run["run_id"] == abuse and view.data.as_of == dt.date(2024, 12, 31)
+    assert context.selection.run_for(CHILD_ID) is None

@@ -235,3 +235,19 @@ def test_selected_flag_is_highlighted_on_the_timeline(qtbot):
     view.evidence.tree.setCurrentItem(row_item)
     view.open_timeline(pid)
     assert asked[-1][0] == pid and asked[-1][1] == "" and asked[-1][2]
+
+
+def test_the_timeline_is_opened_in_the_lists_run(make_view):
+    """With a scoring run shown, the list opens the timeline in that run (open_child_in_run),
+    so the timeline's flags and "today" are the list's."""
+    import dataclasses
+
+    view, ctx, _ = make_view()
+    plain, in_run = [], []
+    ctx.selection.open_child.connect(plain.append)
+    ctx.selection.open_child_in_run.connect(lambda pid, run: in_run.append((pid, run)))
+    view.data = dataclasses.replace(view.data, run_id=7)
+    pid = view.model.person_at(0)
+    view.open_timeline(pid)
+    assert in_run == [(pid, 7)] and plain == []
+    assert ctx.selection.run_for(pid) == 7

@@ -33,6 +33,8 @@ def register(sub) -> None:
                    help=f"demo stores only: log in as that role's demo account ({', '.join(ROLE_CODES)})")
     p.add_argument("--view", required=True, choices=VIEW_CHOICES)
     p.add_argument("--child", help="research ID of the child to show (timeline, list)")
+    p.add_argument("--run", type=int, default=None, metavar="RUN_ID",
+                   help="timeline: the flags and as-of date of this scoring run, as when opened from the list")
     p.add_argument("--tab", type=int, default=None, metavar="N",
                    help="show the view's N-th tab first (0-based; a view without tabs has only tab 0)")
     p.add_argument("--out", type=Path, required=True)
@@ -113,7 +115,7 @@ def select_tab(page, index: int) -> None:
         tabs.setCurrentIndex(index)
 
 
-def open_view(session, view: str, child: str | None = None, size=(1400, 900)):
+def open_view(session, view: str, child: str | None = None, size=(1400, 900), run: int | None = None):
     """The main window as the session's role sees it, showing ``view`` (and ``child``), ready.
     Returns (app, window, page); the caller disposes of the window with ``dispose``."""
     from app.views.application import make_application
@@ -132,7 +134,10 @@ def open_view(session, view: str, child: str | None = None, size=(1400, 900)):
     page = window.page(view)
     if child:
         context.selection.child_selected.emit(child)
-        context.selection.open_child.emit(child)
+        if run is None:
+            context.selection.open_child.emit(child)
+        else:
+            context.selection.open_child_in_run.emit(child, int(run))
         window.show_view(view)
     window.show()
     wait_until_ready(app, page)
@@ -140,10 +145,10 @@ def open_view(session, view: str, child: str | None = None, size=(1400, 900)):
 
 
 def render(session, view: str, out: Path, child: str | None = None, size=(1400, 900),
-           tab: int | None = None) -> Path:
+           tab: int | None = None, run: int | None = None) -> Path:
     from app.store.database import transaction
 
-    app, window, page = open_view(session, view, child, size)
+    app, window, page = open_view(session, view, child, size, run)
     try:
         if tab is not None:
             select_tab(page, tab)
@@ -152,7 +157,7 @@ def render(session, view: str, out: Path, child: str | None = None, size=(1400, 
         if not window.grab().save(str(out), "PNG"):
             raise CommandError(f"could not write {out}")
         with transaction(session.conn):
-            detail = {k: v for k, v in (("child", child), ("tab", tab)) if v is not None}
+            detail = {k: v for k, v in (("child", child), ("tab", tab), ("run", run)) if v is not None}
             session.audit("snapshot", "view", [view], detail or None)
     finally:
         dispose(app, window)
@@ -196,7 +201,7 @@ def run(args) -> int:
     try:
         if args.child:
             _check_child(session, args.child)
-        out = render(session, args.view, args.out, args.child, (w, h), tab=args.tab)
+        out = render(session, args.view, args.out, args.child, (w, h), tab=args.tab, run=args.run)
     finally:
         session.close()
     print(f"wrote {out}")

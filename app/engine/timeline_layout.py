@@ -56,6 +56,8 @@ class TimelineData:
     None), moved_in (bool), household_id. events: the events frame (DATA_MODEL.md columns) of
     the child and of the household members listed in ``members`` (person_id, relation, label).
     flags / evidence: the scoring outputs for the child. sources: source -> as-of date.
+    run: the scoring run the flags and ``as_of`` come from (run_id, target, ruleset_id,
+    ruleset_version, as_of), None before any run or for the sample.
     """
 
     child: dict
@@ -68,6 +70,7 @@ class TimelineData:
         columns=["person_id", "rule_id", "event_id", "role"]))
     sources: dict = field(default_factory=dict)
     as_of: dt.date | None = None
+    run: dict | None = None
     is_sample: bool = False
     # Vaccine due windows (``vaccine_windows``), computed by the query on the worker thread so
     # the GUI thread does not pay for them; None = compute when the model is built.

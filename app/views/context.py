@@ -18,7 +18,10 @@ class Selection(QObject):
     """The selection that follows the user across views."""
 
     child_selected = Signal(str)      # a research_id became the current child
-    open_child = Signal(str)          # open this child's timeline
+    open_child = Signal(str)          # open this child's timeline (newest run of the default target)
+    # Open it as scored in this run (research_id, run_id): the working list passes the run it
+    # shows, so the timeline's flags and "today" are the list's, not another run's.
+    open_child_in_run = Signal(str, int)
     # Ask whoever shows this child's timeline to ring a flag's evidence: (research_id,
     # rule_id or "", event ids). Emitted after open_child; the timeline keeps it until
     # that child's record has loaded.
@@ -30,11 +33,23 @@ class Selection(QObject):
         super().__init__()
         self.current_child: str | None = None
         self.current_district: str | None = None
+        # (child, run) of the last open request: a timeline created by that request (the main
+        # window builds pages on first use) reads it, since it missed the signal itself.
+        self.opened: tuple[str, int | None] | None = None
         self.child_selected.connect(self._remember_child)
+        self.open_child.connect(lambda person_id: self._remember_open(person_id, None))
+        self.open_child_in_run.connect(self._remember_open)
         self.district_selected.connect(self._remember_district)
 
     def _remember_child(self, person_id: str) -> None:
         self.current_child = person_id
+
+    def _remember_open(self, person_id: str, run_id: int | None) -> None:
+        self.opened = (person_id, run_id)
+
+    def run_for(self, person_id: str) -> int | None:
+        """The run the last open request asked for, if it was for ``person_id``."""
+        return self.opened[1] if self.opened and self.opened[0] == person_id else None
 
     def _remember_district(self, district: str) -> None:
         self.current_district = district

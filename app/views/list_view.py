@@ -416,7 +416,11 @@ class ListView(QWidget):
         if selection is None:
             return
         rule_id, events = self._pending_highlight
-        selection.open_child.emit(person_id)
+        run_id = getattr(self.data, "run_id", None)
+        if run_id is None:
+            selection.open_child.emit(person_id)
+        else:  # the timeline shows the run this list shows (its flags and its as-of date)
+            selection.open_child_in_run.emit(person_id, int(run_id))
         if rule_id or events:
             selection.highlight.emit(person_id, rule_id or "", list(events))
 

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_nav)
         context.selection.navigate.connect(self.show_view)
         context.selection.open_child.connect(self._open_child)
+        context.selection.open_child_in_run.connect(lambda person_id, _run: self._open_child(person_id))
         self.statusBar().showMessage(self.tr("Terminal %1").replace("%1", session.terminal_id))
         self._load_summary()
         context.on_store_changed(self, ("import", "deletion"), lambda _kinds: self._load_summary())

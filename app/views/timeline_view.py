@@ -3,7 +3,8 @@
 ``TimelineView(context, parent=None)`` shows one child's record as the role-checked query
 (``app/store/queries/timeline.py``) returns it; it never filters by role itself. Other views
 connect through:
-- ``open_child(person_id)`` (also wired to ``context.selection.open_child``),
+- ``open_child(person_id, run_id=None)`` (also wired to ``context.selection.open_child`` and
+  ``open_child_in_run``: the run's flags and as-of date; without a run, the newest default run),
 - ``highlight_rule(rule_id)`` / ``highlight_events(event_ids)`` (the evidence panel),
 - the signal ``event_selected(int event_id)`` when a mark is clicked.
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, 
 
 from app.engine import catalogue
 from app.engine import timeline_layout as tl
+from app.engine.worklist import TARGET_LABELS
 from app.models.timeline_model import (DISCLOSURE_STYLE, FLAG_STYLE, SERIES, WINDOW_STYLE,
                                        TimelineModel, date_ja)
 from app.views.timeline.plot import TimelinePlot
@@ -57,6 +59,7 @@ class TimelineView(QWidget):
         self.hidden: set[str] = set()
         self.household_mode = False
         self.error_text = ""
+        self.run_id: int | None = None   # the run asked for (None: the newest default run)
 
         top = self._build_top_bar(context)
 
@@ -80,11 +83,13 @@ class TimelineView(QWidget):
         self._wanted_highlight: tuple[str, str, list] | None = None
         if context is not None and getattr(context, "selection", None) is not None:
             context.selection.open_child.connect(self.open_child)
+            context.selection.open_child_in_run.connect(self.open_child)
             context.selection.highlight.connect(self._highlight_requested)
             context.on_store_changed(self, ("followup", "scoring", "import", "deletion"),
                                      lambda _kinds: self._reopen())
-            if getattr(context.selection, "current_child", None):
-                self.open_child(context.selection.current_child)
+            current = getattr(context.selection, "current_child", None)
+            if current:
+                self.open_child(current, context.selection.run_for(current))
 
     def _build_top_bar(self, context) -> QHBoxLayout:
         """The child's heading, sample badge, template, lanes, household, era and graph choices."""
@@ -151,16 +156,18 @@ class TimelineView(QWidget):
         return presets
 
     # -- loading ------------------------------------------------------------------
-    def open_child(self, person_id: str) -> None:
-        """Load one child's record through the worker (role-checked and audited by the query)."""
+    def open_child(self, person_id: str, run_id: int | None = None) -> None:
+        """Load one child's record through the worker (role-checked and audited by the query),
+        with the flags and "today" of ``run_id`` (else of the newest default run)."""
         from app.store.queries.timeline import load_child_timeline
 
-        self.context.worker.run(load_child_timeline, self.context.session, str(person_id), key="timeline.child",
-                                on_done=self.set_data, on_error=self._load_failed)
+        self.run_id = None if run_id is None else int(run_id)
+        self.context.worker.run(load_child_timeline, self.context.session, str(person_id), self.run_id,
+                                key="timeline.child", on_done=self.set_data, on_error=self._load_failed)
 
     def _reopen(self) -> None:
         if self.data is not None:
-            self.open_child(str(self.data.child["person_id"]))
+            self.open_child(str(self.data.child["person_id"]), self.run_id)
 
     def _highlight_requested(self, person_id: str, rule_id: str, event_ids: list) -> None:
         """Ring a flag's evidence for ``person_id`` now, or once that child's record arrives."""
@@ -201,12 +208,23 @@ class TimelineView(QWidget):
         used = set(data.events["source"].astype(str)) | set(catalogue.freshness_sources())
         sources = "、".join(f"{tl.SOURCE_LABELS.get(k, k)} {date_ja(v)}" for k, v in sorted(data.sources.items())
                            if v is not None and k in used)
-        self.freshness.setText(self.tr("Data as of: %1").replace("%1", sources or "—"))
+        text = self.tr("Data as of: %1").replace("%1", sources or "—")
+        if data.run is not None:
+            # which scoring run the flags and "today" come from, so it can be matched to the list
+            text += "\n" + self.run_text(data.run)
+        self.freshness.setText(text)
         self.plot.model = None  # a new child opens on its whole life, not the last child's range
         self._rebuild()
         self.set_range_preset("all")
         self._apply_highlight()
         self.data_loaded.emit()
+
+    def run_text(self, run: dict) -> str:
+        """「表示中の判定: 虐待予防 ルールセット abuse v1（基準日 …）」 for the run shown."""
+        target = TARGET_LABELS.get(run.get("target"), run.get("target") or "")
+        ruleset = f"{run.get('ruleset_id', '')} v{run.get('ruleset_version', '')}"
+        return (self.tr("Flags shown: %1, rule set %2 (reference date %3)").replace("%1", target)
+                .replace("%2", ruleset).replace("%3", date_ja(run.get("as_of"))))
 
     def _rebuild(self) -> None:
         if self.data is None:

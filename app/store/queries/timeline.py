@@ -1,6 +1,8 @@
 """One child's timeline, role-checked and audited, plus the timeline templates.
 
-``load_child_timeline(session, person_id)`` is the only way the timeline view gets case data:
+``load_child_timeline(session, person_id, run_id=None)`` is the only way the timeline view gets
+case data (flags and "today" from ``run_id`` — the run the working list showed — or else from the
+newest run of the default target):
 - requires VIEW_TIMELINE, and the child must be in the user's visible districts;
 - custody (child-guidance) events only with VIEW_CUSTODY — removed here, so a nurse's view
   never receives them (and their evidence rows are dropped with them);
@@ -37,6 +39,14 @@ class ChildNotVisible(LookupError):
     """The child does not exist or is outside the user's districts (message for the user)."""
 
 
+class RunNotFound(LookupError):
+    """The scoring run asked for is not in the store (message for the user)."""
+
+
+DEFAULT_TARGET = "abuse"
+_RUN_COLUMNS = ["run_id", "target", "ruleset_id", "ruleset_version", "as_of", "restricted"]
+
+
 def _birth_date(birth_ym: str) -> dt.date | None:
     # The analysis data holds the birth month only; mid-month keeps curves within ±2 weeks.
     try:
@@ -69,27 +79,39 @@ def _household(conn, child: pd.Series) -> pd.DataFrame:
     return frame
 
 
-def _flags_and_evidence(conn, pid: str, target: str = "abuse",
+def _shown_run(conn, run_id: int | None) -> dict | None:
+    """The run whose flags and as-of date the timeline shows: ``run_id`` (the list's run), or
+    the newest run of the default target; None before any run."""
+    cols = ", ".join(_RUN_COLUMNS)
+    if run_id is None:
+        row = conn.execute(f"SELECT {cols} FROM runs WHERE target = ? ORDER BY run_id DESC LIMIT 1",
+                           (DEFAULT_TARGET,)).fetchone()
+    else:
+        row = conn.execute(f"SELECT {cols} FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
+        if row is None:
+            raise RunNotFound(f"判定結果（実行番号 {int(run_id)}）が見つかりません")
+    return None if row is None else dict(zip(_RUN_COLUMNS, row))
+
+
+def _flags_and_evidence(conn, pid: str, run: dict | None,
                         hide_restricted: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The child's flags and evidence from the newest scoring run of ``target``.
+    """The child's flags and evidence from the scoring ``run`` (none without a run).
 
     Rules derived from child-guidance data (``restricted``) are dropped unless the caller
     may see custody records, together with their evidence rows.
     """
     empty = tl.TimelineData(child={}, events=pd.DataFrame())
     flags, evidence = empty.flags, empty.evidence
-    row = conn.execute("SELECT MAX(run_id) FROM runs WHERE target = ?", (target,)).fetchone()
-    if row[0] is None:
+    if run is None:
         return flags, evidence
-    run_id = row[0]
+    run_id = run["run_id"]
     columns = [*flags.columns, "restricted"]
     rows = conn.execute(f"SELECT {', '.join(columns)} FROM flags WHERE person_id = ? AND run_id = ?",
                         (pid, run_id)).fetchall()
     found = pd.DataFrame(rows, columns=columns)
     if hide_restricted:
         found = found[found["restricted"].fillna("") == ""]
-    restricted = json.loads(conn.execute("SELECT restricted FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
-                            or "{}")
+    restricted = json.loads(run["restricted"] or "{}")
     hidden_rules = set() if not hide_restricted else {r for r, v in restricted.items() if v}
     flags = found.reindex(columns=flags.columns)
     flags["flagged"] = flags["flagged"].fillna(0).astype(bool)
@@ -102,17 +124,16 @@ def _flags_and_evidence(conn, pid: str, target: str = "abuse",
     return flags.reset_index(drop=True), evidence
 
 
-def _run_as_of(conn, target: str) -> str | None:
-    """The as-of date of the newest run of ``target`` (the run _flags_and_evidence reads)."""
-    row = conn.execute("SELECT as_of FROM runs WHERE target = ? ORDER BY run_id DESC LIMIT 1", (target,)).fetchone()
-    return row[0] if row else None
-
-
 @requires(roles.VIEW_TIMELINE, data_class="timeline")
-def load_child_timeline(session, person_id: str) -> tl.TimelineData:
-    """Everything the timeline may show this user about one child (audited as ``view_child``)."""
+def load_child_timeline(session, person_id: str, run_id: int | None = None) -> tl.TimelineData:
+    """Everything the timeline may show this user about one child (audited as ``view_child``).
+
+    Flags and "today" come from ``run_id`` when given (the run the working list showed, so the
+    list and the timeline agree about the child), else from the newest run of the default target.
+    """
     conn = session.conn
     pid = str(person_id)
+    run = _shown_run(conn, run_id)
     persons = persons_frame(conn, session.visible_districts(), [pid])
     if persons.empty or persons.iloc[0]["kind"] != "child":
         raise ChildNotVisible("この子どもの記録は表示できません（担当地区外か、存在しません）")
@@ -130,7 +151,7 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     if not session.can(roles.VIEW_CUSTODY):
         hidden += [*CUSTODY_TYPES, *RAW_ONLY_TYPES]
     events = events[~events["type"].isin(hidden)].reset_index(drop=True)
-    flags, evidence = _flags_and_evidence(conn, pid, hide_restricted=not session.can(roles.VIEW_CUSTODY))
+    flags, evidence = _flags_and_evidence(conn, pid, run, hide_restricted=not session.can(roles.VIEW_CUSTODY))
     evidence = evidence[evidence["event_id"].isin(events["event_id"])].reset_index(drop=True)
     sources = sources_frame(conn)
     if not session.can(roles.VIEW_CUSTODY):
@@ -138,7 +159,7 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
     as_of_by_source = {s: _date_or_none(v) for s, v in sources.groupby("source")["as_of"].max().items()}
     # "today" is the engine's one definition: the as-of date of the run whose flags are shown
     # (else the data's date) — never the machine's date, so ages and windows match the list
-    today = extraction.run_today(_run_as_of(conn, "abuse"), extraction.source_data_dates(sources))
+    today = extraction.run_today(None if run is None else run["as_of"], extraction.source_data_dates(sources))
     as_of = None if today is None else today.date()
     data = tl.TimelineData(
         child={"person_id": pid, "pseudonym": display_pseudonym(pid), "sex": child["sex"],
@@ -147,11 +168,13 @@ def load_child_timeline(session, person_id: str) -> tl.TimelineData:
                "resident_to": _date_or_none(child["resident_to"]),
                "moved_in": bool(child["moved_in"]), "household_id": child["household_id"]},
         events=events, members=members, flags=flags, evidence=evidence,
-        sources=as_of_by_source, as_of=as_of)
+        sources=as_of_by_source, as_of=as_of,
+        run=None if run is None else {k: run[k] for k in _RUN_COLUMNS if k != "restricted"})
     data.windows = tl.child_vaccine_windows(data)
     with transaction(conn):
         session.audit(VIEW_CHILD, object_type="person", object_ids=[pid],
-                      detail={"view": "timeline", "events": int(len(events))})
+                      detail={"view": "timeline", "events": int(len(events)),
+                              "run_id": None if run is None else int(run["run_id"])})
     return data
 
 

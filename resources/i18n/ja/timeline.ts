@@ -63,6 +63,10 @@
         <translation>データ時点: %1</translation>
     </message>
     <message>
+        <source>Flags shown: %1, rule set %2 (reference date %3)</source>
+        <translation>表示中の判定: %1・ルールセット %2（基準日 %3）</translation>
+    </message>
+    <message>
         <source> (mine)</source>
         <translation>（自分用）</translation>
     </message>
