@@ -17,7 +17,6 @@ import pandas as pd
 from app.store import roles
 from app.store.audit import now_iso
 from app.store.database import transaction
-from app.store.owner_only import write_owner_only
 from app.store.queries import requires
 
 BOUNDARY_NAME = "chiku"
@@ -193,17 +192,9 @@ def authorize_plan_print(session, *, encrypt: bool = True, passphrase: str | Non
 
 def write_plan_document(session, data: bytes, path, *, content_type: str = "pdf", encrypt: bool = True,
                         passphrase: str | None = None, footer: str = "") -> Path:
-    """Write a printable plan (already authorised): sealed in the .mmx container unless plain was chosen."""
-    from app.store.exports import CONTAINER_SUFFIX, check_allowed, encrypt_container
+    """Write a printable plan (already authorised) through the gate's one document writer: sealed
+    in the .mmx container unless plain was chosen (the view asks the warning before it gets here)."""
+    from app.store.exports import write_document
 
-    check_allowed(session, roles.EXPORT_PLAN)
-    path = Path(path)
-    if encrypt:
-        if path.suffix != CONTAINER_SUFFIX:
-            path = path.with_name(path.name + CONTAINER_SUFFIX)
-        data = encrypt_container(data, passphrase, {
-            "name": path.name.removesuffix(CONTAINER_SUFFIX), "content_type": content_type, "created": now_iso(),
-            "user": session.user, "terminal": session.terminal_id, "footer": footer})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_owner_only(path, data)
-    return path
+    return write_document(session, data, path, capability=roles.EXPORT_PLAN, content_type=content_type,
+                          encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=not encrypt, footer=footer)
