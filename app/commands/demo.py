@@ -72,6 +72,13 @@ def _pipeline():
         from app.store.importing import import_delivery
         from app.store.scoring_runs import run_active_rulesets
         from app.store.staffing_plans import store_boundaries
+
+        # Scoring imports these only when it fits and measures (app/engine/calibration.py keeps
+        # them off the working list's start-up path): check them here, before any store exists.
+        import scipy.ndimage  # noqa: F401
+        import scipy.special  # noqa: F401
+        import sklearn.isotonic  # noqa: F401
+        import sklearn.linear_model  # noqa: F401
     except ImportError as exc:
         raise CommandError(f"demo: required package {exc.name} is not installed (run tools/setup.sh)") from exc
     return generate_delivery, import_delivery, run_active_rulesets, store_boundaries
