@@ -9,25 +9,8 @@ import json
 
 import pandas as pd
 
-from app.engine.linkage import _birth_level, link, review_reasons
-from app.engine.pseudonyms import Keyer
-
-KEY = Keyer(b"test-secret-for-linkage-cases-0123")
-
-
-def rec(source, line, rn="", hh="", kanji="", kana="", birth="", sex="", reason="", date=None):
-    return dict(source=source, file=f"{source}.csv", line=line, resident_number=rn, household_number=hh,
-                name_kanji=kanji, name_kana=kana, birth_date=pd.Timestamp(birth) if birth else pd.NaT,
-                sex=sex, move_reason=reason, move_date=pd.Timestamp(date) if date else pd.NaT)
-
-
-def run(rows, decisions=None):
-    return link(pd.DataFrame(rows), lambda s: KEY.digest("pair:" + s), decisions)
-
-
-def entity(result, source, line):
-    r = result.records
-    return r[(r["source"] == source) & (r["line"] == line)]["entity"].iloc[0]
+from app.engine.linkage import _birth_level, review_reasons
+from linkage_records import entity, rec, run
 
 
 def test_katakana_only_child_who_moved_out_and_back_is_one_person():

@@ -9,25 +9,10 @@ import pytest
 from app.engine.ingest.delivery import read_delivery
 from app.engine.ingest.linked import process_delivery
 from app.engine.ingest.sample import write_sample_delivery
-from app.engine.linkage import REVIEW_THRESHOLD, assign_research_ids, link, score_pairs
-from app.engine.pseudonyms import Keyer, display_pseudonym
-
-KEY = Keyer(b"test-secret-for-linkage-0123456789")
-
-
-def rec(source, line, rn="", hh="", kanji="", kana="", birth="", sex="", reason="", date=None):
-    return dict(source=source, file=f"{source}.csv", line=line, resident_number=rn, household_number=hh,
-                name_kanji=kanji, name_kana=kana, birth_date=pd.Timestamp(birth) if birth else pd.NaT,
-                sex=sex, move_reason=reason, move_date=pd.Timestamp(date) if date else pd.NaT)
-
-
-def run(rows, decisions=None):
-    return link(pd.DataFrame(rows), lambda s: KEY.digest("pair:" + s), decisions)
-
-
-def entity_of(result, source, line):
-    r = result.records
-    return r[(r["source"] == source) & (r["line"] == line)]["entity"].iloc[0]
+from app.engine.linkage import REVIEW_THRESHOLD, assign_research_ids, score_pairs
+from app.engine.pseudonyms import display_pseudonym
+from linkage_records import KEY, rec, run
+from linkage_records import entity as entity_of
 
 
 def test_five_and_four_item_passes_on_normalised_names():

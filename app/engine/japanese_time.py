@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.engine.ingest.dates import ERAS as ERA_STARTS
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
-# Era start dates (the first day of each era), newest first; Cabinet Office gazette dates.
-ERAS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"))
+# Era start dates, newest first: the same table the importer reads 和暦 with (one table).
+ERAS = tuple(sorted(((start, name) for name, start in ERA_STARTS.items()), reverse=True))
+
+
+def wareki_year(day: dt.date) -> str:
+    """``令和3年`` for a date in 2021 (``元年`` for the first year of an era)."""
+    for start, name in ERAS:
+        if day >= start:
+            year = day.year - start.year + 1
+            return f"{name}{'元' if year == 1 else year}年"
+    return f"{day.year}年"
 
 
 def wareki_date(day: dt.date) -> str:
     """``令和8年11月29日`` (``令和元年5月1日`` for an era's first year)."""
-    for start, name in ERAS:
-        if day >= start:
-            year = day.year - start.year + 1
-            return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+    return f"{wareki_year(day)}{day.month}月{day.day}日"
 
 
 def _missing(value) -> bool:

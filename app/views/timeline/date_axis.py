@@ -18,6 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontDatabase, QFontMetricsF, QGuiApplication
 
+from app.engine.japanese_time import wareki_year
+
 _EPOCH = np.datetime64("1970-01-01", "D")
 # (kind, step). Ordered fine -> coarse; the first that fits wins.
 _UNITS = [("hour", 6), ("hour", 12), ("day", 1), ("day", 2), ("day", 7), ("month", 1),
@@ -26,16 +28,6 @@ _UNIT_DAYS = {"hour": 1 / 24, "day": 1, "month": 28, "year": 365}
 _GAP_PX = 14.0
 _CJK_FAMILIES = ("Noto Sans CJK JP", "IPAexGothic", "Yu Gothic UI", "Meiryo UI", "Meiryo", "MS UI Gothic")
 
-_ERAS = [(dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和")]
-
-
-def wareki_year(day: dt.date) -> str:
-    """``令和3年`` for a date in 2021 (元年 for the first year of an era)."""
-    for start, name in _ERAS:
-        if day >= start:
-            n = day.year - start.year + 1
-            return f"{name}{'元' if n == 1 else n}年"
-    return f"{day.year}年"
 
 
 def _year_text(day: dt.date, wareki: bool) -> str:
