@@ -1,0 +1,602 @@
+"""Rule sets compiled to SQL and run on DuckDB: the prefecture-wide calibration path (issue 18).
+
+The terminal evaluates rules with pandas (``app.engine.rules.evaluators``). Calibrating thresholds
+on many cities' pseudonymised events is an analysis job for one large machine; there the same
+declarative rules are compiled to SQL and run by DuckDB (columnar, vectorised, multi-threaded,
+reading Parquet). This module is that compiler and a runner:
+
+* :func:`compile_ruleset` turns a :class:`RuleSet` into SQL text (pure Python, no DuckDB needed);
+* :func:`evaluate_frames` runs it over the same persons/events/relations frames the pandas engine
+  gets; :func:`evaluate_parquet` over Parquet files of them (what a prefecture would receive).
+
+It computes, per rule, the flag and the value the threshold was compared with — what calibration
+needs — with the pandas engine's semantics (ages, subjects, windows, NaN never meets a condition).
+It does **not** build reasons, evidence rows, scores or validation: those stay in the terminal.
+
+Kinds not compiled are reported per rule in ``not_compiled`` with the reason, never skipped
+silently: ``vaccine_schedule``, ``growth`` and ``cohort_percentile`` (see ``NOT_COMPILED``), a
+``combine`` rule over one of them, and a rule whose regex has no RE2 equivalent.
+
+DuckDB is imported inside the functions that run SQL, so the application runs without it
+(it is in the ``scale`` and ``test`` extras).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from app.engine.rules import ages
+from app.engine.rules.context import MAX_AGE_MONTHS
+from app.engine.rules.model import Rule, RuleSet, _ranges, age_ranges_of
+
+# Kinds left to pandas, and why (shown in every result that meets one).
+NOT_COMPILED = {
+    "vaccine_schedule": "定期接種スケジュールの判定(app/engine/reference/vaccination.judge: ワクチンごとの接種"
+                        "系列、初回年齢によるキャッチアップ、5種混合の読み替え、転入前の不明扱い)は表とPythonの"
+                        "手続きで、SQLへの移植は安価でないため未対応",
+    "growth": "2023年乳幼児身体発育調査のLMS参照値(性・月齢で補間)によるzスコア・パーセンタイル・カウプ指数・"
+              "肥満度の計算が必要で、参照表のDuckDBへの読み込みと補間のSQL化は未対応",
+    "cohort_percentile": "測定と健診の対応付け(同じ元ファイル行、なければ月齢で推定)と発育曲線または集団内順位"
+                         "によるパーセンタイルが必要で、未対応",
+}
+# Columns of the frames (docs/DATA_MODEL.md) the SQL reads; missing optional ones read as empty.
+PERSON_COLUMNS = ("person_id", "birth_ym", "household_id", "mother_id", "resident_from", "resident_to", "moved_in")
+EVENT_COLUMNS = ("event_id", "person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
+                 "attrs")
+RELATION_COLUMNS = ("person_id", "related_id", "relation")
+TEXT_COLUMNS = {"subtype", "value_text"}
+
+
+class NotCompiled(Exception):
+    """A rule (or part of one) with no SQL translation here; the message says why."""
+
+
+# -- literals, comparisons, regexes --------------------------------------------------------------
+
+def _lit(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotCompiled(f"値 {value!r} はSQLの数値にできません")
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise NotCompiled(f"値 {value!r} はSQLのリテラルにできません")
+
+
+def _check_type(thr, text: bool, where: str) -> None:
+    # pandas compares a text column with a number as never equal; rather than mimic that quirk, say so
+    values = thr if isinstance(thr, list) else [thr]
+    for v in values:
+        if text != isinstance(v, str) or isinstance(v, bool):
+            raise NotCompiled(f"{where}: {'文字列' if text else '数値'}の列を {v!r} と比較する条件は未対応")
+
+
+def sql_compare(expr: str, op: str, thr, text: bool = False, where: str = "") -> str:
+    """``compare`` of the evaluators as SQL: always TRUE/FALSE, a NULL never meets a condition."""
+    _check_type(thr, text, where or expr)
+    if op in ("in", "not_in"):
+        cond = f"{expr} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(_lit(v) for v in thr)})"
+    elif op == "between":
+        cond = f"{expr} BETWEEN {_lit(thr[0])} AND {_lit(thr[1])}"
+    else:
+        sql_op = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "=", "!=": "<>"}[op]
+        cond = f"{expr} {sql_op} {_lit(thr)}"
+    return f"coalesce({cond}, FALSE)"
+
+
+# Python's str patterns are Unicode-aware; RE2 (DuckDB) classes are ASCII. Translated to the
+# Unicode classes Python uses so a full-width digit or an ideographic space match the same way.
+_PY_SPACE = r"\t\n\x{0B}\f\r\x{1C}-\x{1F} \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"
+_CLASS_IN = {"d": r"\p{Nd}", "D": r"\P{Nd}", "s": _PY_SPACE, "w": r"\p{L}\p{N}_"}
+_CLASS_OUT = {"d": r"\p{Nd}", "D": r"\P{Nd}", "s": f"[{_PY_SPACE}]", "S": f"[^{_PY_SPACE}]",
+              "w": r"[\p{L}\p{N}_]", "W": r"[^\p{L}\p{N}_]"}
+_CONTROL = {"n": 0x0A, "t": 0x09, "r": 0x0D, "f": 0x0C, "v": 0x0B, "a": 0x07}
+
+
+def re2_pattern(pattern: str, search: bool = True) -> str:
+    """A Python ``re`` pattern as an RE2 pattern with the same matches, or :class:`NotCompiled`.
+
+    ``search``: the pattern is only tested for a match (``str.contains``), so ``$`` may consume
+    the optional final newline Python's ``$`` allows."""
+    if pattern == "(?!)":  # the engine's "matches nothing" (an empty code list)
+        return ""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern):
+                raise NotCompiled(f"正規表現 {pattern!r}: 末尾の \\")
+            nxt = pattern[i + 1]
+            i += 2
+            if nxt in _CLASS_IN and in_class:
+                out.append(_CLASS_IN[nxt])
+            elif nxt in _CLASS_OUT and not in_class:
+                out.append(_CLASS_OUT[nxt])
+            elif nxt in _CONTROL:
+                out.append(f"\\x{{{_CONTROL[nxt]:X}}}")
+            elif nxt == "A" and not in_class:
+                out.append(r"\A")
+            elif nxt == "Z" and not in_class:
+                out.append(r"\z")
+            elif nxt == "x":
+                out.append(r"\x")  # \xhh: the same in RE2
+            elif nxt == "u" and len(pattern) >= i + 4:
+                out.append(f"\\x{{{pattern[i:i + 4]}}}")
+                i += 4
+            elif nxt.isascii() and nxt.isalnum():
+                raise NotCompiled(f"正規表現 {pattern!r}: \\{nxt} はRE2で同じ意味にならないため未対応")
+            else:
+                out.append(f"\\x{{{ord(nxt):X}}}")
+            continue
+        if in_class:
+            if ch == "]":  # a leading ] was taken as a literal when the class opened
+                in_class = False
+            elif ch == "[" and pattern[i:i + 2] == "[:":
+                raise NotCompiled(f"正規表現 {pattern!r}: 文字クラス内の [: は未対応")
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            neg = pattern[i + 1:i + 2] == "^"
+            out.append("[^" if neg else "[")
+            i += 2 if neg else 1
+            in_class = True
+            if pattern[i:i + 1] == "]":  # a leading ] is a literal in Python
+                out.append(r"\x{5D}")
+                i += 1
+            continue
+        if ch == "(" and pattern[i + 1:i + 2] == "?":
+            rest = pattern[i + 2:i + 4]
+            if not (rest.startswith(":") or rest.startswith("P<") or rest[:1] in ("i", "s", "m")):
+                raise NotCompiled(f"正規表現 {pattern!r}: (?{rest[:1]} はRE2にないため未対応")
+        if ch == "$":
+            if not search:
+                raise NotCompiled(f"正規表現 {pattern!r}: $ は抽出では未対応")
+            out.append(r"\n?\z")
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    if in_class:
+        raise NotCompiled(f"正規表現 {pattern!r}: 閉じていない [")
+    return "".join(out)
+
+
+def _regex_matches(col: str, pattern: str) -> str:
+    re2 = re2_pattern(pattern)
+    return "FALSE" if re2 == "" else f"regexp_matches({col}, {_lit(re2)})"
+
+
+def _regex_number(col: str, pattern: str) -> str:
+    """A number extracted by a capture group, as pandas' to_numeric(errors='coerce') reads it."""
+    raw = f"nullif(regexp_extract({col}, {_lit(re2_pattern(pattern, search=False))}, 1), '')"
+    return f"(CASE {raw} WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 ELSE TRY_CAST({raw} AS DOUBLE) END)"
+
+
+def _age_mask(ranges, col: str = "c.age") -> str:
+    if not ranges:
+        return "TRUE"
+    return "(" + " OR ".join(f"{col} BETWEEN {lo} AND {hi}" for lo, hi in ranges) + ")"
+
+
+# -- the shared tables ---------------------------------------------------------------------------
+
+def _col(cols: set[str], name: str, default: str = "NULL", alias: str | None = None) -> str:
+    return f"{name if name in cols else default} AS {alias or name}"
+
+
+def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: bool,
+                subjects: set[str]) -> list[str]:
+    """Statements building ``persons_n``, ``children``, ``ev`` and the subject links, once per run.
+
+    Same choices as EvalContext: children are resident on the as-of date and aged 0–83 calendar
+    months; resident_from counts only for a move-in; events are those dated on or before the date."""
+    as_of = pd.Timestamp(as_of).normalize()
+    as_of_sql = f"TIMESTAMP '{as_of:%Y-%m-%d %H:%M:%S}'"
+    as_of_idx = ages.ym_index_of(as_of)
+    p, e = cols["persons"], cols["events"]
+    y, m = "TRY_CAST(substr(CAST(birth_ym AS VARCHAR), 1, 4) AS DOUBLE)", \
+        "TRY_CAST(substr(CAST(birth_ym AS VARCHAR), 6, 2) AS DOUBLE)"
+    stmts = [
+        f"""CREATE OR REPLACE TEMP TABLE persons_n AS SELECT CAST(person_id AS VARCHAR) AS person_id,
+            CASE WHEN {m} BETWEEN 1 AND 12 THEN {y} * 12 + {m} - 1 END AS birth_idx,
+            coalesce(CAST({'household_id' if 'household_id' in p else 'NULL'} AS VARCHAR), '') AS household_id,
+            coalesce(CAST({'mother_id' if 'mother_id' in p else 'NULL'} AS VARCHAR), '') AS mother_id,
+            {_col(p, 'resident_from')}, {_col(p, 'resident_to')}, {_col(p, 'moved_in', 'FALSE')}
+            FROM src_persons""",
+        f"""CREATE OR REPLACE TEMP TABLE children AS SELECT person_id, birth_idx,
+            {as_of_idx} - birth_idx AS age, household_id, mother_id,
+            CASE WHEN coalesce(moved_in, FALSE) AND resident_from IS NOT NULL
+                 THEN year(resident_from) * 12 + month(resident_from) - 1 END AS rf_idx
+            FROM persons_n
+            WHERE (resident_to IS NULL OR resident_to > {as_of_sql})
+              AND {as_of_idx} - birth_idx BETWEEN 0 AND {MAX_AGE_MONTHS}""",
+    ]
+    attrs = "coalesce(CAST(attrs AS VARCHAR), '')" if need_attrs and "attrs" in e else "''"
+    text = {c: f"coalesce(CAST({c} AS VARCHAR), '')" if c in e else "''" for c in ("household_id", "subtype", "value_text")}
+    # only the event types some compiled rule reads are kept: the rest never reach a rule
+    stmts.append(f"""CREATE OR REPLACE TEMP TABLE ev AS SELECT CAST(event_id AS BIGINT) AS event_id,
+        CAST(person_id AS VARCHAR) AS person_id, {text['household_id']} AS household_id,
+        CAST(date AS TIMESTAMP) AS date, year(date) * 12 + month(date) - 1 AS midx, CAST(type AS VARCHAR) AS type,
+        {text['subtype']} AS subtype, TRY_CAST(value_num AS DOUBLE) AS value_num, {text['value_text']} AS value_text,
+        {attrs} AS attrs
+        FROM src_events
+        WHERE date IS NOT NULL AND date <= {as_of_sql} AND type IN ({', '.join(_lit(t) for t in types) or "''"})""")
+    stmts += _link_sql(subjects, cols["relations"])
+    return stmts
+
+
+def _link_sql(subjects: set[str], rcols: set[str]) -> list[str]:
+    """(person_id of the child, subject_id) pairs for mother, guardians and siblings (EvalContext.link)."""
+    rel = ("(SELECT CAST(person_id AS VARCHAR) AS person_id, CAST(related_id AS VARCHAR) AS related_id, "
+           "CAST(relation AS VARCHAR) AS relation FROM src_relations)") if rcols else \
+        "(SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS related_id, NULL::VARCHAR AS relation WHERE FALSE)"
+
+    def from_relations(kinds):
+        return (f"SELECT r.person_id, r.related_id AS subject_id FROM {rel} r JOIN children c "
+                f"ON c.person_id = r.person_id WHERE r.relation IN ({', '.join(_lit(k) for k in kinds)})")
+
+    out = []
+    if subjects & {"mother", "guardians"}:
+        out.append("CREATE OR REPLACE TEMP TABLE link_mother AS SELECT DISTINCT person_id, subject_id FROM ("
+                   "SELECT person_id, mother_id AS subject_id FROM children WHERE mother_id <> '' "
+                   f"UNION ALL {from_relations(['mother'])})")
+    if "guardians" in subjects:
+        out.append("CREATE OR REPLACE TEMP TABLE link_guardians AS SELECT DISTINCT person_id, subject_id FROM ("
+                   f"SELECT person_id, subject_id FROM link_mother UNION ALL {from_relations(['father', 'guardian'])})")
+    if "siblings" in subjects:
+        # same mother (any age, anyone in persons) or a sibling relation; never the child itself
+        out.append("CREATE OR REPLACE TEMP TABLE link_siblings AS SELECT DISTINCT person_id, subject_id FROM ("
+                   f"{from_relations(['sibling'])} UNION ALL "
+                   "SELECT c.person_id, p.person_id AS subject_id FROM children c JOIN persons_n p "
+                   "ON p.mother_id = c.mother_id WHERE c.mother_id <> '') WHERE subject_id <> person_id")
+    return out
+
+
+# -- one rule each ---------------------------------------------------------------------------------
+
+def _linked_from(subject: str) -> str:
+    """Events belonging to each child through ``subject`` (EvalContext.linked): aliases e, c."""
+    if subject == "self":
+        return "ev e JOIN children c ON c.person_id = e.person_id"
+    if subject == "household":
+        return "ev e JOIN children c ON c.household_id = e.household_id AND e.household_id <> ''"
+    return (f"ev e JOIN link_{subject} l ON l.subject_id = e.person_id "
+            "JOIN children c ON c.person_id = l.person_id")
+
+
+def _where_sql(where: dict | None, rule_id: str) -> list[str]:
+    """The row filters of ``apply_where`` as SQL conditions on ``e``."""
+    conds = []
+    for key, cond in (where or {}).items():
+        if key == "attrs_regex":
+            conds.append(_regex_matches("e.attrs", cond))
+        elif key == "code_list":
+            from app.engine.reference.receipts import CODE_LISTS
+            conds.append(_regex_matches("e.attrs", CODE_LISTS[cond]()))
+        elif key == "attr_num":
+            pat = rf'"{cond["key"]}"\s*:\s*"?(-?[\d.]+|true|false)'
+            conds.append(sql_compare(_regex_number("e.attrs", pat), cond["op"], cond["value"], where=rule_id))
+        elif key == "attr_item":
+            pat = (rf'"{cond["key"]}"\s*:\s*\[' + r"(?:\s*[^,\]]*,)" + "{" + str(int(cond["index"]) - 1) + "}"
+                   + r"\s*(-?[\d.]+)")
+            conds.append(sql_compare(_regex_number("e.attrs", pat), cond["op"], cond["value"], where=rule_id))
+        else:
+            conds.append(sql_compare(f"e.{key}", cond["op"], cond["value"], text=key in TEXT_COLUMNS,
+                                     where=f"{rule_id}: where.{key}"))
+    return conds
+
+
+def _events_filter(rule: Rule, as_of_idx: int, types=None, subject=None, where=True) -> str:
+    """SELECT of the rows an ``events`` rule reads, after every row filter (f in the rule's SQL)."""
+    subject = subject or rule.get("subject", "self")
+    types = types or rule.get("event_types")
+    conds = [f"e.type IN ({', '.join(_lit(t) for t in types)})"]
+    if where:
+        conds += _where_sql(rule.get("where"), rule.id)
+    if rule.get("window_months") is not None:
+        conds.append(f"e.midx > {as_of_idx - int(rule.get('window_months'))}")
+    for key, scale in (("age_at_event_months", 1), ("age_at_event_years", 12)):
+        if rule.get(key) is not None:
+            conds.append(_age_mask(_ranges(rule.get(key), key, rule.id, scale), "(e.midx - c.birth_idx)"))
+    if rule.get("for_child"):
+        child_id = _lit(re2_pattern(r'"child_id"\s*:\s*"?([0-9A-Za-z]+)', search=False))
+        named = f"nullif(regexp_extract(e.attrs, {child_id}, 1), '')"
+        conds.append(f"coalesce({named} = c.person_id, FALSE)")
+    if rule.get("since_resident"):
+        conds.append("(c.rf_idx IS NULL OR e.midx >= c.rf_idx)")
+    return (f"SELECT c.person_id, e.event_id, e.date, e.midx, e.subtype, e.value_num, e.value_text, c.rf_idx "
+            f"FROM {_linked_from(subject)} WHERE {' AND '.join(conds)}")
+
+
+def _latest(source: str) -> str:
+    # the last row per child by (date, event_id), as the pandas engine's sort + keep="last"
+    return (f"SELECT * FROM ({source}) QUALIFY row_number() OVER "
+            "(PARTITION BY person_id ORDER BY date DESC, event_id DESC) = 1")
+
+
+def rule_events(rule: Rule, as_of_idx: int) -> str:
+    """``events``: aggregate count/sum/max/min/latest compared with the threshold (eval_events)."""
+    agg = rule.get("aggregate") or {"fn": "count", "op": ">=", "value": 1}
+    fn, op, thr = agg["fn"], agg["op"], agg["value"]
+    f = _events_filter(rule, as_of_idx)
+    if fn == "latest":
+        textual = isinstance(thr, str) or (isinstance(thr, list) and thr and isinstance(thr[0], str))
+        col = "a.value_text" if textual else "a.value_num"
+        cond = sql_compare(col, op, thr, text=textual, where=f"{rule.id}: aggregate")
+        value = f"CASE WHEN a.person_id IS NOT NULL THEN CAST({cond} AS DOUBLE) END" if textual else col
+        return _rule_select(rule, f"WITH a AS ({_latest(f)})", value, cond)
+    if fn in ("count", "sum"):
+        v = "count(*)" if fn == "count" else "sum(coalesce(value_num, 0))"
+        value = "coalesce(a.v, 0)"
+        # a child with no row never meets a count/sum condition (not even "== 0")
+        cond = f"(a.n > 0 AND {sql_compare('a.v', op, thr, where=f'{rule.id}: aggregate')})"
+    else:
+        v = f"{fn}(value_num)"
+        value = "a.v"
+        cond = sql_compare("a.v", op, thr, where=f"{rule.id}: aggregate")
+    return _rule_select(rule, f"WITH a AS (SELECT person_id, count(*) AS n, CAST({v} AS DOUBLE) AS v "
+                              f"FROM ({f}) GROUP BY person_id)", value, f"coalesce({cond}, FALSE)")
+
+
+def _rule_select(rule: Rule, with_sql: str, value: str, flag: str, joins: str = "LEFT JOIN a USING (person_id)") -> str:
+    """The rule's table: every child, the value its threshold compared, the flag within the age band."""
+    return (f"{with_sql} SELECT c.person_id, CAST({value} AS DOUBLE) AS value, "
+            f"({flag}) AND {_age_mask(rule.age_ranges)} AS flag FROM children c {joins}")
+
+
+def _bands(rule: Rule):
+    return [(age_ranges_of(b, rule.id), b) for b in rule.get("band", [])]
+
+
+def rule_cumulative_count(rule: Rule, as_of_idx: int) -> str:
+    """``cumulative_count``: events counted up to now, per age band a set of counts or a bound."""
+    f = _events_filter(rule, as_of_idx, subject="self")
+    n = "coalesce(a.n, 0)"
+    parts = []
+    for ranges, band in _bands(rule):
+        if "counts_in" in band:
+            cond = f"{n} IN ({', '.join(_lit(v) for v in band['counts_in'])})"
+        else:
+            cond = sql_compare(n, band["op"], band["value"], where=rule.id)
+        parts.append(f"({_age_mask(ranges)} AND {cond})")
+    return _rule_select(rule, f"WITH a AS (SELECT person_id, count(*) AS n FROM ({f}) GROUP BY person_id)",
+                        n, " OR ".join(parts) or "FALSE")
+
+
+def rule_checkup_by_age(rule: Rule, as_of_idx: int) -> str:
+    """``checkup_by_age``: per band the latest attended checkup of its kinds; result ≥ value, or none."""
+    f = _events_filter(rule, as_of_idx, subject="self", where=False)
+    ctes, joins, flags, values = [], [], [], []
+    for k, (ranges, band) in enumerate(_bands(rule)):
+        kinds = band["subtype"] if isinstance(band["subtype"], list) else [band["subtype"]]
+        att = f + f" AND e.subtype IN ({', '.join(_lit(s) for s in kinds)}) AND e.value_text = 'attended'"
+        ctes.append(f"b{k} AS ({_latest(att)})")
+        joins.append(f"LEFT JOIN b{k} ON b{k}.person_id = c.person_id")
+        v = f"coalesce(b{k}.value_num, 0)"
+        cond = f"CASE WHEN b{k}.person_id IS NOT NULL THEN {v} >= {_lit(band.get('value_at_least', 1))} ELSE FALSE END"
+        if band.get("flag_if_absent", False):
+            cond = f"({cond} OR b{k}.person_id IS NULL)"
+        flags.append(f"({_age_mask(ranges)} AND {cond})")
+        values.append((ranges, f"CASE WHEN b{k}.person_id IS NOT NULL THEN {v} END"))
+    # value: the last band containing the child's age wins (np.where in band order)
+    value = "CASE " + " ".join(f"WHEN {_age_mask(r)} THEN {v}" for r, v in reversed(values)) + " END" \
+        if values else "NULL"
+    return _rule_select(rule, "WITH " + ", ".join(ctes) if ctes else "", value, " OR ".join(flags) or "FALSE",
+                        joins=" ".join(joins))
+
+
+def rule_due_checkups(rule: Rule, as_of_idx: int) -> str:
+    """``due_checkups``: each due checkup missed (a ``missed`` record since residence, or no record
+    although its window closed, surely and while resident) — eval_due_checkups."""
+    f = _events_filter(rule, as_of_idx, types=rule.get("event_types", ["checkup"]), subject="self", where=False)
+    grace = int(rule.get("grace_months", 1))
+    kinds = rule.get("kinds")
+    aggs, missed = [], []
+    for k, d in enumerate(x for x in rule.get("due") if not kinds or x["subtype"] in kinds):
+        st = _lit(d["subtype"])
+        aggs.append(f"bool_or(subtype = {st} AND value_text = 'attended') AS att{k}, "
+                    f"bool_or(subtype = {st} AND value_text = 'missed' AND (rf_idx IS NULL OR midx >= rf_idx)) AS mis{k}")
+        end = f"(c.birth_idx + {int(d['to_months'])})"
+        no_record = (f"({as_of_idx} >= {end} + {grace + 1} AND (c.rf_idx IS NULL OR {end} >= c.rf_idx) "
+                     f"AND NOT coalesce(a.att{k}, FALSE) AND NOT coalesce(a.mis{k}, FALSE))")
+        missed.append(f"CAST(coalesce(a.mis{k}, FALSE) OR {no_record} AS INTEGER)")
+    if not aggs:
+        return _rule_select(rule, "", "0", "FALSE", joins="")
+    count = " + ".join(missed)
+    return _rule_select(rule, f"WITH a AS (SELECT person_id, {', '.join(aggs)} FROM ({f}) GROUP BY person_id)",
+                        count, f"({count}) >= 1")
+
+
+def rule_young_mother(rule: Rule, as_of_idx: int) -> str:
+    """``young_mother``: the youngest known mother's age at the birth, in whole years."""
+    thr = int(rule.get("max_age_years", 19))
+    return _rule_select(rule, "WITH a AS (SELECT l.person_id, min(floor((c.birth_idx - p.birth_idx) / 12)) AS y "
+                              "FROM link_mother l JOIN children c ON c.person_id = l.person_id "
+                              "LEFT JOIN persons_n p ON p.person_id = l.subject_id GROUP BY l.person_id)",
+                        "a.y", sql_compare("a.y", "<=", thr))
+
+
+def rule_combine(rule: Rule, tables: dict[str, str]) -> str:
+    """``combine``: all of / any of / none of other rules' flags (their age bands included)."""
+    refs = [*rule.get("all", []), *rule.get("any", []), *rule.get("none", [])]
+    alias = {rid: f"x{i}" for i, rid in enumerate(dict.fromkeys(refs))}
+    parts = [f"{alias[r]}.flag" for r in rule.get("all", [])]
+    if rule.get("any"):
+        parts.append("(" + " OR ".join(f"{alias[r]}.flag" for r in rule.get("any")) + ")")
+    parts += [f"NOT {alias[r]}.flag" for r in rule.get("none", [])]
+    cond = "(" + (" AND ".join(parts) or "TRUE") + ")"
+    joins = " ".join(f"JOIN {tables[r]} {a} ON {a}.person_id = c.person_id" for r, a in alias.items())
+    # the value is the combination before the rule's own age band (as eval_combine passes it)
+    return _rule_select(rule, "", f"CAST({cond} AS DOUBLE)", cond, joins=joins)
+
+
+COMPILERS = {"events": rule_events, "cumulative_count": rule_cumulative_count,
+             "checkup_by_age": rule_checkup_by_age, "due_checkups": rule_due_checkups,
+             "young_mother": rule_young_mother}
+
+
+# -- the rule set -------------------------------------------------------------------------------------
+
+@dataclass
+class CompiledRuleSet:
+    """SQL of a rule set: the shared tables, then one table per compiled rule (in order)."""
+    ruleset_id: str
+    as_of: pd.Timestamp
+    prelude: list[str]
+    rules: dict[str, str]            # rule id -> SELECT (person_id, value, flag) over every child
+    tables: dict[str, str]           # rule id -> its temp table
+    not_compiled: dict[str, str]     # rule id -> "kind: why"
+    flag_rules: list[str] = field(default_factory=list)  # compiled rules with role "flag"
+
+    def script(self) -> str:
+        """All statements, readable: what a prefecture analyst would run by hand."""
+        body = [s.strip() + ";" for s in self.prelude]
+        body += [f"-- {rid}\nCREATE OR REPLACE TEMP TABLE {self.tables[rid]} AS {sql};" for rid, sql in self.rules.items()]
+        body += [f"-- not compiled: {rid}: {why}" for rid, why in self.not_compiled.items()]
+        return "\n\n".join(body)
+
+
+DEFAULT_COLUMNS = {"persons": set(PERSON_COLUMNS), "events": set(EVENT_COLUMNS), "relations": set(RELATION_COLUMNS)}
+
+
+def _needs_attrs(rule: Rule) -> bool:
+    return bool(rule.get("for_child")) or bool(set(rule.get("where") or {}) & {"attrs_regex", "code_list", "attr_num",
+                                                                               "attr_item"})
+
+
+def compile_ruleset(ruleset: RuleSet, as_of, columns: dict[str, set[str]] | None = None) -> CompiledRuleSet:
+    """Compile every rule it can; the others are listed in ``not_compiled`` with the reason."""
+    as_of = pd.Timestamp(as_of).normalize()
+    as_of_idx = ages.ym_index_of(as_of)
+    rules, tables, not_compiled = {}, {}, {}
+    types, subjects, attrs = set(), set(), False
+    # combine rules read the others' tables: compiled last, as the pandas engine evaluates them
+    order = [r for r in ruleset.rules if r.kind != "combine"] + [r for r in ruleset.rules if r.kind == "combine"]
+    for i, rule in enumerate(order):
+        try:
+            if rule.kind in NOT_COMPILED:
+                raise NotCompiled(NOT_COMPILED[rule.kind])
+            if rule.kind == "combine":
+                missing = [r for r in (*rule.get("all", []), *rule.get("any", []), *rule.get("none", []))
+                           if r not in tables]
+                if missing:
+                    raise NotCompiled(f"参照先 {', '.join(missing)} が未対応のため")
+                sql = rule_combine(rule, tables)
+            elif rule.kind in COMPILERS:
+                sql = COMPILERS[rule.kind](rule, as_of_idx)
+            else:
+                raise NotCompiled("この kind のSQL変換はありません")
+        except NotCompiled as exc:
+            not_compiled[rule.id] = f"{rule.kind}: {exc}"
+            continue
+        rules[rule.id], tables[rule.id] = sql, f"r{i}"
+        if rule.kind in ("events", "cumulative_count", "checkup_by_age"):
+            types |= set(rule.get("event_types"))
+        elif rule.kind == "due_checkups":
+            types |= set(rule.get("event_types", ["checkup"]))
+        subjects.add("mother" if rule.kind == "young_mother" else rule.get("subject", "self"))
+        attrs |= _needs_attrs(rule)
+    prelude = prelude_sql(as_of, columns or DEFAULT_COLUMNS, sorted(types), attrs, subjects)
+    flag_ids = [r.id for r in ruleset.rules if r.role == "flag" and r.id in rules]
+    return CompiledRuleSet(ruleset.id, as_of, prelude, rules, tables, not_compiled, flag_ids)
+
+
+# -- running it ---------------------------------------------------------------------------------------
+
+@dataclass
+class SqlResult:
+    """Flags and values of the compiled flag rules, indexed by person_id (sorted)."""
+    matrix: pd.DataFrame             # bool, one column per compiled flag rule
+    values: pd.DataFrame             # float, the value each threshold compared
+    not_compiled: dict[str, str]
+    seconds: dict[str, float]        # compile, load (shared tables), rules, fetch
+    compiled: CompiledRuleSet
+    threads: int = 0
+
+
+def _connect(threads: int | None, memory_limit: str | None):
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    # no spilling to disk: the events are person data and must not land unencrypted in a temp
+    # folder; a prefecture's machine sets temp_directory to an encrypted volume instead
+    con.execute("SET temp_directory = ''")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute(f"SET memory_limit = {_lit(memory_limit)}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _columns(con) -> dict[str, set[str]]:
+    out = {}
+    for name in ("persons", "events", "relations"):
+        try:
+            out[name] = {row[0] for row in con.execute(f"DESCRIBE src_{name}").fetchall()}
+        except Exception:  # no relations given
+            out[name] = set()
+    return out
+
+
+def _run(con, ruleset: RuleSet, as_of) -> SqlResult:
+    t0 = time.perf_counter()
+    compiled = compile_ruleset(ruleset, as_of, _columns(con))
+    t1 = time.perf_counter()
+    for stmt in compiled.prelude:
+        con.execute(stmt)
+    t2 = time.perf_counter()
+    for rid, sql in compiled.rules.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {compiled.tables[rid]} AS {sql}")
+    t3 = time.perf_counter()
+    ids = con.execute("SELECT person_id FROM children ORDER BY person_id").fetchnumpy()["person_id"]
+    flags, values = {}, {}
+    for rid in compiled.flag_rules:
+        got = con.execute(f"SELECT flag, value FROM {compiled.tables[rid]} ORDER BY person_id").fetchnumpy()
+        flags[rid] = np.ma.filled(got["flag"], False).astype(bool)
+        values[rid] = np.ma.filled(np.ma.asarray(got["value"], dtype=float), np.nan)
+    index = pd.Index(ids.astype(object), name="person_id")
+    matrix = pd.DataFrame(flags, index=index)
+    vals = pd.DataFrame(values, index=index)
+    t4 = time.perf_counter()
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    return SqlResult(matrix, vals, dict(compiled.not_compiled),
+                     {"compile": t1 - t0, "load": t2 - t1, "rules": t3 - t2, "fetch": t4 - t3}, compiled, threads)
+
+
+def evaluate_frames(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFrame | None,
+                    ruleset: RuleSet, as_of, threads: int | None = None,
+                    memory_limit: str | None = None) -> SqlResult:
+    """The compiled rule set over the frames the pandas engine gets (DuckDB scans them in place)."""
+    con = _connect(threads, memory_limit)
+    try:
+        con.register("src_persons", persons)
+        con.register("src_events", events)
+        if relations is not None:
+            con.register("src_relations", relations)
+        return _run(con, ruleset, as_of)
+    finally:
+        con.close()
+
+
+def evaluate_parquet(persons_path, events_path, relations_path, ruleset: RuleSet, as_of,
+                     threads: int | None = None, memory_limit: str | None = None) -> SqlResult:
+    """The compiled rule set over Parquet files of the same three tables (research ids only)."""
+    con = _connect(threads, memory_limit)
+    try:
+        for name, path in (("persons", persons_path), ("events", events_path), ("relations", relations_path)):
+            if path is not None:
+                con.execute(f"CREATE VIEW src_{name} AS SELECT * FROM read_parquet({_lit(str(path))})")
+        return _run(con, ruleset, as_of)
+    finally:
+        con.close()
