@@ -33,14 +33,14 @@ disagreements. They are listed as ``twins`` in the duplicate list for informatio
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from app.engine.names import (edit_distance, kana_key_series, kanji_agreement,
-                              normalise_kana_series, normalise_kanji_series)
+from app.engine.names import edit_distance, kana_key, kanji_agreement, normalise_kana, normalise_kanji
 from app.engine.progress import Progress, ensure
 
 # log2(m/u) weights per field and agreement level (m: P(level | same person), u: P(level | not)).
@@ -82,20 +82,104 @@ class LinkResult:
     out_and_back: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
-    """Add the comparison keys: k (kanji), kn (kana key), kana (display kana), b (birth), s (sex)."""
-    out = records.copy()
-    out["k"] = normalise_kanji_series(out["name_kanji"])
-    out["kana_norm"] = normalise_kana_series(out["name_kana"])
-    out["kn"] = kana_key_series(out["name_kana"])
+# Columns that decide a row's linkage: rows equal on all of them are linked alike (same keys,
+# same passes, same decisions), so the passes run once per distinct combination.
+IDENTITY_COLUMNS = ["source", "resident_number", "household_number", "name_kanji", "name_kana",
+                    "birth_date", "sex"]
+_TEXT_COLUMNS = ["resident_number", "household_number", "name_kanji", "name_kana", "sex"]
+_KATAKANA_ONLY = re.compile(r"[ァ-ヶー]+")
+
+
+def _factorize(values: pd.Series, text: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row and the distinct values (object array); a missing value has code -1.
+
+    For a text column the values are as ``fillna("").astype(str)`` would make them; factorizing
+    other types raw could merge values that hash alike (1, 1.0, True) but print differently.
+    """
+    codes, uniq = pd.factorize(values)
+    uniq = np.asarray(uniq, dtype=object)
+    if text and not all(type(u) is str for u in uniq):
+        codes, uniq = pd.factorize(values.fillna("").astype(str))
+        uniq = np.asarray(uniq, dtype=object)
+    return codes.astype(np.int64, copy=False), uniq
+
+
+def _per_value(uniq: np.ndarray, fn: Callable[[str], str]) -> np.ndarray:
+    """``fn`` of each distinct value, plus ``fn("")`` LAST so that code -1 (missing) indexes it."""
+    return np.array([fn(u) for u in uniq] + [fn("")], dtype=object)
+
+
+@dataclass
+class _Identities:
+    """The distinct identities of a records frame.
+
+    row: per row, the position of its identity in ``frame``. frame: one row per identity, indexed
+    by the identity's first row (so labels such as a review item's first row stay row numbers),
+    in order of first appearance; columns source, resident_number, household_number (missing →
+    ""), k, kana_norm, kn, b, s.
+    """
+
+    row: np.ndarray
+    frame: pd.DataFrame
+
+
+def _identities(records: pd.DataFrame) -> _Identities:
+    """Factorize the identity columns and normalise each distinct name, date and code once."""
+    n = len(records)
+    cols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c in IDENTITY_COLUMNS:
+        values = pd.to_datetime(records[c]) if c == "birth_date" else records[c]
+        cols[c] = _factorize(values, c in _TEXT_COLUMNS)
+    key = np.zeros(n, dtype=np.int64)
+    for codes, uniq in cols.values():
+        # Renumber after each column so the mixed-radix key stays below n * (distinct + 1).
+        key, _ = pd.factorize(key * (len(uniq) + 1) + codes + 1)
+    row = key.astype(np.int64, copy=False)
+    n_ids = int(row.max()) + 1 if n else 0
+    first = np.empty(n_ids, dtype=np.int64)
+    first[row[::-1]] = np.arange(n - 1, -1, -1)  # the earliest row of each identity wins
+    at = {c: codes[first] for c, (codes, uniq) in cols.items()}
+
+    kanji_codes, kanji = cols["name_kanji"]
+    kana_codes, kana = cols["name_kana"]
+    k_of = _per_value(kanji, normalise_kanji)
     # Receipts write a name with 外字 in katakana in the kanji field: compare it as kana.
-    kana_only = out["k"].str.fullmatch(r"[ァ-ヶー]+")
-    out.loc[kana_only & (out["kn"] == ""), "kn"] = kana_key_series(out.loc[kana_only & (out["kn"] == ""), "k"])
-    out.loc[kana_only, "k"] = ""
-    out["b"] = pd.to_datetime(out["birth_date"]).dt.strftime("%Y-%m-%d").fillna("")
-    out["s"] = out["sex"].fillna("").astype(str)
-    out["resident_number"] = out["resident_number"].fillna("").astype(str)
-    out["household_number"] = out["household_number"].fillna("").astype(str)
+    kana_only_of = np.array([bool(_KATAKANA_ONLY.fullmatch(k)) for k in k_of], dtype=bool)
+    k_as_kana_of = np.array([kana_key(k) if ko else "" for k, ko in zip(k_of, kana_only_of)], dtype=object)
+    kn_of = _per_value(kana, kana_key)
+    kana_only = kana_only_of[at["name_kanji"]]
+    kn = kn_of[at["name_kana"]]
+    kn = np.where(kana_only & (kn == ""), k_as_kana_of[at["name_kanji"]], kn)
+    k = np.where(kana_only, "", k_of[at["name_kanji"]])
+    birth_codes, births = cols["birth_date"]
+    b_of = np.append(pd.DatetimeIndex(births).strftime("%Y-%m-%d").to_numpy(dtype=object), "")
+    src_codes, sources = cols["source"]
+    text = {c: _per_value(cols[c][1], str) for c in ("resident_number", "household_number", "sex")}
+    frame = pd.DataFrame({
+        "source": np.append(sources, np.nan)[at["source"]],
+        "resident_number": text["resident_number"][at["resident_number"]],
+        "household_number": text["household_number"][at["household_number"]],
+        "k": k.astype(object),
+        "kana_norm": _per_value(kana, normalise_kana)[at["name_kana"]],
+        "kn": kn.astype(object),
+        "b": b_of[at["birth_date"]],
+        "s": text["sex"][at["sex"]],
+    }, index=first)
+    return _Identities(row, frame)
+
+
+def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Add the comparison keys: k (kanji), kn (kana key), kana_norm (display kana), b (birth), s (sex)."""
+    ids = _identities(records)
+    return _expand(records, ids, ["k", "kana_norm", "kn", "b", "s"])
+
+
+def _expand(records: pd.DataFrame, ids: _Identities, columns: list[str]) -> pd.DataFrame:
+    """``records`` with the identities' ``columns`` taken back to every row (resident_number
+    and household_number replaced by their filled text)."""
+    out = records.copy()
+    for c in ["resident_number", "household_number"] + columns:
+        out[c] = ids.frame[c].to_numpy()[ids.row]
     return out
 
 
@@ -293,11 +377,14 @@ def _candidates(recs: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[[str], str],
-                 decisions: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
-    """Pass 5: near misses of the still unlinked rows against registry persons.
+                 decisions: dict[str, str], ids: _Identities, files: np.ndarray,
+                 lines: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
+    """Pass 5: near misses of the still unlinked identities against registry persons.
 
-    Accepted decisions link their rows in ``recs`` here. Returns the pending review items
-    (one per identity) and, for every unlinked row, the index of its item's first row.
+    ``recs`` is ``ids.frame`` (one row per identity, labelled by its first row); ``files`` and
+    ``lines`` are per row, for the item's list of rows. Accepted decisions link their identities
+    in ``recs`` here. Returns the pending review items (one per identity) and, for every
+    unlinked identity, the label of its item's first row.
     """
     rest = recs[recs["entity"].isna()]
     review_rows = pd.DataFrame(columns=["rec", "candidate", "score", "evidence", "pair_key", "rows"])
@@ -337,11 +424,14 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
             ev_cols = ["kanji_level", "kana_level", "birth_level", "sex_level", "household_level"]
             # Only the pending items' rows (most unlinked rows are in no item at all).
             mine = members[members.index.isin(pending["rec"])]
-            item_rows = rest.loc[mine.to_numpy(), ["file", "line"]]
-            pairs_fl = [[f, int(n)] for f, n in zip(item_rows["file"], item_rows["line"])]
+            # Every row of those identities, in row order.
+            head_at = np.full(len(recs), -1, dtype=np.int64)
+            head_at[recs.index.get_indexer(mine.to_numpy())] = mine.index.to_numpy()
+            row_head = head_at[ids.row]
+            in_item = np.flatnonzero(row_head >= 0)
             rows_of: dict = {}
-            for head, fl in zip(mine.index, pairs_fl):
-                rows_of.setdefault(head, []).append(fl)
+            for head, f, n in zip(row_head[in_item], files[in_item], lines[in_item]):
+                rows_of.setdefault(head, []).append([f, int(n)])
             number = rest.loc[pending["rec"], "resident_number"].to_numpy()
             # Levels per field (turned into Japanese sentences by ``review_reasons``), and the
             # rows of the item so that a decision moves every one of them.
@@ -381,17 +471,29 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     for c in ("move_reason", "move_date"):
         if c not in records.columns:
             records = records.assign(**{c: None})
-    recs = normalise_records(records.reset_index(drop=True))
+    records = records.reset_index(drop=True)
+    # Every pass below runs on the distinct identities (a child's many rows share one), never
+    # on the rows; the rows take their identity's outcome at the end.
+    ids = _identities(records)
+    recs = ids.frame
     recs["entity"] = pd.Series(pd.NA, index=recs.index, dtype=object)
     recs["method"] = ""
     progress.step(0.1, "住民基本台帳の名寄せ")
     is_reg = (recs["source"] == "jumin") & (recs["resident_number"] != "")
-    number_entity, oab, dups = _registry_entities(recs[is_reg])
+    # Out-and-back needs each registry row's move (a number's periods), so pass 1 reads rows.
+    reg_rows = np.flatnonzero(is_reg.to_numpy()[ids.row])
+    reg_ids = ids.row[reg_rows]
+    number_entity, oab, dups = _registry_entities(pd.DataFrame(
+        {**{c: recs[c].to_numpy()[reg_ids] for c in ("resident_number", "household_number", "k", "kn", "b", "s")},
+         "move_reason": records["move_reason"].to_numpy()[reg_rows],
+         "move_date": records["move_date"].to_numpy()[reg_rows]}, index=reg_rows))
     # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
     by_number = recs["resident_number"].map(number_entity)
     recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
     recs.loc[by_number.notna() & is_reg, "method"] = "registry"
     recs.loc[by_number.notna() & ~is_reg, "method"] = "resident_number"
+    # The registry's identities in order of first row: every use below is a set (drop_duplicates,
+    # merges) or takes the first occurrence, which is then the same as the first registry row.
     registry = recs[is_reg].copy()
     dup_rows = [dups]
     progress.step(0.3, "5項目・4項目照合")
@@ -401,7 +503,8 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     dup_rows.extend(_deterministic(recs, registry, report_ambiguous=True, numbered_rows=False))
     progress.step(0.5, "近い組み合わせの採点")
     # Pass 5: near misses against registry persons.
-    review_rows, group_of = _review_pass(recs, registry, pair_key, decisions)
+    review_rows, group_of = _review_pass(recs, registry, pair_key, decisions, ids,
+                                         records["file"].to_numpy(), records["line"].to_numpy())
     progress.step(0.8, "新しい人の付番")
     head = group_of.reindex(recs.index)
     in_review = head.isin(review_rows["rec"]).to_numpy()
@@ -422,15 +525,16 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     recs.loc[rest, "entity"] = pd.Series(own_key, index=recs.index)[rest]
     recs.loc[rest, "method"] = "new"
     recs["status"] = np.where(in_review, "review",
-                              np.where(recs["method"] == "new", "new", "linked"))
+                              np.where(recs["method"] == "new", "new", "linked")).astype(object)
     review_rows["entity"] = "V:" + review_rows["rec"].astype(str)
     dup_rows.append(_twins(registry))
     duplicates = pd.concat([d for d in dup_rows if len(d)], ignore_index=True) if any(
         len(d) for d in dup_rows) else pd.DataFrame(columns=["entity_a", "entity_b", "kind", "detail"])
     duplicates = duplicates.drop_duplicates(["entity_a", "entity_b", "kind"]).reset_index(drop=True)
     entities = _entity_table(recs)
+    rows = _expand(records, ids, ["k", "kana_norm", "kn", "b", "s", "entity", "method", "status"])
     progress.step(1.0, "名寄せ完了")
-    return LinkResult(recs, entities, review_rows.reset_index(drop=True), duplicates, oab)
+    return LinkResult(rows, entities, review_rows.reset_index(drop=True), duplicates, oab)
 
 
 def _entity_table(recs: pd.DataFrame) -> pd.DataFrame:
