@@ -124,3 +124,18 @@ def test_injury_list_names_its_icd10_blocks_and_matches_uncoded_names_only():
                        '{"diagnoses":[{"code":"1234567","name":"右前腕骨折"}]}',
                        '{"diagnoses":[{"code":"0000999","name":"急性上気道炎"}]}'])
     assert attrs.str.contains(pat, regex=True).tolist() == [True, False, False]
+
+
+def test_injury_list_holds_the_cited_master_codes():
+    # 傷病名マスター rows copied by hand from the public excerpt named in resources/reference/README.md
+    # (receiptisan's b_ALL00000000.csv): 9599001 外傷 → T149, 9170003 足関節擦過傷 → S908
+    from app.engine.reference.receipts import injury_config, injury_pattern
+
+    codes = injury_config()["codes"]
+    assert codes["9599001"] == "T14.9" and codes["9170003"] == "S90.8"
+    # もやもや病 (4375001 → I675) from the same excerpt is not an injury
+    assert "4375001" not in codes
+    pat = injury_pattern()
+    attrs = pd.Series(['{"diagnoses":[{"code":"9170003","name":""}]}',
+                       '{"diagnoses":[{"code":"4375001","name":""}]}'])
+    assert attrs.str.contains(pat, regex=True).tolist() == [True, False]

@@ -8,33 +8,38 @@ from app.engine.reference import growth, vaccination as vacc
 from app.engine.rules import ages
 
 
-# Growth: values copied BY HAND from the 令和5年乳幼児身体発育調査 表1 (体重) / 表2 (身長) as
-# transcribed (rounded to 0.1) in the public source named in resources/reference/README.md —
-# (sex, age class, class mid-point in months, measure, p3, p50, p97). Never read from our CSV.
+# Growth: values copied BY HAND from the 令和5年乳幼児身体発育調査 表1 (体重, kg to 0.01) / 表2 (身長,
+# cm to 0.1) as machine-transcribed from the e-Stat Excel files in the public source named in
+# resources/reference/README.md — (sex, age class, class mid-point in months, measure, p3, p50,
+# p97). Never read from our CSV. From 1 year the survey's classes are six months wide.
 PUBLISHED = [
     ("M", "出生時", 0, "height", 45.2, 49.4, 52.7),
-    ("M", "0年3～4月未満", 3.5, "weight", 5.2, 6.6, 7.8),
+    ("M", "30日", 0.99, "weight", 3.23, 4.15, 5.04),
+    ("M", "0年3～4月未満", 3.5, "weight", 5.22, 6.55, 7.84),
     ("M", "0年6～7月未満", 6.5, "height", 63.2, 67.6, 71.6),
-    ("M", "0年9～10月未満", 9.5, "weight", 7.0, 8.6, 10.2),
+    ("M", "0年9～10月未満", 9.5, "weight", 7.03, 8.63, 10.23),
     ("M", "0年11～12月未満", 11.5, "height", 68.4, 73.1, 77.4),
     ("M", "1年0～6月未満", 15, "height", 71.6, 76.5, 81.1),
-    ("M", "1年6～12月未満", 21, "weight", 8.9, 10.8, 12.8),
+    ("M", "1年0～6月未満", 15, "weight", 7.94, 9.66, 11.43),
+    ("M", "1年6～12月未満", 21, "weight", 8.93, 10.84, 12.84),
     ("M", "2年6～12月未満", 33, "height", 84.3, 90.5, 96.6),
-    ("M", "3年0～6月未満", 39, "weight", 11.4, 13.8, 16.7),
+    ("M", "3年0～6月未満", 39, "weight", 11.38, 13.83, 16.70),
     ("M", "4年6～12月未満", 57, "height", 97.3, 104.7, 112.3),
-    ("M", "5年6～12月未満", 69, "weight", 15.4, 18.7, 24.1),
+    ("M", "5年6～12月未満", 69, "weight", 15.37, 18.74, 24.12),
     ("M", "6年0～6月未満", 75, "height", 106.3, 114.5, 123.2),
-    ("F", "出生時", 0, "weight", 2.2, 3.0, 3.7),
+    ("F", "出生時", 0, "weight", 2.22, 2.95, 3.66),
+    ("F", "30日", 0.99, "height", 48.5, 52.4, 55.7),
     ("F", "0年1～2月未満", 1.5, "height", 50.5, 54.5, 57.9),
-    ("F", "0年4～5月未満", 4.5, "weight", 5.4, 6.6, 7.9),
+    ("F", "0年4～5月未満", 4.5, "weight", 5.40, 6.64, 7.92),
     ("F", "0年8～9月未満", 8.5, "height", 64.3, 68.8, 73.0),
-    ("F", "0年10～11月未満", 10.5, "weight", 6.8, 8.4, 10.0),
+    ("F", "0年10～11月未満", 10.5, "weight", 6.85, 8.36, 10.01),
     ("F", "1年0～6月未満", 15, "height", 70.3, 75.3, 80.0),
-    ("F", "2年0～6月未満", 27, "weight", 9.5, 11.5, 13.9),
+    ("F", "1年6～12月未満", 21, "weight", 8.50, 10.30, 12.43),
+    ("F", "2年0～6月未満", 27, "weight", 9.52, 11.50, 13.92),
     ("F", "3年6～12月未満", 45, "height", 89.9, 96.7, 103.6),
-    ("F", "4年0～6月未満", 51, "weight", 12.5, 15.2, 19.1),
+    ("F", "4年0～6月未満", 51, "weight", 12.51, 15.21, 19.10),
     ("F", "5年0～6月未満", 63, "height", 99.6, 107.5, 115.7),
-    ("F", "6年0～6月未満", 75, "weight", 15.5, 19.5, 27.0),
+    ("F", "6年0～6月未満", 75, "weight", 15.52, 19.53, 27.01),
 ]
 
 
@@ -51,8 +56,19 @@ def test_twelve_months_is_not_the_one_year_class():
     assert m12 > 0.5  # 76.5 cm is above the median at 12 months, not on it
     med = 73.1 + (76.5 - 73.1) * (12.0 - 11.5) / (15 - 11.5)
     assert growth.z_scores("height", ["M"], [12.0], [med])[0] == pytest.approx(0, abs=1e-9)
-    both = (11.5 + 12.0) / 2  # 2年0～6月未満 weight p50: boys 12.0, girls 11.5 (unknown sex = mean)
+    both = (11.95 + 11.50) / 2  # 2年0～6月未満 weight p50: boys 11.95, girls 11.50 (unknown sex = mean)
     assert growth.z_scores("weight", [""], [27], [both])[0] == pytest.approx(0, abs=1e-9)
+
+
+def test_one_year_medians_of_the_monthly_classes_read_as_ordinary():
+    # 令和5年 has no one-month classes after 12 months; the 1年0～1月未満 medians quoted for the
+    # survey before it (身長 boys 74.8 cm, girls 73.4 cm) must read as ordinary children at
+    # 12.5 months (the class mid-point) on our reference, not as tall ones
+    z = growth.z_scores("height", ["M", "F"], [12.5, 12.5], [74.8, 73.4])
+    assert np.all(np.abs(z) < 0.5)
+    # the first month after birth: 30日 class (boys 53.4 cm, 4.15 kg) sits at 30 days, 0.99 months
+    assert growth.z_scores("height", ["M"], [0.99], [53.4])[0] == pytest.approx(0, abs=1e-9)
+    assert growth.percentiles("weight", ["M"], [0.99], [4.15])[0] == pytest.approx(50, abs=1e-6)
 
 
 def test_no_reference_after_the_last_class():
@@ -77,6 +93,9 @@ def test_kaup_bands_and_obesity():
     # boy 110 cm: 35.8281 − 31.9 + 14.7527 = 18.6808 kg; 15 % over is "ふとりぎみ" (+15 %)
     assert growth.obesity_degree(["M"], [110], [18.6808 * 1.15], [60])[0] == pytest.approx(15, abs=1e-6)
     assert np.isnan(growth.obesity_degree(["M"], [60], [6], [48])[0])
+    # the worked example published with the 令和5年 coefficients (平塚市「肥満度を求めてみましょう
+    # (幼児編)」, citing 調査結果の概要 P9): girl, 3 y, 92 cm, 13 kg → standard 12.947084 kg, 0.4087 %
+    assert growth.obesity_degree(["F"], [92], [13], [40])[0] == pytest.approx(0.4087, abs=5e-5)
 
 
 def _judge(birth_ym, doses, as_of, resident_from=None, grace=1):

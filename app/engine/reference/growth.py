@@ -2,8 +2,9 @@
 
 The shipped reference (``resources/reference/growth_r5_2023.csv``; its source and what could and
 could not be checked are in ``resources/reference/README.md``) gives the 3rd, 50th and 97th
-percentiles of height and weight by sex for the survey's own age classes: 出生時, one-month
-classes under 1 year and six-month classes from 1 year to 6年0～6月未満. Each class's values
+percentiles of height (cm, 0.1) and weight (kg, 0.01) by sex for the survey's own age classes:
+出生時, 30日 (the one-month check-up, at 0.99 months), one-month classes under 1 year and — as the
+令和5年 tables publish them — six-month classes from 1 year to 6年0～6月未満. Each class's values
 stand at the class **mid-point** (``age_months``); between mid-points they are interpolated
 linearly, and from the last mid-point to the end of the last class (78 months) held. Beyond the
 last class there is no reference: NaN (「基準なし」), never an extrapolation.
@@ -42,9 +43,9 @@ KAUP_BANDS = (
 )
 
 # 幼児肥満度 standard weight (kg) from height X (cm): a X² + b X + c, valid 70–120 cm.
-# 令和5年乳幼児身体発育調査 (こども家庭庁 2024) coefficients, as quoted in the issue and
-# DOMAIN_FACTS (the primary table could not be opened offline: README says so). They replace the
-# 2000-data formula (♂ 0.00206X² − 0.1166X + 6.5273, ♀ 0.00249X² − 0.1858X + 9.0360).
+# 令和5年乳幼児身体発育調査 (こども家庭庁 2024) 調査結果の概要 P9, as quoted with a worked example
+# by 平塚市 (README names the page; the 概要 PDF itself could not be opened offline). They replace
+# the 2000-data formula (♂ 0.00206X² − 0.1166X + 6.5273, ♀ 0.00249X² − 0.1858X + 9.0360).
 OBESITY_STANDARD = {"M": (0.002961, -0.2900, 14.7527), "F": (0.002706, -0.2326, 11.4427)}
 
 
