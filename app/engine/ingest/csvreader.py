@@ -10,15 +10,18 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
-from app.engine.ingest.dates import parse_date_series
-from app.engine.ingest.encoding import EncodingProblem, decode_bytes
+from app.engine.ingest.dates import parse_date_values
+from app.engine.ingest.encoding import EncodingProblem, choose_encoding, decode_bytes
 from app.engine.ingest.profiles import SEX_CODES, MappingProfile, SourceSpec
 
 
@@ -88,6 +91,147 @@ def _table(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]
                 "raw": lines[wrong].str.rstrip("\r").to_numpy()}, columns=QUARANTINE_COLUMNS)
             return header, df[~wrong].reset_index(drop=True), bad
     return _table_by_lines(text, file)
+
+
+def _dedup_names(names: list[str]) -> list[str]:
+    """Repeated column names as pandas' reader names them (``備考``, ``備考.1``)."""
+    counts: dict[str, int] = {}
+    out = []
+    for col in names:
+        cur = counts.get(col, 0)
+        while cur > 0:
+            counts[col] = cur + 1
+            col = f"{col}.{cur}"
+            cur = counts.get(col, 0)
+        out.append(col)
+        counts[col] = cur + 1
+    return out
+
+
+def _read_columns(data: bytes, file: str) -> tuple[list[str], list[_Coded], np.ndarray, pd.DataFrame, str]:
+    """Header, one coded column per header field (values as delivered), the physical line of
+    each row, the rows that cannot be rows (see ``_table``), and the file's encoding."""
+    enc, text = choose_encoding(data)
+    if enc != "cp932" or text is None:
+        payload = data[3:] if enc == "utf-8-sig" else data
+        got = _read_plain(payload, "cp932" if enc == "cp932" else "utf-8", file)
+        if got is not None:
+            return (*got, enc)
+        if text is None:
+            text, enc = decode_bytes(data)
+    header, df, bad = _table(text, file)
+    cols = [_Coded.of(df[c].fillna("").to_numpy(dtype=object)) for c in range(len(header))]
+    return header, cols, df["_line"].to_numpy(dtype=np.int64), bad, enc
+
+
+def _decoded(values: list[bytes], codec: str) -> np.ndarray:
+    """Distinct cells decoded. A failure is reported for the whole file, as ``decode_bytes`` words it."""
+    try:
+        return np.array([v.decode(codec) for v in values], dtype=object)
+    except UnicodeDecodeError:
+        raise _Undecodable from None
+
+
+class _Undecodable(Exception):
+    pass
+
+
+def _read_plain(payload: bytes, codec: str, file: str):
+    """The fast reader for a file with no quote character: Arrow's C++ CSV reader cuts the
+    raw bytes (CP932 or UTF-8: the separators are ASCII, never the second byte of a CP932
+    character) and only each column's distinct cells are decoded.
+
+    The same rows, lines and reasons as ``_table``; None for the shapes left to it (a quote,
+    a lone CR, no header line first, an empty name or a BOM in the header).
+    """
+    if b'"' in payload or not payload or payload[:1] in (b"\n", b"\r"):
+        return None
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    cr = np.flatnonzero(buf == 13)
+    if len(cr) and ((cr + 1 >= len(buf)).any() or (buf[np.minimum(cr + 1, len(buf) - 1)] != 10).any()):
+        return None  # a lone CR ends a line for Arrow and pandas, not for the careful reader
+    nl = np.flatnonzero(buf == 10)
+    head_end = int(nl[0]) if len(nl) else len(payload)
+    try:
+        header = payload[:head_end].rstrip(b"\r").decode(codec).split(",")
+    except UnicodeDecodeError:
+        return _undecodable(payload, codec)
+    if not header[0].strip() or "" in header or header[0].startswith("\ufeff"):
+        return None
+    header = _dedup_names(header)
+    width = len(header)
+    invalid: list[tuple[int, int]] = []
+
+    def odd_row(row):  # wrong number of fields (or a blank line): decided below, by its line
+        invalid.append((row.number, row.actual_columns))
+        return "skip"
+
+    names = [str(i) for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(payload),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                            block_size=max(len(payload) + 1, 1 << 20)),
+            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False,
+                                              invalid_row_handler=odd_row),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.dictionary(pa.int32(), pa.binary()) for c in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if any(n is None for n, _ in invalid):
+        return None
+    # Every line after the header (line 1) is a row or an odd row, in order.
+    n_lines = table.num_rows + len(invalid)
+    odd_lines = np.array([n for n, _ in invalid], dtype=np.int64)
+    if len(odd_lines) and (odd_lines.min() < 2 or odd_lines.max() > n_lines + 1):
+        return None
+    is_odd = np.zeros(n_lines + 2, dtype=bool)
+    is_odd[odd_lines] = True
+    line_no = np.flatnonzero(~is_odd[2:]) + 2
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(payload)]])
+
+    def line_text(n: int) -> str:
+        return _decoded([payload[starts[n - 1]:ends[n - 1]].rstrip(b"\r")], codec)[0]
+
+    limit = _field_limit()
+    too_long_reason = f"項目が長すぎます（{limit:,}文字を超えています）"
+    try:
+        cols, too_long = [], np.zeros(table.num_rows, dtype=bool)
+        for c in names:
+            chunks = table.column(c).chunks
+            arr = (chunks[0] if len(chunks) == 1 else
+                   pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.binary())).unify_dictionaries()
+                   .combine_chunks() if chunks else pa.array([], pa.binary()).dictionary_encode())
+            uniq = _decoded(arr.dictionary.to_pylist(), codec)
+            codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+            long_values = np.fromiter((len(u) > limit for u in uniq), dtype=bool, count=len(uniq))
+            if long_values.any():
+                too_long |= long_values[codes]
+            cols.append(_Coded(codes, uniq))
+        bad = []
+        for n, got in invalid:
+            line = line_text(n)
+            if not line.strip():
+                continue   # a blank line: no record
+            long = len(line) > limit and any(len(f) > limit for f in line.split(","))
+            bad.append((file, n, too_long_reason if long else _count_problem(got, width), line))
+        if too_long.any():
+            bad.extend((file, int(line_no[i]), too_long_reason, line_text(int(line_no[i])))
+                       for i in np.flatnonzero(too_long))
+            keep = np.flatnonzero(~too_long)
+            cols, line_no = [col.take(keep) for col in cols], line_no[keep]
+            bad.sort(key=lambda b: b[1])
+    except _Undecodable:
+        return _undecodable(payload, codec)
+    return header, cols, line_no, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
+
+
+def _undecodable(payload: bytes, codec: str):
+    """A cell that does not decode: the whole file is decoded for the named problem."""
+    decode_bytes(payload)
+    raise EncodingProblem(f"{codec} として読めません")
 
 
 def _opens_quote(line: str) -> bool:
@@ -181,117 +325,203 @@ def _table_by_lines(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.D
     return header, df, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
 
 
-def _strip(values: pd.Series) -> pd.Series:
-    """str.strip, computed once per distinct value (columns repeat few values)."""
-    codes, uniq = pd.factorize(values)
-    mapped = np.array([u.strip() for u in uniq], dtype=object)
-    return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
+class _Coded:
+    """One column as codes into its distinct values, so that every check, normalisation and
+    parse runs once per distinct value (a delivery repeats the same few thousand names, dates
+    and codes across hundreds of thousands of rows) and the frame's cells share one string each."""
+
+    __slots__ = ("codes", "uniq")
+
+    def __init__(self, codes: np.ndarray, uniq: np.ndarray):
+        self.codes = codes     # intp, one per row
+        self.uniq = uniq       # one entry per code
+
+    @classmethod
+    def of(cls, values) -> "_Coded":
+        codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+        return cls(codes, np.asarray(uniq, dtype=object))
+
+    def map(self, fn) -> "_Coded":
+        """``fn`` applied to each distinct value (equal inputs give equal outputs, so codes stay)."""
+        return _Coded(self.codes, np.array([fn(u) for u in self.uniq], dtype=object))
+
+    def merged(self) -> "_Coded":
+        """Codes re-numbered so that equal values share one code (after ``map``)."""
+        inner, uniq = pd.factorize(self.uniq)
+        return _Coded(inner[self.codes], np.asarray(uniq, dtype=object))
+
+    def take(self, rows: np.ndarray) -> "_Coded":
+        return _Coded(self.codes[rows], self.uniq)
+
+    def per_row(self, per_value: np.ndarray) -> np.ndarray:
+        """Spread an array computed per distinct value to the rows."""
+        return np.asarray(per_value)[self.codes]
+
+    def values(self) -> np.ndarray:
+        return self.per_row(self.uniq)
 
 
-def _nfkc(values: pd.Series) -> pd.Series:
-    """NFKC + strip, computed once per distinct value."""
-    codes, uniq = pd.factorize(values)
-    mapped = np.array([unicodedata.normalize("NFKC", u).strip() for u in uniq], dtype=object)
-    return pd.Series(mapped[codes] if len(uniq) else np.array([], dtype=object), index=values.index)
+_DIGITS = re.compile(r"\d+")
+
+
+def _nfkc_strip(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def _clean_header(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().strip("\ufeff")
 
 
-def _check_dates_and_numbers(df: pd.DataFrame, spec: SourceSpec, profile: MappingProfile | None, add) -> None:
-    """Parse the date, year-month and numeric columns in place; ``add`` records a row's problem."""
+class _Reasons:
+    """The first problem of each row (the one reported), as rows are checked column by column."""
+
+    def __init__(self, n: int):
+        self.found = np.zeros(n, dtype=bool)
+        self.text = np.full(n, "", dtype=object)
+
+    def add(self, mask: np.ndarray, reason: str | np.ndarray) -> None:
+        mask = mask & ~self.found
+        if mask.any():
+            self.text[mask] = reason if isinstance(reason, str) else reason[mask]
+            self.found |= mask
+
+
+def _value_reasons(col: _Coded, bad: np.ndarray, before: str, after: str) -> np.ndarray:
+    """Per row: the reason naming the row's value, where its distinct value is ``bad``."""
+    per_value = np.full(len(col.uniq), "", dtype=object)
+    per_value[bad] = [before + u + after for u in col.uniq[bad]]
+    return col.per_row(per_value)
+
+
+def _check_persons(cur: dict, reasons: _Reasons) -> None:
+    """宛名番号 (digits after NFKC), 世帯番号 (NFKC) and 性別 (read to M/F); in place."""
+    if "宛名番号" in cur:
+        col = cur["宛名番号"] = cur["宛名番号"].map(_nfkc_strip)
+        bad = np.array([u != "" and _DIGITS.fullmatch(u) is None for u in col.uniq], dtype=bool)
+        reasons.add(col.per_row(bad), _value_reasons(col, bad, "宛名番号「", "」が数字ではありません"))
+    if "世帯番号" in cur:
+        cur["世帯番号"] = cur["世帯番号"].map(_nfkc_strip)
+    if "性別" in cur:
+        col = cur["性別"]
+        sex = [SEX_CODES.get(_nfkc_strip(u)) for u in col.uniq]
+        bad = np.array([s is None and _nfkc_strip(u) != "" for u, s in zip(col.uniq, sex)], dtype=bool)
+        reasons.add(col.per_row(bad), _value_reasons(col, bad, "性別「", "」が不明なコードです"))
+        cur["性別"] = _Coded(col.codes, np.array([s or "" for s in sex], dtype=object))
+
+
+def _check_dates_and_numbers(cur: dict, spec: SourceSpec, profile: MappingProfile | None,
+                             reasons: _Reasons) -> None:
+    """Parse the date, year-month and numeric columns in place (their distinct values become
+    datetime64 / float arrays); a value that cannot be read gives the row its reason."""
     date_formats = profile.date_formats if profile else {}
     person_dates = ["生年月日"] if spec.person == "subject" else []
     for c in dict.fromkeys([*person_dates, *spec.dates, *spec.month_dates]):
-        if c not in df.columns:
+        if c not in cur:
             continue
-        parsed, why = parse_date_series(df[c])
+        col = cur[c]
+        parsed, why = parse_date_values(col.uniq)
         if c in date_formats:
-            fixed = pd.to_datetime(df[c], format=date_formats[c], errors="coerce")
-            parsed = fixed.where(fixed.notna(), parsed)
-            why = why.where(parsed.isna(), "")
-        add(why != "", c + "の" + why)
-        df[c] = parsed
+            fixed = pd.to_datetime(pd.Series(col.uniq, dtype=object), format=date_formats[c],
+                                   errors="coerce").to_numpy(dtype="datetime64[ns]")
+            parsed = np.where(np.isnat(fixed), parsed, fixed)
+            why = np.where(np.isnat(parsed), why, "").astype(object)
+        bad = why != ""
+        per_value = np.full(len(col.uniq), "", dtype=object)
+        per_value[bad] = [c + "の" + w for w in why[bad]]
+        reasons.add(col.per_row(bad), col.per_row(per_value))
+        cur[c] = _Coded(col.codes, parsed)
     for c in spec.numbers:
-        if c not in df.columns:
+        if c not in cur:
             continue
-        text_values = _nfkc(df[c])
-        num = pd.to_numeric(text_values, errors="coerce")
-        add((text_values != "") & num.isna(), c + "「" + df[c] + "」が数値ではありません")
-        df[c] = num.astype(float)
+        col = cur[c]
+        text = np.array([_nfkc_strip(u) for u in col.uniq], dtype=object)
+        num = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float)
+        bad = (text != "") & np.isnan(num)
+        reasons.add(col.per_row(bad), _value_reasons(col, bad, c + "「", "」が数値ではありません"))
+        cur[c] = _Coded(col.codes, num)
+
+
+def _empty(col: _Coded) -> np.ndarray:
+    """Per distinct value: empty string, NaT or NaN."""
+    u = col.uniq
+    if u.dtype.kind == "M":
+        return np.isnat(u)
+    if u.dtype.kind == "f":
+        return np.isnan(u)
+    return u == ""
+
+
+def _check_required_values(cur: dict, spec: SourceSpec, reasons: _Reasons, n: int) -> None:
+    for c in spec.must_have:
+        if c in cur:
+            reasons.add(cur[c].per_row(_empty(cur[c])), f"{c}が空です")
+    if spec.person == "subject":
+        def present(c):
+            return ~cur[c].per_row(_empty(cur[c])) if c in cur else np.zeros(n, dtype=bool)
+        reasons.add(~(present("宛名番号") | (present("氏名") & present("生年月日"))),
+                    "本人を特定する項目（宛名番号、または氏名と生年月日）がありません")
+
+
+def _check_repeats(raw: list[_Coded], line_no: np.ndarray, reasons: _Reasons) -> None:
+    """Exact repeats of an earlier row are quarantined, pointing at the row they repeat."""
+    if not raw or not len(line_no):
+        return
+    key = raw[0].codes.astype(np.int64)
+    for col in raw[1:]:
+        key, _ = pd.factorize(key * len(col.uniq) + col.codes)  # stays below rows × values
+    key = np.asarray(key, dtype=np.int64)
+    dup = pd.Series(key).duplicated(keep="first").to_numpy() & ~reasons.found
+    if dup.any():
+        first = pd.Series(line_no).groupby(key).transform("min").to_numpy()
+        text = np.full(len(dup), "", dtype=object)
+        text[dup] = [f"{n}行目と同じ内容の重複行です" for n in first[dup]]
+        reasons.add(dup, text)
 
 
 def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None = None) -> SourceRead:
     """Read ``path`` as source ``spec`` (adapted by ``profile``); see the module docstring."""
     file = path.name
     try:
-        text, enc = decode_bytes(path.read_bytes())
+        data = path.read_bytes()
+        header, raw, line_no, bad, enc = _read_columns(data, file)
     except EncodingProblem as exc:
         raise IngestError(file, str(exc)) from None
     except OSError as exc:
         raise IngestError(file, f"ファイルを開けません（{exc.strerror}）") from None
-    header, df, bad = _table(text, file)
     renames = {_clean_header(k): v for k, v in (profile.renames if profile else {}).items()}
     names = [renames.get(_clean_header(h), _clean_header(h)) for h in header]
     missing = [c for c in spec.required if c not in names]
     if missing:
         raise IngestError(file, "必須の列がありません: " + "、".join(f"「{c}」" for c in missing))
-    df.columns = names + ["_line"]
-    df = df.loc[:, ~df.columns.duplicated()]
-    cols = [c for c in df.columns if c != "_line"]
-    for c in cols:
-        df[c] = _strip(df[c].fillna("").astype(str))
+    first = {}
+    for i, c in enumerate(names):
+        first.setdefault(c, i)       # a repeated name: the first column of that name is read
+    cols = list(first)
+    raw = [raw[i].map(str.strip).merged() for i in first.values()]
     # A blank line is not a record: it is neither imported nor quarantined.
     if cols:
-        df = df[(df[cols] != "").any(axis=1)]
-    raw_cols = df[cols].copy()  # the row as delivered, for the quarantine list and duplicates
-    rows_read = len(df) + len(bad)
-    reasons = pd.Series("", index=df.index, dtype=object)
-
-    def add(mask: pd.Series, reason) -> None:
-        mask = mask & (reasons == "")  # the first problem of a row is the one reported
-        if mask.any():
-            reasons[mask] = reason[mask] if isinstance(reason, pd.Series) else reason
-
-    code_maps = profile.code_maps if profile else {}
-    for c, mapping in code_maps.items():
-        if c in df.columns:
-            df[c] = df[c].replace(mapping)
-    if "宛名番号" in df.columns:
-        df["宛名番号"] = _nfkc(df["宛名番号"])
-        bad_num = (df["宛名番号"] != "") & ~df["宛名番号"].str.fullmatch(r"\d+")
-        add(bad_num, "宛名番号「" + df["宛名番号"] + "」が数字ではありません")
-    if "世帯番号" in df.columns:
-        df["世帯番号"] = _nfkc(df["世帯番号"])
-    if "性別" in df.columns:
-        norm = _nfkc(df["性別"])
-        sex = norm.map(SEX_CODES)
-        add((norm != "") & sex.isna(), "性別「" + df["性別"] + "」が不明なコードです")
-        df["性別"] = sex.fillna("")
-    _check_dates_and_numbers(df, spec, profile, add)
-    for c in spec.must_have:
-        if c in df.columns:
-            empty = df[c].isna() if df[c].dtype != object else (df[c] == "")
-            add(empty, f"{c}が空です")
-    if spec.person == "subject":
-        has_number = df["宛名番号"] != "" if "宛名番号" in df.columns else False
-        has_name = (df["氏名"] != "") if "氏名" in df.columns else pd.Series(False, index=df.index)
-        has_birth = df["生年月日"].notna() if "生年月日" in df.columns else pd.Series(False, index=df.index)
-        add(~(has_number | (has_name & has_birth)),
-            "本人を特定する項目（宛名番号、または氏名と生年月日）がありません")
-    # Exact repeats of an earlier row are quarantined, pointing at the row they repeat.
-    dup = raw_cols.duplicated(keep="first") & (reasons == "")
-    if dup.any():
-        first_line = df["_line"].groupby([raw_cols[c] for c in cols]).transform("min")
-        add(dup, first_line.astype(str) + "行目と同じ内容の重複行です")
-    quarantined = reasons != ""
-    bad_rows = raw_cols[quarantined]
-    raw = (bad_rows[cols[0]].str.cat([bad_rows[c] for c in cols[1:]], sep=",")
-           if len(bad_rows) and cols else pd.Series("", index=bad_rows.index))
-    q = pd.DataFrame({"file": file, "line": df.loc[quarantined, "_line"].astype(int),
-                      "reason": reasons[quarantined], "raw": raw[quarantined]})
-    q = pd.concat([bad, q], ignore_index=True) if len(bad) else q.reset_index(drop=True)
-    good = df.loc[~quarantined].copy()
+        blank = np.logical_and.reduce([col.per_row(col.uniq == "") for col in raw])
+        if blank.any():
+            keep = np.flatnonzero(~blank)
+            raw, line_no = [col.take(keep) for col in raw], line_no[keep]
+    n = len(line_no)
+    rows_read = n + len(bad)
+    cur = dict(zip(cols, raw))       # the values as read so far; ``raw`` stays as delivered
+    reasons = _Reasons(n)
+    for c, mapping in (profile.code_maps if profile else {}).items():
+        if c in cur:
+            cur[c] = cur[c].map(lambda u, m=mapping: m.get(u, u))
+    _check_persons(cur, reasons)
+    _check_dates_and_numbers(cur, spec, profile, reasons)
+    _check_required_values(cur, spec, reasons, n)
+    _check_repeats(raw, line_no, reasons)
+    out = np.flatnonzero(reasons.found)
+    q = pd.DataFrame({"file": file, "line": line_no[out].astype(int), "reason": reasons.text[out],
+                      "raw": np.array([",".join(col.uniq[col.codes[i]] for col in raw) for i in out],
+                                      dtype=object)}, columns=QUARANTINE_COLUMNS)
+    q = pd.concat([bad, q], ignore_index=True) if len(bad) else q
+    keep = np.flatnonzero(~reasons.found)
+    good = pd.DataFrame({c: cur[c].uniq[cur[c].codes[keep]] for c in cols})
+    good["_line"] = line_no[keep]
     good["_file"] = file
-    return SourceRead(spec.key, file, good.reset_index(drop=True), q, rows_read, enc)
+    return SourceRead(spec.key, file, good, q, rows_read, enc)

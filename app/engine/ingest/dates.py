@@ -99,14 +99,9 @@ def parse_date(value: object, *, uke: bool = False) -> tuple[dt.date | None, str
     raise DateError(f"日付「{raw}」を読めません")
 
 
-def parse_date_series(values: pd.Series, *, uke: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Vectorised ``parse_date``: (datetime64 series with NaT for empty/bad, reason series).
-
-    The reason is "" where the value was empty or read; else the Japanese reason. Each
-    distinct value is parsed once (factorize), then spread back with numpy indexing.
-    """
-    values = values.fillna("").astype(str)
-    codes, uniq = pd.factorize(values)
+def parse_date_values(uniq, *, uke: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``parse_date`` over distinct values: (datetime64[ns] array with NaT for empty/bad,
+    object array of reasons, "" where the value was empty or read)."""
     parsed = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     reasons = np.full(len(uniq), "", dtype=object)
     for i, u in enumerate(uniq):
@@ -116,5 +111,17 @@ def parse_date_series(values: pd.Series, *, uke: bool = False) -> tuple[pd.Serie
                 parsed[i] = np.datetime64(d, "ns")
         except DateError as exc:
             reasons[i] = str(exc)
+    return parsed, reasons
+
+
+def parse_date_series(values: pd.Series, *, uke: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Vectorised ``parse_date``: (datetime64 series with NaT for empty/bad, reason series).
+
+    The reason is "" where the value was empty or read; else the Japanese reason. Each
+    distinct value is parsed once (factorize), then spread back with numpy indexing.
+    """
+    values = values.fillna("").astype(str)
+    codes, uniq = pd.factorize(values)
+    parsed, reasons = parse_date_values(uniq, uke=uke)
     return (pd.Series(parsed[codes], index=values.index),
             pd.Series(reasons[codes], index=values.index, dtype=object))

@@ -15,17 +15,19 @@ is a receipt of its own that cannot be read: quarantined whole, with its reason.
 from __future__ import annotations
 
 import functools
-import io
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from app.engine.ingest.csvreader import IngestError
-from app.engine.ingest.dates import parse_date_series
-from app.engine.ingest.encoding import EncodingProblem, decode_bytes
+from app.engine.ingest.dates import parse_date_values
+from app.engine.ingest.encoding import EncodingProblem, choose_encoding, decode_bytes
 
 _WIDTH = 64  # more than the widest record (SI/IY: 44 fields)
 
@@ -56,49 +58,104 @@ def receipt_codes() -> dict:
     return tomllib.loads((Path(__file__).parent / "receipt_codes.toml").read_text("utf-8"))
 
 
-def _decode(path: Path) -> tuple[str, str]:
+class _Lines:
+    """Every line of the delivery's receipt files, cut into fields by Arrow on the raw bytes;
+    each distinct cell is decoded once. Columns are taken for the lines that need them only."""
+
+    def __init__(self, lines: pa.Array, codec: str, field_start: np.ndarray, n_fields: np.ndarray,
+                 codes: np.ndarray, uniq: np.ndarray):
+        self.lines, self.codec = lines, codec                  # the raw bytes of each line
+        self.field_start, self.n_fields = field_start, n_fields
+        self.codes, self.uniq = codes, uniq                    # every field: code → distinct cell
+        self.empty = int(np.flatnonzero(uniq == "")[0])
+
+    def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
+        """Codes of field ``k`` of the given lines (a line with fewer fields: the empty cell)."""
+        has = self.n_fields[rows] > k
+        return np.where(has, self.codes[np.where(has, self.field_start[rows] + k, 0)], self.empty)
+
+    def column(self, k: int, rows: np.ndarray) -> pd.Series:
+        return pd.Series(self.uniq[self.codes_of(k, rows)], dtype=object)
+
+    def raw(self, rows: np.ndarray) -> np.ndarray:
+        """The lines as written (the quarantine shows them)."""
+        return np.array([v.decode(self.codec) for v in self.lines.take(pa.array(rows)).to_pylist()],
+                        dtype=object)
+
+
+def _payload(path: Path) -> tuple[bytes, str, str, bytes]:
+    """(bytes to cut, codec of its cells, encoding name, the file's bytes) of one .UKE file."""
     try:
-        text, enc = decode_bytes(path.read_bytes())
+        data = path.read_bytes()
+        enc, text = choose_encoding(data)
     except EncodingProblem as exc:
         raise IngestError(path.name, str(exc)) from None
     except OSError as exc:
         raise IngestError(path.name, f"ファイルを開けません（{exc.strerror}）") from None
-    if not any(text.startswith(r) or f"\n{r}," in text for r in ("IR", "RE")):
+    if text is not None:
+        payload, codec = text.encode("utf-8"), "utf-8"
+    else:
+        payload, codec = data, "cp932"   # checked below: every cell is decoded
+    if not any(payload.startswith(r) or b"\n" + r + b"," in payload for r in (b"IR", b"RE")):
+        _check_decodes(path, data)
         raise IngestError(path.name, "レセプト電算ファイルではありません（IR・RE レコードがありません）")
-    return text, enc
+    payload = payload.replace(b"\r\n", b"\n")
+    if not payload.endswith(b"\n"):
+        payload = payload.removesuffix(b"\r") + b"\n"
+    if b"\r" in payload:
+        # A lone CR: neither a line break nor a field of a receipt file.
+        raise IngestError(path.name, "レセプトの行数を数え直せません（改行でない CR が含まれています）")
+    return payload, codec, enc, data
 
 
-def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
-    """All files as one ragged table (one row per physical line) with _file, _line and _raw."""
-    texts, encodings, names, counts = [], [], [], []
-    for path in paths:
-        text, enc = _decode(path)
-        text = text.replace("\r\n", "\n")
-        if not text.endswith("\n"):
-            text += "\n"
-        texts.append(text)
-        encodings.append(enc)
-        names.append(path.name)
-        counts.append(text.count("\n"))
-    options = dict(header=None, names=range(_WIDTH), dtype=str, keep_default_na=False,
-                   skip_blank_lines=False, quoting=3)  # QUOTE_NONE: receipts never quote
+def _check_decodes(path: Path, data: bytes) -> None:
     try:
-        t = pd.read_csv(io.StringIO("".join(texts)), engine="c", **options)
-    except pd.errors.ParserError:
-        # pandas 2.3's C tokenizer can report "Buffer overflow caught" on valid ragged files
-        # (found by the property test; depends on byte lengths). The python engine reads the
-        # same grammar, slower; only a file it cannot read either is fatal.
-        try:
-            t = pd.read_csv(io.StringIO("".join(texts)), engine="python", **options)
-        except pd.errors.ParserError as exc:
-            raise IngestError(names[0] if len(names) == 1 else "レセプト",
-                              f"レセプト電算ファイルとして読めません（{exc}）") from None
-    if len(t) != sum(counts):
-        raise IngestError(names[0] if len(names) == 1 else "レセプト", "レセプトの行数を数え直せません（空行や引用符が含まれています）")
-    t["_file"] = np.repeat(np.asarray(names, dtype=object), counts)
-    t["_line"] = np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else []
-    t["_raw"] = np.asarray("".join(texts).split("\n")[:-1], dtype=object)
-    return t, encodings
+        decode_bytes(data)
+    except EncodingProblem as exc:
+        raise IngestError(path.name, str(exc)) from None
+
+
+def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Lines, list[str]]:
+    """All files as one table of lines (_file, _line, _pos, record type in column 0) and their
+    fields (``_Lines``)."""
+    read = [_payload(p) for p in paths]
+    codecs_used = {codec for _, codec, _, _ in read}
+    # One codec for the joined bytes: UTF-8 files are re-encoded only when CP932 files are mixed in.
+    codec = "cp932" if codecs_used == {"cp932"} else "utf-8"
+    parts = []
+    for path, (part, c, _, data) in zip(paths, read):
+        if c != codec:
+            _check_decodes(path, data)
+            part = part.decode(c).encode(codec)
+        parts.append(part)
+    payload = b"".join(parts)
+    counts = [part.count(b"\n") for part in parts]
+    lines = pc.split_pattern(pa.array([payload], pa.large_binary()), b"\n").values
+    lines = lines.slice(0, len(lines) - 1)         # after the last line break: nothing
+    fields = pc.split_pattern(lines, b",")
+    n_fields = pc.list_value_length(fields).to_numpy(zero_copy_only=False).astype(np.int64)
+    too_many = np.flatnonzero(n_fields > _WIDTH)
+    if len(too_many):
+        file_of = np.repeat(np.arange(len(paths)), counts)[too_many[0]]
+        line = too_many[0] - sum(counts[:file_of]) + 1
+        raise IngestError(paths[file_of].name, f"{line}行目の項目が多すぎます（{n_fields[too_many[0]]}項目）")
+    values = pc.dictionary_encode(pa.concat_arrays([fields.flatten(), pa.array([b""], pa.large_binary())]))
+    try:
+        uniq = np.array([v.decode(codec) for v in values.dictionary.to_pylist()], dtype=object)
+    except UnicodeDecodeError:
+        for path, (_, _, _, data) in zip(paths, read):
+            _check_decodes(path, data)
+        raise IngestError(paths[0].name, "文字コードを判定できません") from None
+    offsets = fields.offsets.to_numpy().astype(np.int64)
+    split = _Lines(lines, codec, offsets[:-1] - offsets[0], n_fields,
+                   values.indices.to_numpy(zero_copy_only=False).astype(np.intp), uniq)
+    names = [p.name for p in paths]
+    rows = np.arange(len(lines))
+    t = pd.DataFrame({0: split.column(0, rows),
+                      "_file": np.repeat(np.asarray(names, dtype=object), counts),
+                      "_line": np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else [],
+                      "_pos": rows})
+    return t, split, [enc for _, _, enc, _ in read]
 
 
 def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -125,51 +182,66 @@ def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(starts), orphan_start
 
 
+def _cells(split: _Lines, k: int, rows: np.ndarray, fn=str.strip) -> np.ndarray:
+    """Field ``k`` of the given lines with ``fn`` applied once per distinct cell."""
+    inner, distinct = pd.factorize(split.codes_of(k, rows))
+    return np.array([fn(split.uniq[c]) for c in distinct], dtype=object)[inner] if len(rows) else \
+        np.array([], dtype=object)
+
+
+def _dates(split: _Lines, k: int, rows: np.ndarray, nfkc: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Field ``k`` read as UKE dates, once per distinct cell: (datetime64[ns], reasons)."""
+    inner, distinct = pd.factorize(split.codes_of(k, rows))
+    values = [split.uniq[c] for c in distinct]
+    parsed, why = parse_date_values([unicodedata.normalize("NFKC", v) if nfkc else v for v in values], uke=True)
+    return parsed[inner], why[inner]
+
+
 def read_uke(paths: list[Path] | Path) -> UkeRead:
     """Parse .UKE files (all of a delivery at once: one vectorised pass over every line)."""
     paths = [paths] if isinstance(paths, Path) else list(paths)
-    t, encodings = _read_tables(paths)
+    t, split, encodings = _read_tables(paths)
     # A blank line (or the DOS end-of-file mark) is no record.
-    blank = (t["_raw"].str.strip("\x1a \t\u3000") == "").to_numpy()
+    blank_cell = np.array([u.strip("\x1a \t\u3000") == "" for u in split.uniq], dtype=bool)
+    blank = (split.n_fields == 1) & blank_cell[split.codes_of(0, t["_pos"].to_numpy())]
     t = t[~blank]
-    rec = t[0].str.normalize("NFKC").str.strip().str.upper()
+    kinds = _cells(split, 0, t["_pos"].to_numpy(), lambda u: unicodedata.normalize("NFKC", u).strip().upper())
+    rec = pd.Series(kinds, index=t.index, dtype=object)
     t["_rid"], orphan_start = _segments(t, rec)
     is_re = (rec == "RE").to_numpy()
     is_file = rec.isin(FILE_RECORDS).to_numpy()
     t["_receipt_line"] = t["_line"].where(is_re).groupby(t["_rid"]).transform("first")
-    re_ = t[is_re].copy()
-    for col in (3, 5, 6):
-        re_[col] = re_[col].str.normalize("NFKC")
-    name = re_[4].str.strip()
-    births, birth_why = parse_date_series(re_[6], uke=True)
-    months, month_why = parse_date_series(re_[3], uke=True)
-    sex = re_[5].str.strip().map({"1": "M", "2": "F"}).fillna("")
+    re_ = t[is_re]
+    pos = re_["_pos"].to_numpy()
+    name = _cells(split, 4, pos)
+    births, birth_why = _dates(split, 6, pos, nfkc=True)
+    months, month_why = _dates(split, 3, pos, nfkc=True)
+    sex = _cells(split, 5, pos, lambda u: {"1": "M", "2": "F"}.get(unicodedata.normalize("NFKC", u).strip(), ""))
     receipts = pd.DataFrame({
         "_line": re_["_line"].to_numpy(), "_file": re_["_file"].to_numpy(), "_rid": re_["_rid"].to_numpy(),
-        "receipt_no": re_[1].str.strip().to_numpy(), "receipt_type": re_[2].str.strip().to_numpy(),
-        "month": months.to_numpy(), "name": name.to_numpy(), "sex": sex.to_numpy(),
-        "birth_date": births.to_numpy(), "special_codes": re_[11].str.strip().to_numpy(),
-        "kana": re_[36].str.strip().to_numpy(),
+        "receipt_no": _cells(split, 1, pos), "receipt_type": _cells(split, 2, pos),
+        "month": months, "name": name, "sex": sex,
+        "birth_date": births, "special_codes": _cells(split, 11, pos),
+        "kana": _cells(split, 36, pos),
     })
     reason = np.select(
-        [name.to_numpy() == "", birth_why.to_numpy() != "", births.isna().to_numpy(),
-         month_why.to_numpy() != "", months.isna().to_numpy()],
-        ["氏名が空です", "生年月日の" + birth_why.to_numpy(), "生年月日が空です",
-         "診療年月の" + month_why.to_numpy(), "診療年月が空です"], default="")
+        [name == "", birth_why != "", np.isnat(births), month_why != "", np.isnat(months)],
+        ["氏名が空です", "生年月日の" + birth_why, "生年月日が空です",
+         "診療年月の" + month_why, "診療年月が空です"], default="")
     bad = reason != ""
     # Segments no RE opens: quarantined whole, named by their first line.
     heads = t[orphan_start]
     head_rec = rec[orphan_start]
+    tag = _cells(split, 0, heads["_pos"].to_numpy(), lambda u: u.strip()[:8])
     orphan_reason = np.where(
         head_rec.isin(HEAD_RECORDS).to_numpy() | head_rec.isin(RECEIPT_RECORDS).to_numpy(),
-        "REレコードがありません（「" + heads[0].str.strip().str.slice(0, 8).to_numpy()
-        + "」レコードから始まっています）。前の患者には付けず、このレセプトを隔離しました",
-        "レコード識別「" + heads[0].str.strip().str.slice(0, 8).to_numpy()
-        + "」が読めません（REレコードが壊れています）。前の患者には付けず、このレセプトを隔離しました")
+        "REレコードがありません（「" + tag + "」レコードから始まっています）。前の患者には付けず、このレセプトを隔離しました",
+        "レコード識別「" + tag + "」が読めません（REレコードが壊れています）。前の患者には付けず、このレセプトを隔離しました")
     q_rid = np.concatenate([receipts["_rid"][bad].to_numpy(), heads["_rid"].to_numpy()])
     q_reason = np.concatenate([reason[bad], orphan_reason]).astype(object)
     q_rid_order = pd.Series(q_reason, index=q_rid)
     whole = t[t["_rid"].isin(q_rid) & ~is_file]
+    whole = whole.assign(_raw=split.raw(whole["_pos"].to_numpy()))
     raw = whole.groupby("_rid")["_raw"].agg("\n".join)
     first = whole.groupby("_rid")[["_file", "_line"]].first()
     quarantine = pd.DataFrame({"file": first["_file"].reindex(q_rid).to_numpy(),
@@ -180,24 +252,27 @@ def read_uke(paths: list[Path] | Path) -> UkeRead:
     good = t["_rid"].isin(receipts["_rid"][~bad]).to_numpy()
     receipts = receipts[~bad].reset_index(drop=True)
     ho = t[(rec == "HO").to_numpy() & good]
-    insurer = ho.groupby("_rid")[1].first().str.strip()
+    insurer = pd.Series(_cells(split, 1, ho["_pos"].to_numpy()), dtype=object).groupby(ho["_rid"].to_numpy()).first()
     receipts["insurer"] = receipts["_rid"].map(insurer).fillna("")
     sy = t[(rec == "SY").to_numpy() & good]
-    start, _ = parse_date_series(sy[2], uke=True)
+    pos = sy["_pos"].to_numpy()
+    start, _ = _dates(split, 2, pos, nfkc=False)
     diagnoses = pd.DataFrame({
         "_file": sy["_file"].to_numpy(),
         "receipt_line": sy["_receipt_line"].astype(int).to_numpy(), "line": sy["_line"].to_numpy(),
-        "code": sy[1].str.strip().to_numpy(), "start_date": start.to_numpy(),
-        "outcome": sy[3].str.strip().to_numpy(), "name": sy[5].str.strip().to_numpy(),
-        "main": sy[6].str.strip().to_numpy()})
+        "code": _cells(split, 1, pos), "start_date": start,
+        "outcome": _cells(split, 3, pos), "name": _cells(split, 5, pos),
+        "main": _cells(split, 6, pos)})
     si = t[rec.isin(["SI", "IY"]).to_numpy() & good]
+    pos = si["_pos"].to_numpy()
     # A day had the procedure when its count cell holds anything but empty or zero.
-    cells = si[list(range(13, 44))].to_numpy(dtype=object)
-    day_counts = ((cells != "") & (cells != "0")).astype(np.int8)
+    active = (split.uniq != "") & (split.uniq != "0")
+    day_counts = np.stack([active[split.codes_of(k, pos)] for k in range(13, 44)], axis=1).astype(np.int8) \
+        if len(pos) else np.zeros((0, 31), dtype=np.int8)
     procedures = pd.DataFrame({
         "_file": si["_file"].to_numpy(),
         "receipt_line": si["_receipt_line"].astype(int).to_numpy(), "line": si["_line"].to_numpy(),
-        "kind": rec[si.index].to_numpy(), "code": si[3].str.strip().to_numpy(),
+        "kind": rec[si.index].to_numpy(), "code": _cells(split, 3, pos),
         "first_day": np.where(day_counts.any(axis=1), (day_counts > 0).argmax(axis=1) + 1, 0),
         "n_days": (day_counts > 0).sum(axis=1)})
     # Receipts read = RE records + segments no RE opens (each imported or quarantined).

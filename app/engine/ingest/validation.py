@@ -78,12 +78,13 @@ def epds_reasons(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return df, reasons
 
 
-def _move_to_quarantine(read: SourceRead, reasons: pd.Series, raw_text: pd.Series) -> SourceRead:
-    bad = reasons != ""
+def _move_to_quarantine(read: SourceRead, reasons: pd.Series) -> SourceRead:
+    bad = (reasons != "").to_numpy()
     if not bad.any():
         return read
-    q = pd.DataFrame({"file": read.file, "line": read.frame.loc[bad, "_line"].astype(int).to_numpy(),
-                      "reason": reasons[bad].to_numpy(), "raw": raw_text[bad].to_numpy()},
+    moved = read.frame.loc[bad]
+    q = pd.DataFrame({"file": read.file, "line": moved["_line"].astype(int).to_numpy(),
+                      "reason": reasons[bad].to_numpy(), "raw": _raw(moved).to_numpy()},
                      columns=QUARANTINE_COLUMNS)
     quarantine = pd.concat([read.quarantine, q], ignore_index=True) if len(read.quarantine) else q
     return SourceRead(read.source, read.file, read.frame.loc[~bad].reset_index(drop=True), quarantine,
@@ -91,6 +92,8 @@ def _move_to_quarantine(read: SourceRead, reasons: pd.Series, raw_text: pd.Serie
 
 
 def _raw(frame: pd.DataFrame) -> pd.Series:
+    """The rows as they were read (dates and numbers as parsed), for the quarantine list: built
+    only for the rows that move there."""
     cols = [c for c in frame.columns if not str(c).startswith("_")]
     text = frame[cols].astype(str).replace({"nan": "", "NaT": "", "<NA>": ""})
     return text[cols[0]].str.cat([text[c] for c in cols[1:]], sep=",") if cols else pd.Series("", index=frame.index)
@@ -101,10 +104,12 @@ def validate_source(read: SourceRead) -> SourceRead:
     if read.source == "epds" and len(read.frame):
         frame, reasons = epds_reasons(read.frame)
         read = SourceRead(read.source, read.file, frame, read.quarantine, read.rows_read, read.encoding)
-        return _move_to_quarantine(read, reasons, _raw(read.frame))
+        return _move_to_quarantine(read, reasons)
     if read.source == "yobo" and len(read.frame) and "ワクチン" in read.frame.columns:
         from app.engine.reference.vaccination import vaccine_code
 
-        _codes, reasons = vaccine_code(read.frame["ワクチン"])
-        return _move_to_quarantine(read, reasons, _raw(read.frame))
+        # Checked once per distinct name (a city's rows repeat a few dozen names).
+        codes, names = pd.factorize(read.frame["ワクチン"].to_numpy(dtype=object))
+        _codes, why = vaccine_code(pd.Series(names, dtype=object))
+        return _move_to_quarantine(read, pd.Series(why.to_numpy(dtype=object)[codes], index=read.frame.index))
     return read
