@@ -183,3 +183,42 @@ def test_export_flags_command_plaintext(store, tmp_path, monkeypatch, capsys):
     frame = pd.read_csv(out, comment="#", dtype={"research_id": str})
     assert {"research_id", "district", "age_months", "vaccination", "score", "follow_up"} <= set(frame.columns)
     assert frame["research_id"].is_unique and len(frame) > 250
+
+
+def test_compact_events_are_the_events(admin):
+    """The scoring load (categorical text, chunked, '{}' attrs fetched as NULL) holds exactly
+    what events_frame holds, row for row, chunk boundaries included."""
+    from app.store import frames
+
+    plain = frames.events_frame(admin.conn)[frames.SCORING_EVENT_COLUMNS]
+    compact = frames.scoring_events_frame(admin.conn, chunk_rows=997)
+    assert isinstance(compact["person_id"].dtype, pd.CategoricalDtype)
+    assert (compact["attrs"] == "{}").any()
+    expanded = compact.astype({c: object for c in compact.columns if isinstance(compact[c].dtype, pd.CategoricalDtype)})
+    plain = plain.assign(source_line=pd.to_numeric(plain["source_line"]).astype(float))
+    pd.testing.assert_frame_equal(expanded, plain)
+    some = frames.scoring_events_frame(admin.conn, types=["epds", "custody"])
+    assert set(some["type"]) == {"epds", "custody"}
+    assert len(some) == int(plain["type"].isin(["epds", "custody"]).sum())
+
+
+def test_shared_context_over_read_types_scores_like_all_events(admin):
+    """A run prepares the children and events once, loading only the event types its rule sets
+    read (scoring.events_read): every rule set scores exactly as over the full events frame."""
+    from app.engine.rules import shipped_ruleset
+    from app.engine.rules.context import EvalContext
+    from app.engine.scoring import evaluate, events_read
+    from app.store import frames
+
+    conn = admin.conn
+    persons, events, relations = frames.persons_frame(conn), frames.events_frame(conn), frames.relations_frame(conn)
+    sets = [shipped_ruleset(n) for n in ("report_2023", "improved", "postpartum")]
+    read = events_read(sets)
+    assert not set(events["type"]) <= read  # some types are really left out
+    ctx = EvalContext(persons, frames.scoring_events_frame(conn, types=read), relations, "2025-03-31")
+    for rs in sets:
+        a = evaluate(persons, events, relations, rs, "2025-03-31", validate=False)
+        b = evaluate(None, None, None, rs, "2025-03-31", validate=False, context=ctx)
+        for part in ("flags", "evidence", "scores", "follow", "matrix", "values", "children"):
+            pd.testing.assert_frame_equal(getattr(a, part), getattr(b, part), obj=f"{rs.id}.{part}")
+        assert a.metrics == b.metrics

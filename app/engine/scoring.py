@@ -24,10 +24,17 @@ import pandas as pd
 from app.engine import calibration, disclosure, extraction
 from app.engine.progress import Progress, ensure
 from app.engine.rules.context import EvalContext
-from app.engine.rules.evaluators import EVALUATORS, RuleOutput
+from app.engine.rules.evaluators import EVALUATORS, RuleOutput, event_types_read
 from app.engine.rules.model import RuleSet
 
 CUSTODY_LABEL_SUBTYPES = ("一時保護", "通告", "相談")
+# read by every run whatever its rules: follow-up state, the list, 至急 (EPDS 問10)
+RUN_EVENT_TYPES = frozenset({"assessment", "followup", "custody", "epds"})
+
+
+def events_read(rulesets) -> set[str]:
+    """Every event type a run of these rule sets reads: its rules' and the run's own."""
+    return set(RUN_EVENT_TYPES).union(*(event_types_read(r) for rs in rulesets for r in rs.rules))
 
 
 @dataclass
@@ -92,14 +99,24 @@ def _follow_state(ctx: EvalContext) -> tuple[pd.DataFrame, np.ndarray]:
     return out, labels
 
 
-def evaluate(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFrame | None,
+def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relations: pd.DataFrame | None,
              ruleset: RuleSet, as_of, progress: Progress | None = None, validate: bool = True,
-             source_as_of: dict | None = None) -> RunResult:
-    """Run a rule set over the frames of DATA_MODEL.md as of a date."""
+             source_as_of: dict | None = None, context: EvalContext | None = None) -> RunResult:
+    """Run a rule set over the frames of DATA_MODEL.md as of a date.
+
+    ``context``: an :class:`EvalContext` built once over the same frames and date, to score
+    several rule sets without preparing the children and events again (the frames are then
+    not read)."""
     progress = ensure(progress)
     progress.step(0.0, "準備中")
-    ctx = EvalContext(persons, events, relations, as_of)
-    ctx.set_all_persons(persons)
+    if context is None:
+        ctx = EvalContext(persons, events, relations, as_of)
+    else:
+        ctx = context
+        if ctx.as_of != pd.Timestamp(as_of).normalize():
+            raise ValueError(f"context prepared for {ctx.as_of.date()}, not {as_of}")
+    # what one rule set's rules produced; the prepared events and caches stay shared
+    ctx.outputs = {}
     ctx.labels = {r.id: r.label for r in ruleset.rules}
     rules = list(ruleset.rules)
     # combine rules read the outputs of the others: evaluate them last
@@ -166,7 +183,7 @@ def evaluate(persons: pd.DataFrame, events: pd.DataFrame, relations: pd.DataFram
     metrics["extracted"] = int(scores["extracted"].sum())
     metrics["extracted_open"] = int(scores["extracted_open"].sum())
     metrics["urgent"] = int(urgent.sum())
-    flags["disclosure"] = _flag_disclosure(ruleset, flags, evidence, events)
+    flags["disclosure"] = _flag_disclosure(ruleset, flags, evidence, ctx)
     ch = ctx.children
     children = pd.DataFrame({"person_id": ids.to_numpy(), "district": ch["district"].to_numpy(),
                              "town": ch["town"].to_numpy(), "nationality": ch["nationality"].to_numpy(),
@@ -195,25 +212,22 @@ def _scores(matrix: pd.DataFrame, weights: dict[str, float], flag_rules) -> tupl
 
 
 def _flag_disclosure(ruleset: RuleSet, flags: pd.DataFrame, evidence: pd.DataFrame,
-                     events: pd.DataFrame) -> np.ndarray:
+                     ctx: EvalContext) -> np.ndarray:
     """Per flag row, the strictest of its rule's class, the classes of the event types the rule
     reads, and the classes of this child's evidence rows (app/engine/disclosure.py)."""
-    if "disclosure" not in events:
-        classes, row_class = {}, pd.Series(dtype=object)
-    else:
-        pairs = events[["type", "disclosure"]].drop_duplicates()
-        classes = disclosure.type_classes(pairs)
-        row_class = pd.Series(events["disclosure"].to_numpy(), index=pd.to_numeric(events["event_id"]).to_numpy())
-    floors = disclosure.rule_floors(ruleset, classes)
+    floors = disclosure.rule_floors(ruleset, ctx.type_classes)
     # every row gets its rule's floor; only the flags that fired have evidence rows to add (at
     # 200,000 children that is a few hundred thousand of five million rows)
     out = flags["rule_id"].map(floors).fillna(disclosure.DEFAULT).to_numpy(dtype=object)
     fired = flags["flagged"].to_numpy(dtype=bool)
-    if len(evidence) and len(row_class) and fired.any():
+    if len(evidence) and fired.any():
+        row_class = ctx.disclosure_of_events(evidence["event_id"].astype("int64").to_numpy())
+        if row_class is None:
+            return out
         frame = pd.DataFrame({"person_id": flags["person_id"].to_numpy()[fired],
                               "rule_id": flags["rule_id"].to_numpy()[fired], "disclosure": out[fired]})
         rows = pd.DataFrame({"person_id": evidence["person_id"].to_numpy(), "rule_id": evidence["rule_id"].to_numpy(),
-                             "disclosure": row_class.reindex(evidence["event_id"].astype("int64").to_numpy()).to_numpy()})
+                             "disclosure": row_class})
         out[fired] = disclosure.flag_classes(frame, rows)
     return out
 

@@ -15,7 +15,8 @@ import pandas as pd
 from app.engine.extraction import run_today, source_data_dates
 from app.engine.progress import Progress, ensure
 from app.engine.rules import RuleSet, parse_ruleset
-from app.engine.scoring import RunResult, evaluate
+from app.engine.rules.context import EvalContext
+from app.engine.scoring import RunResult, evaluate, events_read
 from app.resource_files import resource_path
 from app.store import frames, roles
 from app.store.audit import now_iso
@@ -174,15 +175,19 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
         sets = [s for s in sets if s.target == target]
     progress.step(0.0, "データを読み込んでいます")
     persons = frames.persons_frame(conn)
-    events = frames.events_frame(conn)
     relations = frames.relations_frame(conn)
     at = pd.Timestamp(as_of) if as_of is not None else data_as_of(conn)
     src = source_as_of(conn)
+    # only the event types these rule sets read, compact; the children and their linked events
+    # are prepared once and shared by every rule set of the run
+    context = EvalContext(persons, frames.scoring_events_frame(conn, types=events_read(sets)), relations, at)
     ids = []
     for i, rs in enumerate(sets):
         sub = progress.sub(0.1 + 0.9 * i / len(sets), 0.1 + 0.9 * (i + 0.8) / len(sets))
-        result = evaluate(persons, events, relations, rs, at, sub, validate=validate, source_as_of=src)
+        result = evaluate(persons, None, relations, rs, at, sub, validate=validate, source_as_of=src,
+                          context=context)
         ids.append(save_run(session, result, rs))
+        del result
     progress.step(1.0, "採点を保存しました")
     return ids
 

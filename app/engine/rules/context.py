@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from app.engine import disclosure
 from app.engine.rules import ages
 
 # Oldest age evaluated: preschool children, 0–6 years (calendar months 0..83).
@@ -48,27 +49,36 @@ class EvalContext:
         self.person_sex = pd.Series(p.get("sex", pd.Series("", index=p.index)).fillna("").astype(str).to_numpy(),
                                     index=p["person_id"].astype(str))
 
+        self.set_all_persons(persons)
+
         # events are held as plain column arrays; frames are cut from them per (types, subject)
         # and cached, so rules reading the same events share one copy
-        dates = pd.to_datetime(events["date"]).astype("datetime64[ns]").to_numpy()
+        dates = events["date"].to_numpy()
+        if dates.dtype != "datetime64[ns]":
+            dates = pd.to_datetime(events["date"]).astype("datetime64[ns]").to_numpy()
         keep = ~np.isnat(dates) & (dates <= self.as_of.to_datetime64())
+        rows = np.flatnonzero(keep)
+        self._disclosure_of_types(events)
         cols: dict[str, np.ndarray] = {}
         for col in ("person_id", "household_id", "type", "subtype", "value_text", "attrs", "source_file"):
-            if col in events.columns:
-                arr = events[col].to_numpy(dtype=object)[keep]
-                cols[col] = np.where(pd.isna(arr), "", arr).astype(object) if col != "person_id" else arr.astype(str).astype(object)
-            else:
-                cols[col] = np.full(int(keep.sum()), "", dtype=object)
-        cols["event_id"] = pd.to_numeric(events["event_id"]).to_numpy(dtype="int64")[keep]
-        cols["value_num"] = pd.to_numeric(events["value_num"], errors="coerce").to_numpy(dtype="float64")[keep]
-        cols["source_line"] = (pd.to_numeric(events["source_line"], errors="coerce").to_numpy(dtype="float64")[keep]
-                               if "source_line" in events.columns else np.full(int(keep.sum()), np.nan))
-        cols["date"] = dates[keep]
-        cols["_midx"] = ages.ym_index_from_dates(pd.Series(cols["date"]))
+            cols[col] = _text_column(events[col] if col in events.columns else None, rows,
+                                     missing="nan" if col == "person_id" else "")
+        cols["event_id"] = pd.to_numeric(events["event_id"]).to_numpy(dtype="int64")[rows]
+        cols["value_num"] = pd.to_numeric(events["value_num"], errors="coerce").to_numpy(dtype="float64")[rows]
+        cols["source_line"] = (pd.to_numeric(events["source_line"], errors="coerce").to_numpy(dtype="float64")[rows]
+                               if "source_line" in events.columns else np.full(len(rows), np.nan))
+        cols["date"] = dates[rows]
+        cols["_midx"] = ages.ym_index_from_dates(cols["date"])
         self._cols = cols
-        # each event's own child position (-1: not a child evaluated), looked up once
-        self._self_pos = self.pos.get_indexer(cols["person_id"])
-        self._type_codes, self._type_names = pd.factorize(cols["type"])
+        # the class of each kept row, for the evidence of a flag (scoring._flag_disclosure)
+        self._row_disclosure = (_text_column(events["disclosure"], rows, missing=None)
+                                if "disclosure" in events.columns else None)
+        self._row_of_event: pd.Index | None = None
+        # each event's own child position (-1: not a child evaluated), looked up once per
+        # distinct person when the column is categorical
+        self._self_pos = _lookup(self.pos, events["person_id"] if "person_id" in events.columns else None,
+                                 rows, cols["person_id"])
+        self._type_codes, self._type_names = _codes(events["type"], rows, cols["type"])
         self._by_type: dict = {}
         self._linked: dict = {}
         self.relations = relations
@@ -81,7 +91,38 @@ class EvalContext:
     def _frame(self, rows: np.ndarray, **extra) -> pd.DataFrame:
         data = {k: v[rows] for k, v in self._cols.items()}
         data.update(extra)
-        return pd.DataFrame(data)
+        # the arrays are fresh copies already: copy=False keeps one block per column instead
+        # of stacking the object columns into one 2-D block (that copy was ~30 % of a frame)
+        return pd.DataFrame(data, copy=False)
+
+    # -- disclosure ---------------------------------------------------------------------------
+    def _disclosure_of_types(self, events: pd.DataFrame) -> None:
+        """Each event type's strictest stored class, over every row (before the as-of cut)."""
+        if "disclosure" not in events:
+            self.type_classes: dict[str, str] = {}
+            return
+        t, d = events["type"], events["disclosure"]
+        if isinstance(t.dtype, pd.CategoricalDtype) and isinstance(d.dtype, pd.CategoricalDtype):
+            # distinct (type, class) pairs from the codes: no pass over millions of strings
+            pair = np.unique(t.cat.codes.to_numpy().astype("int64") * (len(d.cat.categories) + 1)
+                             + d.cat.codes.to_numpy().astype("int64") + 1)
+            tc, dc = pair // (len(d.cat.categories) + 1), pair % (len(d.cat.categories) + 1) - 1
+            pairs = pd.DataFrame({"type": pd.Categorical.from_codes(tc, t.cat.categories).astype(object),
+                                  "disclosure": pd.Categorical.from_codes(dc, d.cat.categories).astype(object)})
+        else:
+            pairs = events[["type", "disclosure"]].drop_duplicates()
+        self.type_classes = disclosure.type_classes(pairs)
+
+    def disclosure_of_events(self, event_ids) -> np.ndarray | None:
+        """The stored class of each of these events (None: the events carry no class)."""
+        if self._row_disclosure is None:
+            return None
+        if self._row_of_event is None:
+            self._row_of_event = pd.Index(self._cols["event_id"])
+        rows = self._row_of_event.get_indexer(np.asarray(event_ids, dtype="int64"))
+        out = np.full(len(rows), np.nan, dtype=object)
+        out[rows >= 0] = self._row_disclosure[rows[rows >= 0]]
+        return out
 
     def _rows_of_types(self, types) -> np.ndarray:
         key = tuple(sorted(types))
@@ -184,3 +225,41 @@ class EvalContext:
         for lo, hi in ranges:
             m |= (age >= lo) & (age <= hi)
         return m
+
+
+def _text_column(column: pd.Series | None, rows: np.ndarray, missing) -> np.ndarray:
+    """Object array of a text column at ``rows``, missing values as ``missing``.
+
+    A categorical column (frames.scoring_events_frame) is expanded by a take over its
+    categories, so every row refers to one shared string object per distinct value."""
+    if column is None:
+        return np.full(len(rows), "", dtype=object)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cats = np.asarray(column.cat.categories, dtype=object)
+        if missing == "nan":  # person_id: as str() of a missing value, like the plain path
+            cats = cats.astype(str).astype(object)
+        lookup = np.append(cats, np.array([missing], dtype=object)).astype(object)
+        return lookup[column.cat.codes.to_numpy()[rows]]
+    arr = column.to_numpy(dtype=object)[rows]
+    if missing == "nan":
+        return arr.astype(str).astype(object)
+    if missing is None:
+        return arr
+    return np.where(pd.isna(arr), missing, arr).astype(object)
+
+
+def _lookup(index: pd.Index, column: pd.Series | None, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in ``index`` of each row's value (-1 when absent)."""
+    if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+        per_cat = index.get_indexer(np.asarray(column.cat.categories, dtype=object).astype(str))
+        return np.append(per_cat, -1)[column.cat.codes.to_numpy()[rows]]
+    return index.get_indexer(values)
+
+
+def _codes(column: pd.Series, rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, names): the categories as they are, else factorised here."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.append(np.asarray(column.cat.categories, dtype=object), "").astype(object)
+        codes = column.cat.codes.to_numpy()[rows].astype("int64")
+        return np.where(codes < 0, len(names) - 1, codes), names
+    return pd.factorize(values)

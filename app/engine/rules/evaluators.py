@@ -603,6 +603,24 @@ def eval_combine(ctx: EvalContext, rule: Rule) -> RuleOutput:
     return _finish(ctx, rule, flag, flag.astype(float), trig, detail=detail.to_numpy(), threshold=text)
 
 
+def event_types_read(rule: Rule) -> set[str]:
+    """The event types a rule's evaluator reads (a store loads only these for a run)."""
+    kind = rule.kind
+    if kind == "cohort_percentile":
+        return {rule.get("measure", "weight"), "checkup"}
+    if kind == "due_checkups":
+        return set(rule.get("event_types", ["checkup"]))
+    if kind == "vaccine_schedule":
+        return {"vaccination"}
+    if kind == "growth":
+        return {"weight", "height"}
+    if kind == "young_mother":
+        return {"birth", "birth_record"}
+    if kind == "combine":
+        return set()
+    return set(rule.get("event_types") or [])
+
+
 EVALUATORS = {
     "events": eval_events,
     "cumulative_count": eval_cumulative_count,
