@@ -394,3 +394,70 @@ def test_districts_export_for_the_chief(store, nurse, tmp_path):
     assert (frame[["extracted", "extracted_not_followed"]] == PRIMARY).any().any()   # 150 children: some hidden
     with pytest.raises(roles.AccessDenied):
         district_export_frame(nurse)
+
+
+def test_working_list_reads_only_the_order_down_to_the_last_extracted_child(nurse, manager):
+    """What the list reads after login (``working_only``): exactly the rows of the full list down
+    to its last 抽出 or 至急 child, with the same values and ranks; every 抽出/至急 child is among
+    them; the total and the filter's places still count every child the user may see."""
+    pytest.importorskip("app.store.scoring_runs")
+    from app.store.queries.worklist import worklist_data
+
+    for session in (nurse, manager):
+        for target in ("abuse", "postpartum"):
+            full = worklist_data(session, target=target)
+            part = worklist_data(session, target=target, working_only=True)
+            assert full.complete and not part.complete
+            whole = full.frame.sort_values("rank").reset_index(drop=True)
+            needed = whole[whole["extracted"] | whole["urgent"]]
+            assert len(needed) and len(part.frame) == needed.index.max() + 1 < len(whole)
+            pd.testing.assert_frame_equal(part.frame.sort_values("rank").reset_index(drop=True),
+                                          whole.iloc[:len(part.frame)], check_dtype=False)
+            assert part.total == full.total == len(whole)
+            assert part.places == full.places
+            assert set(full.places) == set(whole["district"])
+            assert part.rules == full.rules
+
+
+def test_list_view_reads_every_child_only_when_asked(nurse, qtbot):
+    """After login the page holds the working list's rows only, and says how many children there
+    are in all; 「全件」 or the household view first read every child."""
+    pytest.importorskip("app.store.scoring_runs")
+    from app.views.context import AppContext, Selection
+    from app.views.list_view import ListView
+    from app.views.worker import ImmediateWorker
+
+    view = ListView(AppContext(nurse, ImmediateWorker(), Selection()))
+    qtbot.addWidget(view)
+    total = view.data.total
+    assert not view.data.complete and len(view.model.frame) < total
+    assert f"{total:,}" in view.status.text()
+    shown = view.model.rowCount()
+    view.conditions.show_everyone()
+    assert view.data.complete and len(view.model.frame) == total
+    assert view.model.rowCount() > shown and f"{total:,}" in view.status.text()
+    view.conditions.show_everyone(False)
+    assert view.model.rowCount() == shown
+    view.reload()                                    # e.g. after a follow-up: the working rows again
+    assert not view.data.complete
+    view.set_household_mode(True)
+    assert view.data.complete and view.household_mode
+    assert view.model.rowCount() and "household_id" in view.model.column_keys()
+
+
+def test_leaving_a_rule_out_reads_every_child_and_keeps_the_choice(nurse, qtbot):
+    """Re-ranking without a rule may bring a child from outside 抽出 up: the page first reads every
+    child, and the rule stays left out once they are there."""
+    pytest.importorskip("app.store.scoring_runs")
+    from app.views.context import AppContext, Selection
+    from app.views.list_view import ListView
+    from app.views.worker import ImmediateWorker
+
+    view = ListView(AppContext(nurse, ImmediateWorker(), Selection()))
+    qtbot.addWidget(view)
+    assert not view.data.complete
+    rule = view.data.rules[0]["rule_id"]
+    view.conditions.set_rule_counted(rule, False)
+    assert view.data.complete and len(view.model.frame) == view.data.total
+    assert rule not in view.conditions.counted_rules()
+    assert view.model.frame is not view.data.frame      # the order recomputed without the rule

@@ -339,6 +339,14 @@ def join_by_group(values: np.ndarray, keys: np.ndarray, wanted: np.ndarray, sep:
     return joined.reindex(wanted).fillna("").to_numpy(dtype=object)
 
 
+def places_of(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """District -> sorted towns of the frame's children (the filter bar's choices)."""
+    if not len(frame):
+        return {}
+    pairs = frame[["district", "town"]].drop_duplicates().dropna(subset=["district"])
+    return {d: sorted(g["town"].dropna().unique().tolist()) for d, g in pairs.groupby("district")}
+
+
 def household_members(frame: pd.DataFrame, person_id: str) -> pd.DataFrame:
     """The rows of the children sharing ``person_id``'s household (the child included)."""
     hh = frame.loc[frame["person_id"] == person_id, "household_id"]
@@ -427,6 +435,11 @@ class WorklistData:
     extraction: str = ""        # the run's 抽出 definition in Japanese (app/engine/extraction.py)
     extraction_where: str = ""  # where it is set (the rule set's [extraction] table)
     caution: str = ""           # the validation's caution in plain words (score roles only), "" if none
+    # Counted in the store, so they stay true when only part of the list was read (``complete``
+    # False: the run's order down to its last 抽出/至急 child, which every 抽出-only filter needs):
+    total: int | None = None    # the children the user may list in this run (None: len(frame))
+    places: dict[str, list[str]] | None = None  # district -> towns of those children (filter choices)
+    complete: bool = True
 
 
 def prepare_index(data: WorklistData,

@@ -66,6 +66,7 @@ class ChildTableModel(QAbstractTableModel):
         self._columns: list[ColumnSpec] = []
         self._arrays: dict[str, np.ndarray] = {}
         self._rows = np.zeros(0, dtype=np.int64)
+        self._total = 0
         self._index: SearchIndex | None = None
         self._filter = worklist.default_filter()
         self._sort: tuple[str, bool] = worklist.DEFAULT_SORT
@@ -80,16 +81,19 @@ class ChildTableModel(QAbstractTableModel):
 
     # --- data in -------------------------------------------------------------------
     def set_frame(self, frame: pd.DataFrame, columns: list[ColumnSpec], rules: list[RuleInfo] | None = None,
-                  index: SearchIndex | None = None) -> None:
+                  index: SearchIndex | None = None, total: int | None = None) -> None:
         """Show ``frame`` (a results frame or its household grouping) with ``columns``.
 
         ``index`` may be built beforehand on the worker thread (it is the costly part at
-        200,000 rows); it must have been built over this very frame.
+        200,000 rows); it must have been built over this very frame. ``total`` is what "of N"
+        counts when the frame holds only part of the list (the working list's rows); None:
+        the frame's length.
         """
         self.beginResetModel()
         if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
             frame, index = frame.reset_index(drop=True), None
         self._frame = frame
+        self._total = len(frame) if total is None else int(total)
         self._columns = [c for c in columns if c.key == "flags" or c.key in self._frame]
         self._rules = {r.rule_id: r for r in (rules or [])}
         self._arrays = {c: self._frame[c].to_numpy() for c in self._frame.columns if not c.startswith(FLAG_PREFIX)}
@@ -103,7 +107,7 @@ class ChildTableModel(QAbstractTableModel):
         self._position = dict(zip(ids.to_numpy()[::-1], np.arange(len(ids))[::-1]))
         self._rows = worklist.displayed_rows(self._frame, self._filter, self._index, self._sort)
         self.endResetModel()
-        self.rows_changed.emit(len(self._rows), len(self._frame))
+        self.rows_changed.emit(len(self._rows), self._total)
 
     def set_filter(self, spec: WorklistFilter) -> None:
         """Apply the filter bar's conditions (pandas), keeping the current sort."""
@@ -135,7 +139,7 @@ class ChildTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = worklist.displayed_rows(self._frame, self._filter, self._index, self._sort)
         self.endResetModel()
-        self.rows_changed.emit(len(self._rows), len(self._frame))
+        self.rows_changed.emit(len(self._rows), self._total)
 
     # --- accessors -------------------------------------------------------------------
     @property

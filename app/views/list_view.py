@@ -46,9 +46,10 @@ class StoreSource:
     def can(self, capability: str) -> bool:
         return self.session.can(capability)
 
-    def load(self, target: str | None = None, reveal: bool = False, run_id: int | None = None) -> WorklistData:
+    def load(self, target: str | None = None, reveal: bool = False, run_id: int | None = None,
+             working_only: bool = False) -> WorklistData:
         from app.store.queries.worklist import worklist_data
-        return worklist_data(self.session, target=target, reveal=reveal, run_id=run_id)
+        return worklist_data(self.session, target=target, reveal=reveal, run_id=run_id, working_only=working_only)
 
     def evidence(self, person_id: str, data: WorklistData) -> ChildEvidence:
         """One child's evidence for the pane, logged like a timeline view (``view_child``): the
@@ -96,6 +97,7 @@ class ListView(QWidget):
         self.reveal = False
         self.last_sheet: dict | None = None
         self.household_mode = False
+        self._completing = False
         self._households = None
         self._children_frame = None
         self._pending_highlight: tuple[str | None, list[int]] = (None, [])
@@ -198,19 +200,41 @@ class ListView(QWidget):
         return self._ready
 
     def reload(self, target: str | None = None, run_id: int | None = None) -> None:
-        """Load the list again (same target and run unless given)."""
+        """Load the list again (same target and run unless given).
+
+        While the user looks at 抽出 only (the working list), only the run's order down to its
+        last 抽出 or 至急 child is read: at 200,000 children that is a few thousand rows instead
+        of every child. 「全件」, the household view or a re-ranking reads every child first
+        (``_load_everyone``)."""
         self._ready = False
         if target is None and self.data is not None:
             target = self.data.target
             run_id = run_id if run_id is not None else self.data.run_id
         source = self.source
+        options = {} if self._needs_everyone() else {"working_only": True}
 
         def load(target, reveal, run_id):
             if run_id is None:
-                return worklist.prepare_index(source.load(target, reveal))
-            return worklist.prepare_index(source.load(target, reveal, run_id))
+                return worklist.prepare_index(source.load(target, reveal, **options))
+            return worklist.prepare_index(source.load(target, reveal, run_id, **options))
         self.context.worker.run(load, target, self.reveal, run_id, key="list.load",
                                 on_done=self.set_data, on_error=self._load_failed)
+
+    def _needs_everyone(self) -> bool:
+        """Whether what is asked for needs every child, not just the working list's rows: 「全件」,
+        one row per household (a household counts all its children), or an order recomputed
+        without some rules (a child outside 抽出 may then come first)."""
+        if self.household_mode or not self.conditions.extracted_only() or not self.model.current_filter.extracted_only:
+            return True
+        return self.data is not None and set(self.conditions.counted_rules()) != {
+            r["rule_id"] for r in self.data.rules}
+
+    def _load_everyone(self) -> None:
+        """Read every child of the shown run; set_data then applies what the user chose."""
+        self._completing = True
+        self.status.setText(self.tr("Reading all %1 children…").replace(
+            "%1", f"{self.data.total or 0:,}" if self.data is not None else ""))
+        self.reload()
 
     def _load_failed(self, error: BaseException) -> None:
         self.error_text = str(error)
@@ -218,6 +242,12 @@ class ListView(QWidget):
         self._ready = True
 
     def set_data(self, data: WorklistData) -> None:
+        # The rest of a list the user is looking at (after 「全件」 and the like): keep the rules
+        # they chose to count, which set_run would otherwise reset.
+        completing = self._completing and self.data is not None and (
+            (self.data.target, self.data.run_id) == (data.target, data.run_id))
+        counted = self.conditions.counted_rules() if completing else None
+        self._completing = False
         self.data = data
         self._children_frame = data.frame
         self._households = None
@@ -226,11 +256,13 @@ class ListView(QWidget):
                                 data.target, data.ruleset_text, rules, data.runs, data.run_id)
         self.conditions.set_extraction(data.extraction, data.extraction_where, data.caution)
         frame = data.frame
-        districts = sorted(frame["district"].dropna().unique().tolist()) if len(frame) else []
-        towns = ({d: sorted(g["town"].dropna().unique().tolist()) for d, g in frame.groupby("district")}
-                 if len(frame) else {})
-        self.filters.set_choices(districts, towns, [(r.rule_id, r.label) for r in rules])
-        self._show_frame()
+        places = data.places if data.places is not None else worklist.places_of(frame)
+        self.filters.set_choices(sorted(places), places, [(r.rule_id, r.label) for r in rules])
+        if counted is not None:
+            self.conditions.restore_counted(counted)
+            self._apply_conditions()
+        else:
+            self._show_frame()
         self._show_freshness()
         if data.message and not len(frame):
             self.status.setText(data.message)
@@ -278,7 +310,9 @@ class ListView(QWidget):
                 return
             frame = self._households
         index = self.data.index if self.data is not None and frame is self.data.frame else None
-        self.model.set_frame(frame, self._columns(), self._rule_infos(), index=index)
+        # what "of N" counts: every child the user may list (the store counted them), or every household
+        total = None if self.household_mode or self.data is None else self.data.total
+        self.model.set_frame(frame, self._columns(), self._rule_infos(), index=index, total=total)
         header = self.table.horizontalHeader()
         key, ascending = self.model.current_sort
         col = self.model.column_of(key)
@@ -314,11 +348,19 @@ class ListView(QWidget):
 
     # --- filters and conditions ---------------------------------------------------------
     def _filter_changed(self, spec: WorklistFilter) -> None:
-        self.model.set_filter(spec)
+        self.apply_filter(spec)
 
     def _conditions_changed(self, counted: list, top_k: int, score_cut) -> None:
         if self.data is None:
             return
+        if not self.data.complete and self._needs_everyone():
+            self._load_everyone()
+            return
+        self._apply_conditions()
+
+    def _apply_conditions(self) -> None:
+        """The order (rules counted) and the base filter (top k, score cut, 抽出 or 全件) of ①."""
+        counted, top_k, score_cut = self.conditions.current()
         weights = {r["rule_id"]: float(r.get("weight", 1.0)) for r in self.data.rules}
         all_ids = [r["rule_id"] for r in self.data.rules]
         # Re-rank only when the user excluded rules; the run's own order stands otherwise.
@@ -332,8 +374,11 @@ class ListView(QWidget):
             top_k=top_k or None, score_min=score_cut, extracted_only=self.conditions.extracted_only()))
 
     def apply_filter(self, spec: WorklistFilter) -> None:
-        """Set the model's filter directly (tests, saved filters)."""
+        """Set the model's filter directly (tests, saved filters); a filter that may show children
+        outside 抽出 first reads every child."""
         self.model.set_filter(spec)
+        if self.data is not None and not self.data.complete and self._needs_everyone():
+            self._load_everyone()
 
     def set_household_mode(self, on: bool) -> None:
         if on == self.household_mode:
@@ -341,6 +386,9 @@ class ListView(QWidget):
         self.household_mode = on
         if self.household_box.isChecked() != on:
             self.household_box.setChecked(on)
+        if on and self.data is not None and not self.data.complete:
+            self._load_everyone()
+            return
         self._show_frame()
 
     def _update_status(self, shown: int, total: int) -> None:
@@ -533,7 +581,8 @@ class SampleSource:
     def can(self, capability: str) -> bool:
         return capability in self._caps
 
-    def load(self, target=None, reveal=False) -> WorklistData:
+    def load(self, target=None, reveal=False, working_only=False) -> WorklistData:
+        # Fictional data is small: always every child (``complete``), whatever was asked.
         return WorklistData(frame=self._frame.copy(), rules=self._rules,
                             targets=[("abuse", TARGET_LABELS["abuse"])], target="abuse",
                             ruleset_text="見本ルール v1（架空データ）", run_id=None, source_as_of=self._as_of,

@@ -39,8 +39,6 @@ RECENT_MOVE_DAYS = 365
 CUSTODY_SOURCES, CUSTODY_TYPES = catalogue.custody_sources(), catalogue.custody_types()
 FLAG_COLUMNS = ["person_id", "rule_id", "flagged", "reason", "threshold", "label", "disclosure",
                 "first_date", "last_date"]
-SCORE_COLUMNS = ["person_id", "score", "probability", "rank", "score_open", "rank_open", "extracted",
-                 "extracted_open", "urgent", "urgent_date"]
 
 
 def _runs_of(conn, target: str | None) -> list[tuple[int, str]]:
@@ -139,9 +137,17 @@ def _empty(message: str, targets, target) -> WorklistData:
 
 
 @requires(roles.VIEW_CHILDREN, data_class="children")
-def worklist_data(session, target: str | None = None, reveal: bool = False, run_id=None) -> WorklistData:
+def worklist_data(session, target: str | None = None, reveal: bool = False, run_id=None,
+                  working_only: bool = False) -> WorklistData:
     """The results frame (app/engine/worklist.py) for the user's districts, from run ``run_id``
-    or else the latest run of ``target``; ``runs`` lists the target's runs to choose from."""
+    or else the latest run of ``target``; ``runs`` lists the target's runs to choose from.
+
+    ``working_only``: only the children the working list (抽出のみ) can show — the run's order,
+    as the role may see it, down to its last 抽出 or 至急 child. Every filter that keeps 抽出
+    only is answered exactly from these rows (their ranks are the ranks among all the user's
+    children: they are a prefix of that order); ``total`` and ``places`` still count every
+    child, and ``complete`` is False. A run stored before its orders were: every child.
+    """
     conn = session.conn
     targets = _targets(conn)
     if target is None:
@@ -149,46 +155,134 @@ def worklist_data(session, target: str | None = None, reveal: bool = False, run_
     run = _run(conn, run_id, target)
     if run is None:
         return _empty("採点（スコアリング）がまだ実行されていません。データ管理担当に依頼してください。", targets, target)
-    persons = frames.persons_frame(conn, districts=session.visible_districts())
-    persons = persons[persons["kind"] == "child"]
-    rules, flags = _visible_rules_and_flags(session, run, persons["person_id"])
-    # Every child the run evaluated has a score row; flags keep only the flags that fired.
-    scored = {r[0] for r in conn.execute("SELECT person_id FROM scores WHERE run_id = ?", (run["run_id"],))}
-    evaluated = persons[persons["person_id"].isin(scored)].reset_index(drop=True)
+    order = _order_columns(session)
+    cut = _working_cut(conn, run, order) if working_only else None
+    evaluated = _children_of_run(session, run, order, cut)
+    rules = _visible_rules(session, conn, run)
+    flags = _fired_flags(conn, run, evaluated["person_id"], rules, cut is not None)
     source_as_of = _source_dates(session)
     today = _today(run, source_as_of)
     frame = _base_frame(evaluated, today)
     _add_flag_columns(frame, flags, rules)
     _add_followup(session, run, frame)
-    moved = evaluated["moved_in"].to_numpy(dtype=bool)
-    since = pd.to_datetime(evaluated["resident_from"])
+    moved = evaluated["moved_in"].fillna(0).to_numpy(dtype=bool)
+    since = pd.to_datetime(evaluated["resident_from"]).astype("datetime64[ns]")
     frame["move_in_date"] = since.where(moved).to_numpy()
     frame["moved_in_recent"] = moved & ((today - since).dt.days.fillna(1e9).to_numpy() <= RECENT_MOVE_DAYS)
     frame["stale_sources"] = _stale_text(frame["age_months"].to_numpy(), source_as_of, today)
-    _add_need(session, conn, run, frame, rules)
+    _add_need(session, run, frame, rules, evaluated)
     if reveal and session.can(roles.REIDENTIFY) and len(frame):
         _add_names(session, frame)
-    return _result(session, run, frame, rules, targets, source_as_of)
+    data = _result(session, run, frame, rules, targets, source_as_of)
+    if cut is not None:
+        data.complete = False
+        data.total, data.places = _visible_places(session, run)
+    else:
+        data.total = len(frame)
+        data.places = worklist.places_of(frame)
+    return data
 
 
-def _visible_rules_and_flags(session, run: dict, person_ids: pd.Series) -> tuple[list[dict], pd.DataFrame]:
-    """The run's rules and stored flags for these persons, without the rules the role may not see;
-    each rule's badge class raised to the strictest class stored for its flags."""
-    flags = pd.DataFrame(session.conn.execute(f"SELECT {', '.join(FLAG_COLUMNS)} FROM flags WHERE run_id = ?",
-                                              (run["run_id"],)).fetchall(), columns=FLAG_COLUMNS)
-    flags = flags[flags["person_id"].isin(person_ids)]
+def _order_columns(session) -> tuple[str, str, str]:
+    """(score, rank, 抽出) columns of the order the role may see: without VIEW_CUSTODY the run's
+    second order, in which no custody-derived rule counted."""
+    return ("score", "rank", "extracted") if session.can(roles.VIEW_CUSTODY) else ("score_open", "rank_open",
+                                                                                   "extracted_open")
+
+
+def _working_cut(conn, run: dict, order: tuple[str, str, str]) -> int | None:
+    """The city rank of the run's last 抽出 or 至急 child under ``order`` (None: the run stored no
+    order — it predates them — so every child is read). One index range (migration 0810)."""
+    _, rank_col, ext_col = order
+    stored = conn.execute(f"SELECT {rank_col} IS NOT NULL AND {ext_col} IS NOT NULL FROM scores WHERE run_id = ?"
+                          " LIMIT 1", (run["run_id"],)).fetchone()
+    if not stored or not stored[0]:
+        return None
+    last = conn.execute(f"SELECT MAX({rank_col}) FROM scores WHERE run_id = ? AND ({ext_col} = 1 OR urgent = 1)",
+                        (run["run_id"],)).fetchone()
+    return int(last[0] or 0)
+
+
+# What the list reads per child: the run's scores joined to the person, in one query.
+PERSON_FIELDS = ["household_id", "district", "town", "birth_ym", "resident_from", "moved_in"]
+
+
+def _children_of_run(session, run: dict, order: tuple[str, str, str], cut: int | None) -> pd.DataFrame:
+    """The children the run evaluated in the user's districts, in the run's order (rank <= ``cut``
+    when given), with their place, age and move-in fields and the order columns of the role
+    (score and probability only with VIEW_SCORE)."""
+    score_col, rank_col, ext_col = order
+    score = [f"s.{score_col}", "s.probability"] if session.can(roles.VIEW_SCORE) else []
+    cols = ["person_id", "city_rank", "extracted", "urgent", "urgent_date"] + (
+        ["score", "probability"] if score else []) + PERSON_FIELDS
+    where, params = session.district_filter_sql("p.district")
+    if cut is not None:
+        where += f" AND s.{rank_col} <= ?"
+        params = [*params, cut]
+    rows = session.conn.execute(
+        f"SELECT s.person_id, s.{rank_col}, s.{ext_col}, s.urgent, s.urgent_date, {', '.join(score + [''])}"
+        f"{', '.join('p.' + c for c in PERSON_FIELDS)} FROM scores s JOIN persons p ON p.person_id = s.person_id"
+        f" WHERE s.run_id = ? AND p.kind = 'child' AND {where} ORDER BY s.{rank_col}",
+        [run["run_id"], *params]).fetchall()
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _visible_places(session, run: dict) -> tuple[int, dict[str, list[str]]]:
+    """How many children of the run the user may see, and their districts and towns (the
+    filter bar's choices), counted in the store without reading the children's rows."""
+    where, params = session.district_filter_sql("p.district")
+    rows = session.conn.execute(
+        "SELECT p.district, p.town, COUNT(*) FROM persons p WHERE p.kind = 'child' AND " + where +
+        " AND EXISTS (SELECT 1 FROM scores s WHERE s.run_id = ? AND s.person_id = p.person_id)"
+        " GROUP BY p.district, p.town", [*params, run["run_id"]]).fetchall()
+    places: dict[str, set] = {}
+    for district, town, _n in rows:
+        if district is not None:
+            places.setdefault(district, set())
+            if town is not None:
+                places[district].add(town)
+    return sum(r[2] for r in rows), {d: sorted(t) for d, t in sorted(places.items())}
+
+
+def _visible_rules(session, conn, run: dict) -> list[dict]:
+    """The run's rules without those the role may not see; each rule's badge class raised to the
+    strictest class stored for any of its flags in the run (the engine's floor: 生活保護受給世帯
+    is ✕ even where the rule set wrote △). A few indexed existence checks, no flag is read."""
     rules = _rules_of_run(run)
     hidden = _hidden_rules(session, rules)
     rules = [r for r in rules if r["rule_id"] not in hidden]
-    flags = flags[~flags["rule_id"].isin(hidden)]
-    # the list's badge for a rule is as guarded as the strictest class stored for any of its flags
-    # (the engine's floor: 生活保護受給世帯 is ✕ even where the rule set wrote △)
-    stored = flags.assign(_lvl=flags["disclosure"].map(disclosure.STRICTNESS)).groupby("rule_id")["_lvl"].max()
     for r in rules:
-        level = stored.get(r["rule_id"])
-        if level is not None and level == level:
-            r["disclosure"] = disclosure.strictest(r["disclosure"], disclosure.CLASSES[int(level)])
-    return rules, flags
+        for cls in reversed(disclosure.CLASSES):
+            if conn.execute("SELECT 1 FROM flags WHERE run_id = ? AND rule_id = ? AND disclosure = ? LIMIT 1",
+                            (run["run_id"], r["rule_id"], cls)).fetchone():
+                r["disclosure"] = disclosure.strictest(r["disclosure"], cls)
+                break
+    return rules
+
+
+# SQLite's default limit on bound parameters is 999 in old builds: read by chunks of ids.
+_CHUNK = 900
+
+
+def _fired_flags(conn, run: dict, person_ids: pd.Series, rules: list[dict], by_person: bool) -> pd.DataFrame:
+    """The run's fired flags (person_id, rule_id, reason) of these children and visible rules:
+    by primary key per child for a working list, else the run's range in one pass."""
+    cols = ["person_id", "rule_id", "reason"]
+    sql = "SELECT person_id, rule_id, reason FROM flags WHERE run_id = ? AND flagged"
+    if by_person:
+        ids = person_ids.astype(str).tolist()
+        rows = []
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            rows += conn.execute(f"{sql} AND person_id IN ({','.join('?' * len(part))})"
+                                 " ORDER BY person_id, rule_id", [run["run_id"], *part]).fetchall()
+    else:
+        rows = conn.execute(sql + " ORDER BY person_id, rule_id", (run["run_id"],)).fetchall()
+    flags = pd.DataFrame(rows, columns=cols)
+    keep = flags["rule_id"].isin([r["rule_id"] for r in rules]).to_numpy()
+    if not by_person:
+        keep &= flags["person_id"].isin(person_ids).to_numpy()
+    return flags[keep].reset_index(drop=True)
 
 
 def _base_frame(evaluated: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
@@ -205,9 +299,9 @@ def _base_frame(evaluated: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
     })
 
 
-def _add_flag_columns(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[dict]) -> None:
-    """Wide bool flag columns, flag_count and the joined reasons text (one pivot, no loop over children)."""
-    flagged = flags[flags["flagged"].astype(bool)]
+def _add_flag_columns(frame: pd.DataFrame, flagged: pd.DataFrame, rules: list[dict]) -> None:
+    """Wide bool flag columns, flag_count and the joined reasons text from the fired flags
+    (one pivot, no loop over children)."""
     rule_ids = [r["rule_id"] for r in rules]
     pos = pd.Index(frame["person_id"])
     mat = np.zeros((len(frame), len(rule_ids)), dtype=bool)
@@ -222,8 +316,10 @@ def _add_flag_columns(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[dict
     label = {r["rule_id"]: r["label"] for r in rules}
     names = flagged["rule_id"].map(label).fillna(flagged["rule_id"])
     reason = flagged["reason"].fillna("").astype(str)
-    # "label：reason" when the reason adds something; a reason that already names the rule stands alone
-    starts = np.array([r.startswith(n) for r, n in zip(reason, names)], dtype=bool)
+    # "label：reason" when the reason adds something; a reason that already names the rule stands
+    # alone (numpy's element-wise startswith: no Python loop over the flags)
+    starts = np.strings.startswith(reason.to_numpy(dtype=str), names.astype(str).to_numpy(dtype=str)) \
+        if len(flagged) else np.zeros(0, dtype=bool)
     text = names.where(reason == "", reason.where(starts, names + "：" + reason))
     flagged_known = flagged["rule_id"].isin(rule_ids).to_numpy()
     frame["reasons"] = worklist.join_by_group(text.to_numpy(dtype=object)[flagged_known],
@@ -284,18 +380,12 @@ def _spec_of(run: dict) -> extraction.ExtractionSpec:
             else extraction.extraction_spec(run.get("ruleset_text")))
 
 
-def _add_need(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]) -> None:
-    """rank, urgent and 抽出 under the order the role may see; score and probability only with
-    VIEW_SCORE. Without VIEW_CUSTODY the run's second order is used (no custody-derived rule)."""
-    s = pd.DataFrame(conn.execute(f"SELECT {', '.join(SCORE_COLUMNS)} FROM scores WHERE run_id = ?",
-                                  (run["run_id"],)).fetchall(), columns=SCORE_COLUMNS)
-    s = s.set_index("person_id").reindex(frame["person_id"])
-    full = session.can(roles.VIEW_CUSTODY)
-    score_col, rank_col, ext_col = ("score", "rank", "extracted") if full else ("score_open", "rank_open",
-                                                                                "extracted_open")
+def _add_need(session, run: dict, frame: pd.DataFrame, rules: list[dict], s: pd.DataFrame) -> None:
+    """rank, urgent and 抽出 under the order the role may see (``order``, read with the children
+    in ``s``, row for row); score and probability only with VIEW_SCORE."""
     urgent = pd.to_numeric(s["urgent"]).fillna(0).to_numpy(dtype=float) > 0
-    if s[rank_col].notna().all() and s[ext_col].notna().all():
-        city_rank, extracted = s[rank_col].to_numpy(dtype=float), s[ext_col].to_numpy(dtype=float) > 0
+    if s["city_rank"].notna().all() and s["extracted"].notna().all():
+        city_rank, extracted = s["city_rank"].to_numpy(dtype=float), s["extracted"].to_numpy(dtype=float) > 0
     else:
         # A run stored before the two orders were: rebuild the role's order from the visible flags
         # and the run's weights with the same engine functions (urgent unknown for such runs).
@@ -305,15 +395,15 @@ def _add_need(session, conn, run: dict, frame: pd.DataFrame, rules: list[dict]) 
         city_rank = extraction.need_order(score, urgent, frame["flag_count"], frame["person_id"]).astype(float)
         extracted = extraction.extract(score, urgent, city_rank, _spec_of(run))
     # Rank over the visible children, in the city order (urgent first, then need).
-    order = np.lexsort((frame["person_id"].to_numpy(dtype=str), np.nan_to_num(city_rank, nan=np.inf)))
+    by_need = np.lexsort((frame["person_id"].to_numpy(dtype=str), np.nan_to_num(city_rank, nan=np.inf)))
     rank = np.empty(len(frame), dtype=np.int64)
-    rank[order] = np.arange(1, len(frame) + 1)
+    rank[by_need] = np.arange(1, len(frame) + 1)
     frame["rank"] = rank
     frame["urgent"] = urgent
-    frame["urgent_date"] = pd.to_datetime(s["urgent_date"]).to_numpy()
+    frame["urgent_date"] = pd.to_datetime(s["urgent_date"]).astype("datetime64[ns]").to_numpy()
     frame["extracted"] = extracted
     if session.can(roles.VIEW_SCORE):
-        frame["score"] = s[score_col].astype(float).to_numpy()
+        frame["score"] = s["score"].astype(float).to_numpy()
         frame["probability"] = s["probability"].astype(float).to_numpy()
 
 

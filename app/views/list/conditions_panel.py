@@ -140,7 +140,9 @@ class ConditionsPanel(QWidget):
     def set_rule_counted(self, rule_id: str, on: bool) -> None:
         for a in self.rules_menu.actions():
             if a.data() == rule_id:
+                # one action per rule; toggling it may rebuild the menu (the list reads every child)
                 a.setChecked(on)
+                return
 
     def _run_chosen(self) -> None:
         if not self._quiet and self.run.currentData() is not None:
@@ -150,8 +152,19 @@ class ConditionsPanel(QWidget):
         if not self._quiet and self.target.currentData():
             self.target_changed.emit(self.target.currentData())
 
+    def restore_counted(self, counted: list[str]) -> None:
+        """Check exactly the rules in ``counted`` without signalling (the same run read again)."""
+        self._quiet = True
+        for a in self.rules_menu.actions():
+            a.setChecked(a.data() in counted)
+        self._quiet = False
+
+    def current(self) -> tuple[list[str], int, float | None]:
+        """(counted rule ids, top k (0 = all), score cut or None), as ``conditions_changed`` sends them."""
+        cut = self.score_cut.value() if self.can_see_score and self.score_cut.value() >= 0 else None
+        return self.counted_rules(), self.top_k.value(), cut
+
     def _emit(self, *_args) -> None:
         if self._quiet:
             return
-        cut = self.score_cut.value() if self.can_see_score and self.score_cut.value() >= 0 else None
-        self.conditions_changed.emit(self.counted_rules(), self.top_k.value(), cut)
+        self.conditions_changed.emit(*self.current())

@@ -273,6 +273,10 @@
         <translation>時系列を開く</translation>
     </message>
     <message>
+        <source>Reading all %1 children…</source>
+        <translation>全件（%1人）を読み込んでいます…</translation>
+    </message>
+    <message>
         <source>Could not load the list: %1</source>
         <translation>リストを読み込めませんでした: %1</translation>
     </message>
