@@ -54,7 +54,7 @@ def test_modified_entry_is_reported(store):
     store.conn.execute("UPDATE audit_log SET object_ids='[\"9999999\"]' WHERE seq=37")
     result = audit.verify(store.conn)
     assert not result.ok and result.first_broken == 37
-    assert "changed" in result.reason
+    assert "内容が書き換えられています" in result.reason
 
 
 def test_deleted_entry_is_reported(store):
@@ -69,7 +69,7 @@ def test_deleted_tail_is_reported(store):
     store.conn.execute("DELETE FROM audit_log WHERE seq > 110")
     result = audit.verify(store.conn)
     assert not result.ok and result.first_broken == 111
-    assert "end" in result.reason
+    assert "末尾" in result.reason
 
 
 def test_reordered_entries_are_reported(store):
@@ -100,7 +100,7 @@ def test_whole_chain_rewritten_is_caught_by_the_anchors(store):
         prev = new_hash
     result = audit.verify(store.conn)
     assert not result.ok
-    assert result.first_broken == 1 and "rewritten" in result.reason
+    assert result.first_broken == 1 and "書き換えられています" in result.reason
 
 
 def test_verify_log_role_and_logging(store):

@@ -147,3 +147,25 @@ def test_users_view_adds_a_user_and_registers_the_terminal(qtbot, store_with_rol
     view.register_terminal()
     assert store_with_roles.terminal_id in view.terminal_label.text()
     assert view.retention_table.rowCount() >= 17
+
+
+def test_audit_view_names_a_failure_outside_the_chain_in_japanese(qtbot, store_with_roles):
+    """A grant edited around the application breaks no entry of the chain: the view says what
+    failed, in Japanese, without an entry number it does not have ("entry None" before)."""
+    import json
+
+    from app.views.audit_view import AuditView
+
+    conn = store_with_roles.conn
+    statement = json.loads(conn.execute("SELECT statement FROM account_grants WHERE name='nurse'").fetchone()[0])
+    assert statement  # the nurse has a signed grant to tamper with
+    conn.execute("UPDATE users SET role='cg_manager' WHERE name='nurse'")  # around the application
+    conn.commit()
+    auditor = open_as(store_with_roles.db_path, "auditor")
+    view = AuditView(AppContext(auditor, ImmediateWorker(), settings=None))
+    qtbot.addWidget(view)
+    view.verify()
+    text = view.status_label.text()
+    assert "None" not in text and "改ざん検査で問題が見つかりました" in text
+    assert "データ管理者の付与した内容と異なります" in text
+    auditor.close()

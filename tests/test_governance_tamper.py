@@ -94,7 +94,7 @@ def test_verification_happens_before_the_login_is_written(store, pwfile, capsys)
     _reseal_everything(conn)
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "key-slot file" in text
+    assert code == 1 and "鍵ファイル" in text
 
 
 def test_rollback_of_the_store_file_alone(store, pwfile, capsys, tmp_path):
@@ -105,7 +105,7 @@ def test_rollback_of_the_store_file_alone(store, pwfile, capsys, tmp_path):
     session.close()
     shutil.copy(old_copy, store)  # the older store file under the newer key-slot file
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "older than the head kept in the key-slot file" in text
+    assert code == 1 and "鍵ファイルに保管した操作ログの末尾情報より古くなっています" in text
     # The login does not paper over it: the slot file keeps the newer head until a data_admin
     # acknowledges the restore, which is written into the log.
     code, text = _verify(store, pwfile, capsys)
@@ -134,7 +134,7 @@ def test_rollback_of_store_and_slot_file_is_caught_by_the_kept_head(store, pwfil
     code, text = _verify(store, pwfile, capsys)
     assert code == 0  # consistent old copies: nothing inside can tell (SECURITY.md, known limits)
     code, text = _verify(store, pwfile, capsys, "--against", str(head))
-    assert code == 1 and "no longer extends the head" in text and "rolled back" in text
+    assert code == 1 and "に保管した操作ログの末尾から続いていません" in text and "古い複製に戻された" in text
 
 
 def test_truncated_log(store, pwfile, capsys, tmp_path):
@@ -144,12 +144,12 @@ def test_truncated_log(store, pwfile, capsys, tmp_path):
     conn.execute("DELETE FROM audit_log WHERE seq > 30")
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "removed from the end" in text
+    assert code == 1 and "末尾の" in text and "削除されています" in text
     conn = _raw(store)
     _reseal_everything(conn)
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "key-slot file" in text
+    assert code == 1 and "鍵ファイル" in text
     code, text = _verify(store, pwfile, capsys, "--against", str(head))
     assert code == 1
 
@@ -161,14 +161,14 @@ def test_emptied_log(store, pwfile, capsys):
     conn.execute("DELETE FROM meta WHERE key='audit_head'")
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "empty" in text
+    assert code == 1 and "ログが空ですが" in text
     # Even with the slot file's head copy removed as well (the verification above wrote a
     # login and its own entry, so the log restarted at entry 1).
     slots = SlotFile.load(store)
     slots.data.pop("audit_head")
     slots.save()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "does not begin with the store's creation" in text
+    assert code == 1 and "データベース作成の記録から始まっていません" in text
 
 
 def test_rehashed_chain_without_the_anchor_key(store, pwfile, capsys):
@@ -183,7 +183,7 @@ def test_rehashed_chain_without_the_anchor_key(store, pwfile, capsys):
         prev = h
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "rewritten" in text
+    assert code == 1 and "書き換えられています" in text
 
 
 def test_fully_resealed_rewrite_is_caught_by_the_kept_head(store, pwfile, capsys, tmp_path):
@@ -200,7 +200,7 @@ def test_fully_resealed_rewrite_is_caught_by_the_kept_head(store, pwfile, capsys
     code, text = _verify(store, pwfile, capsys)
     assert code == 0  # everything inside the store and the slot file agrees: SECURITY.md says so
     code, text = _verify(store, pwfile, capsys, "--against", str(head))
-    assert code == 1 and "rewritten" in text
+    assert code == 1 and "書き換えられた" in text
 
 
 def test_edited_role_is_refused_at_login(store, pwfile, capsys):
@@ -210,7 +210,7 @@ def test_edited_role_is_refused_at_login(store, pwfile, capsys):
     with pytest.raises(StoreError, match="改ざん"):
         open_store(store, "nurse", PASSWORD)
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "nurse" in text and "differ from what a data_admin granted" in text
+    assert code == 1 and "nurse" in text and "データ管理者の付与した内容と異なります" in text
     session = open_store(store, "auditor", PASSWORD)
     refused = session.conn.execute("SELECT user, detail FROM audit_log WHERE action='login_refused'").fetchall()
     session.close()
@@ -268,7 +268,7 @@ def test_grant_without_its_audit_entry(store, pwfile, capsys):
     sign_grant(conn, sign_key, "nurse", 3)
     conn.close()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "did not make it" in text
+    assert code == 1 and "その付与の記録ではありません" in text
 
 
 def _lock(store, user="nurse"):
@@ -346,7 +346,7 @@ def test_slot_file_head_copy_is_sealed(store, pwfile, capsys):
     slots.set_audit_head(head)
     slots.save()
     code, text = _verify(store, pwfile, capsys)
-    assert code == 1 and "forged" in text
+    assert code == 1 and "偽造" in text
 
 
 def test_lock_survives_a_resealed_slot_file(store):

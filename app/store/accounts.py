@@ -104,27 +104,27 @@ def check_grant(conn, name: str, public: str | None = None, with_entry: bool = T
     skips it, so that a damaged log is reported by the verification, not a refused login)."""
     public = public or meta.get(conn, GRANT_KEY)
     if public is None:
-        return "no account-signing key in the store"
+        return "データベースにアカウント署名鍵がありません"
     row = conn.execute("SELECT statement, signature FROM account_grants WHERE name = ?", (name,)).fetchone()
     if row is None:
-        return f"account {name} has no signed grant (added outside the application)"
+        return f"アカウント {name} に署名された権限がありません（アプリケーションの外で追加されています）"
     statement, signature = row
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(bytes.fromhex(signature),
                                                                          statement.encode("utf-8"))
     except (InvalidSignature, ValueError):
-        return f"the grant of {name} is not signed by the account-signing key (forged)"
+        return f"アカウント {name} の権限はアカウント署名鍵で署名されていません（偽造されています）"
     granted = json.loads(statement)
     current = _statement(conn, name, granted.get("audit_seq", 0))
     if current is None:
-        return f"account {name} has a grant but no account row"
+        return f"アカウント {name} は権限の署名だけがあり、アカウントがありません"
     if json.loads(current) != granted:
-        return f"the role, areas or status of {name} differ from what a data_admin granted (edited outside the application)"
+        return f"アカウント {name} の役割・担当地区・状態が、データ管理者の付与した内容と異なります（アプリケーションの外で編集されています）"
     if not with_entry:
         return None
     entry = conn.execute("SELECT action, object_ids FROM audit_log WHERE seq = ?", (granted["audit_seq"],)).fetchone()
     if entry is None or entry[0] not in GRANT_ACTIONS or name not in json.loads(entry[1] or "[]"):
-        return f"the grant of {name} names audit entry {granted['audit_seq']}, which did not make it"
+        return f"アカウント {name} の権限が示す操作ログ {granted['audit_seq']} 件目は、その付与の記録ではありません"
     return None
 
 

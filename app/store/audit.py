@@ -109,13 +109,13 @@ def extends(conn, seq: int, row_hash: str) -> str | None:
     """Why the log does not extend the head (seq, hash), or None when it does."""
     last, _ = last_entry(conn)
     if last < seq:
-        return (f"the log ends at entry {last} but entry {seq} existed "
-                "(rolled back to an older copy, or entries removed from the end)")
+        return (f"ログは {last} 件目で終わっていますが、{seq} 件目が存在していました"
+                "（古い複製に戻されたか、末尾の記録が削除されています）")
     row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
     if row is None:
-        return f"entry {seq} is missing"
+        return f"{seq} 件目の記録がありません"
     if row[0] != row_hash:
-        return f"entry {seq} is not the entry that was there (the past was rewritten, or this is another store)"
+        return f"{seq} 件目の記録が以前と異なります（過去の記録が書き換えられたか、別のデータベースです）"
     return None
 
 
@@ -133,12 +133,12 @@ def check_outside_head(conn, head: dict | None) -> str | None:
     try:
         seq, row_hash, mac = int(head["seq"]), str(head["hash"]), str(head["mac"])
     except (KeyError, TypeError, ValueError):
-        return "the audit head kept in the key-slot file is unreadable (edited)"
+        return "鍵ファイルに保管した操作ログの末尾情報が読めません（編集されています）"
     if not hmac.compare_digest(mac, _seal(_anchor_key(conn), seq, "outside:" + row_hash)):
-        return "the audit head kept in the key-slot file does not belong to this store (forged, or another store's file)"
+        return "鍵ファイルに保管した操作ログの末尾情報がこのデータベースのものではありません（偽造、または別のデータベースの鍵ファイル）"
     reason = extends(conn, seq, row_hash)
     if reason:
-        return "the store is older than the head kept in the key-slot file: " + reason
+        return "データベースが鍵ファイルに保管した操作ログの末尾情報より古くなっています: " + reason
     return None
 
 
@@ -196,14 +196,14 @@ def kept_head(conn, saved_by: str, grant_key: str | None = None) -> dict:
 def check_against(conn, kept: dict, grant_key: str | None = None) -> str | None:
     """Why the store no longer extends the auditor's kept head, or None."""
     if kept.get("format") != KEPT_HEAD_FORMAT:
-        return "not a Mimamori audit head file"
+        return "見守りの操作ログ末尾ファイルではありません"
     if kept.get("store_created_at") not in (None, meta.get(conn, "created_at")):
-        return "the head file belongs to another store (creation dates differ)"
+        return "操作ログ末尾ファイルは別のデータベースのものです（作成日が異なります）"
     reason = extends(conn, int(kept["count"]), str(kept["hash"]))
     if reason:
-        return f"the store no longer extends the head kept on {kept.get('saved_at', '?')}: {reason}"
+        return f"{kept.get('saved_at', '?')} に保管した操作ログの末尾から続いていません: {reason}"
     if kept.get("grant_key") and grant_key != kept["grant_key"]:
-        return "the account-signing key changed since the head was kept (grants were re-signed outside the application)"
+        return "末尾の保管後にアカウント署名鍵が変わっています（アプリケーションの外で権限が署名し直されました）"
     return None
 
 
@@ -227,47 +227,47 @@ def verify(conn) -> Verification:
         if findings:
             continue
         if row["seq"] != expected_seq:
-            findings.append((expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})"))
+            findings.append((expected_seq, f"{expected_seq} 件目の記録がありません（次は {row['seq']} 件目）"))
         elif values[9] != prev:
-            findings.append((row["seq"], "does not follow the previous entry (reordered or removed)"))
+            findings.append((row["seq"], "直前の記録に続いていません（並べ替えまたは削除）"))
         elif _entry_hash(prev, row) != values[10]:
-            findings.append((row["seq"], "contents were changed"))
+            findings.append((row["seq"], "内容が書き換えられています"))
         prev, expected_seq = values[10], row["seq"] + 1
     key = _anchor_key(conn)
     last_good = 0
     for seq, row_hash, mac in conn.execute("SELECT seq, hash, mac FROM audit_anchors ORDER BY seq"):
         if not hmac.compare_digest(mac, _seal(key, seq, row_hash)):
-            findings.append((seq, f"anchor at entry {seq} is forged"))
+            findings.append((seq, f"{seq} 件目の封印（アンカー）が偽造されています"))
             break
         if seq not in hashes:
-            findings.append((seq, f"entry {seq} sealed by an anchor is missing"))
+            findings.append((seq, f"封印された {seq} 件目の記録がありません"))
             break
         if hashes[seq] != row_hash:
-            findings.append((last_good + 1, f"entries {last_good + 1}–{seq} were rewritten (anchor at {seq} does not match)"))
+            findings.append((last_good + 1, f"{last_good + 1}～{seq} 件目が書き換えられています（{seq} 件目の封印と一致しません）"))
             break
         last_good = seq
     head_text = meta.get(conn, _HEAD_KEY)
     last_seq = max(hashes) if hashes else 0
     if head_text is None:
         if hashes:
-            findings.append((1, "the sealed head of the log is missing"))
+            findings.append((1, "ログ末尾の封印がありません"))
     else:
         head = json.loads(head_text)
         if not hmac.compare_digest(head["mac"], _seal(key, head["seq"], head["hash"])):
-            findings.append((min(head["seq"], last_seq) or 1, "the sealed head of the log is forged"))
+            findings.append((min(head["seq"], last_seq) or 1, "ログ末尾の封印が偽造されています"))
         elif last_seq < head["seq"]:
-            findings.append((last_seq + 1, f"entries {last_seq + 1}–{head['seq']} were removed from the end"))
+            findings.append((last_seq + 1, f"末尾の {last_seq + 1}～{head['seq']} 件目が削除されています"))
         elif last_seq > head["seq"]:
-            findings.append((head["seq"] + 1, f"entries after {head['seq']} were added outside the application"))
+            findings.append((head["seq"] + 1, f"{head['seq']} 件目より後の記録がアプリケーションの外で追加されています"))
         elif hashes.get(last_seq) != head["hash"]:
-            findings.append((last_good + 1, "the newest entry does not match the sealed head (rewritten)"))
+            findings.append((last_good + 1, "最新の記録が末尾の封印と一致しません（書き換えられています）"))
     if count == 0 and has_history(conn):
-        findings.append((1, "the log is empty but the store has history (accounts, creation date)"))
+        findings.append((1, "ログが空ですが、データベースには利用の履歴（アカウント・作成日）があります"))
     elif count and meta.get(conn, "created_at") is not None:
         first = conn.execute("SELECT action FROM audit_log WHERE seq = 1").fetchone()
         if first is None or first[0] != "store_create":
             # A log emptied and restarted: its first entry is not the store's creation.
-            findings.append((1, "the log does not begin with the store's creation (emptied and restarted)"))
+            findings.append((1, "ログがデータベース作成の記録から始まっていません（空にして記録し直されています）"))
     if findings:
         first, reason = min(findings, key=lambda f: f[0])
         return Verification(False, count, first, reason)

@@ -46,7 +46,7 @@ def full_verification(conn, db_path, slots=None) -> audit.Verification:
         slots = SlotFile.load(db_path)
     reason = audit.check_outside_head(conn, slots.audit_head)
     if reason is None and slots.audit_head is None and audit.has_history(conn) and slots.loaded_format >= 2:
-        reason = "the audit head kept in the key-slot file is missing (removed)"
+        reason = "鍵ファイルに保管した操作ログの末尾情報がありません（削除されています）"
     if reason:
         return audit.Verification(False, result.entries, None, reason)
     problems = check_all_grants(conn)

@@ -190,15 +190,15 @@ def _grant_problem(conn, slots: SlotFile, session: Session) -> tuple[str | None,
     public = meta.get(conn, GRANT_KEY)
     if public is None:
         if slots.grant_key:
-            return "the account-signing key was removed from the store", False
+            return "アカウント署名鍵がデータベースから削除されています", False
         if session.role == roles.DATA_ADMIN:
             session.sign_key, _ = new_grant_key()
             return None, True
         return None, False  # a store from before grants: the first data_admin login signs them
     if slots.grant_key and slots.grant_key != public:
-        return "the account-signing key in the store differs from the one pinned in the key-slot file", False
+        return "データベースのアカウント署名鍵が、鍵ファイルに固定した鍵と異なります", False
     if session.role == roles.DATA_ADMIN and session.sign_key and public_hex(session.sign_key) != public:
-        return "this data_admin's signing key does not match the store's account-signing key", False
+        return "このデータ管理者の署名鍵がデータベースのアカウント署名鍵と一致しません", False
     return check_grant(conn, session.user, public, with_entry=False), False
 
 

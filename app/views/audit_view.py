@@ -237,6 +237,10 @@ class AuditView(QWidget):
     def _verified(self, result) -> None:
         if result.ok:
             self.status_label.setText(self.tr("Audit log intact: %1 entries.").replace("%1", str(result.entries)))
+        elif result.first_broken is None:
+            # The chain itself is intact; the damage is elsewhere (the file, the head kept in the
+            # key-slot file, an account's grant): there is no entry number to name.
+            self.status_label.setText(self.tr("Tampering check failed: %1").replace("%1", result.reason))
         else:
             self.status_label.setText(self.tr("Audit log broken at entry %1: %2")
                                       .replace("%1", str(result.first_broken)).replace("%2", result.reason))

@@ -97,6 +97,10 @@
         <translation>操作ログに改ざんはありません（%1 件）。</translation>
     </message>
     <message>
+        <source>Tampering check failed: %1</source>
+        <translation>改ざん検査で問題が見つかりました: %1</translation>
+    </message>
+    <message>
         <source>Audit log broken at entry %1: %2</source>
         <translation>操作ログの %1 番目の記録で不整合があります: %2</translation>
     </message>
