@@ -119,7 +119,8 @@ def check_grant(conn, name: str, public: str | None = None, with_entry: bool = T
     if current is None:
         return f"アカウント {name} は権限の署名だけがあり、アカウントがありません"
     if json.loads(current) != granted:
-        return f"アカウント {name} の役割・担当地区・状態が、データ管理者の付与した内容と異なります（アプリケーションの外で編集されています）"
+        return (f"アカウント {name} の役割・担当地区・状態が、データ管理者の付与した内容と異なります"
+                "（アプリケーションの外で編集されています）")
     if not with_entry:
         return None
     entry = conn.execute("SELECT action, object_ids FROM audit_log WHERE seq = ?", (granted["audit_seq"],)).fetchone()
