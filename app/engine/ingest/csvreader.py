@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from app.engine.ingest.dates import parse_date_values
@@ -125,11 +126,18 @@ def _read_columns(data: bytes, file: str) -> tuple[list[str], list[_Coded], np.n
 
 
 def _decoded(values: list[bytes], codec: str) -> np.ndarray:
-    """Distinct cells decoded. A failure is reported for the whole file, as ``decode_bytes`` words it."""
+    """Cells decoded in one call: joined by a line break, which no cell holds and which cannot
+    complete a CP932 character, so a cell decodes alone exactly when it decodes here. A failure
+    is reported for the whole file, as ``decode_bytes`` words it."""
+    if not values:
+        return np.array([], dtype=object)
     try:
-        return np.array([v.decode(codec) for v in values], dtype=object)
+        out = np.array(b"\n".join(values).decode(codec).split("\n"), dtype=object)
     except UnicodeDecodeError:
         raise _Undecodable from None
+    if len(out) != len(values):   # (never: a cell is part of one line)
+        raise _Undecodable
+    return out
 
 
 class _Undecodable(Exception):
@@ -137,9 +145,10 @@ class _Undecodable(Exception):
 
 
 def _read_plain(payload: bytes, codec: str, file: str):
-    """The fast reader for a file with no quote character: Arrow's C++ CSV reader cuts the
-    raw bytes (CP932 or UTF-8: the separators are ASCII, never the second byte of a CP932
-    character) and only each column's distinct cells are decoded.
+    """The fast reader for a file with no quote character: lines and fields are counted with
+    numpy on the raw bytes (CP932 or UTF-8: the separators are ASCII, never the second byte of
+    a CP932 character), Arrow's C++ CSV reader cuts the lines that have the header's number of
+    fields, and only each column's distinct cells are decoded.
 
     The same rows, lines and reasons as ``_table``; None for the shapes left to it (a quote,
     a lone CR, no header line first, an empty name or a BOM in the header).
@@ -148,84 +157,92 @@ def _read_plain(payload: bytes, codec: str, file: str):
         return None
     buf = np.frombuffer(payload, dtype=np.uint8)
     cr = np.flatnonzero(buf == 13)
-    if len(cr) and ((cr + 1 >= len(buf)).any() or (buf[np.minimum(cr + 1, len(buf) - 1)] != 10).any()):
+    if len(cr) and (cr[-1] + 1 >= len(buf) or (buf[cr + 1] != 10).any()):
         return None  # a lone CR ends a line for Arrow and pandas, not for the careful reader
     nl = np.flatnonzero(buf == 10)
-    head_end = int(nl[0]) if len(nl) else len(payload)
+    # Line i spans starts[i]:ends[i] (without its line break); after the last break: nothing.
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(buf)]])
+    if starts[-1] == len(buf):
+        starts, ends = starts[:-1], ends[:-1]
+    crlf = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+    ends = ends - crlf
     try:
-        header = payload[:head_end].rstrip(b"\r").decode(codec).split(",")
+        header = payload[:ends[0]].decode(codec).split(",")
     except UnicodeDecodeError:
         return _undecodable(payload, codec)
     if not header[0].strip() or "" in header or header[0].startswith("\ufeff"):
         return None
     header = _dedup_names(header)
     width = len(header)
-    invalid: list[tuple[int, int]] = []
-
-    def odd_row(row):  # wrong number of fields (or a blank line): decided below, by its line
-        invalid.append((row.number, row.actual_columns))
-        return "skip"
-
-    names = [str(i) for i in range(width)]
-    try:
-        table = pa_csv.read_csv(
-            pa.BufferReader(payload),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
-                                            block_size=max(len(payload) + 1, 1 << 20)),
-            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False,
-                                              invalid_row_handler=odd_row),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={c: pa.dictionary(pa.int32(), pa.binary()) for c in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if any(n is None for n, _ in invalid):
-        return None
-    # Every line after the header (line 1) is a row or an odd row, in order.
-    n_lines = table.num_rows + len(invalid)
-    odd_lines = np.array([n for n, _ in invalid], dtype=np.int64)
-    if len(odd_lines) and (odd_lines.min() < 2 or odd_lines.max() > n_lines + 1):
-        return None
-    is_odd = np.zeros(n_lines + 2, dtype=bool)
-    is_odd[odd_lines] = True
-    line_no = np.flatnonzero(~is_odd[2:]) + 2
-    starts = np.concatenate([[0], nl + 1])
-    ends = np.concatenate([nl, [len(payload)]])
-
-    def line_text(n: int) -> str:
-        return _decoded([payload[starts[n - 1]:ends[n - 1]].rstrip(b"\r")], codec)[0]
-
+    n_fields = np.bincount(np.searchsorted(nl, np.flatnonzero(buf == 44)), minlength=len(starts))[:len(starts)] + 1
+    # Data lines are 1.. (physical line = index + 1). An empty line is no record; a line with
+    # another number of fields is looked at alone (blank, or quarantined with its reason).
+    fits = (n_fields == width) & (ends > starts)
+    fits[0] = True
+    odd = np.flatnonzero(~fits & (ends > starts))
     limit = _field_limit()
     too_long_reason = f"項目が長すぎます（{limit:,}文字を超えています）"
+
+    def line_text(i: int) -> str:
+        return _decoded([payload[starts[i]:ends[i]]], codec)[0]
+
     try:
-        cols, too_long = [], np.zeros(table.num_rows, dtype=bool)
-        for c in names:
+        bad = []
+        for i in odd:
+            line = line_text(int(i))
+            if not line.strip():
+                continue   # a blank line: no record
+            long = len(line) > limit and any(len(f) > limit for f in line.split(","))
+            bad.append((file, int(i) + 1, too_long_reason if long else _count_problem(int(n_fields[i]), width), line))
+        rows = np.flatnonzero(fits[1:]) + 1
+        kept = payload
+        if len(rows) + 1 != len(starts):
+            # Arrow reads the header and the fitting lines only (each with its line break).
+            spans = np.flatnonzero(fits)
+            whole_ends = np.concatenate([starts[1:], [len(buf)]])
+            kept = b"".join(payload[a:b] for a, b in zip(starts[spans], whole_ends[spans]))
+        table = _arrow_table(kept, width)
+        if table is None or table.num_rows != len(rows):
+            return None
+        cols, too_long = [], np.zeros(len(rows), dtype=bool)
+        for c in range(width):
             chunks = table.column(c).chunks
             arr = (chunks[0] if len(chunks) == 1 else
                    pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.binary())).unify_dictionaries()
                    .combine_chunks() if chunks else pa.array([], pa.binary()).dictionary_encode())
             uniq = _decoded(arr.dictionary.to_pylist(), codec)
             codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-            long_values = np.fromiter((len(u) > limit for u in uniq), dtype=bool, count=len(uniq))
-            if long_values.any():
-                too_long |= long_values[codes]
+            # (a cell has at least as many bytes as characters)
+            long_bytes = pc.greater(pc.binary_length(arr.dictionary), limit).to_numpy(zero_copy_only=False)
+            if long_bytes.any():
+                too_long |= np.array([len(u) > limit for u in uniq], dtype=bool)[codes]
             cols.append(_Coded(codes, uniq))
-        bad = []
-        for n, got in invalid:
-            line = line_text(n)
-            if not line.strip():
-                continue   # a blank line: no record
-            long = len(line) > limit and any(len(f) > limit for f in line.split(","))
-            bad.append((file, n, too_long_reason if long else _count_problem(got, width), line))
         if too_long.any():
-            bad.extend((file, int(line_no[i]), too_long_reason, line_text(int(line_no[i])))
+            bad.extend((file, int(rows[i]) + 1, too_long_reason, line_text(int(rows[i])))
                        for i in np.flatnonzero(too_long))
             keep = np.flatnonzero(~too_long)
-            cols, line_no = [col.take(keep) for col in cols], line_no[keep]
+            cols, rows = [col.take(keep) for col in cols], rows[keep]
             bad.sort(key=lambda b: b[1])
     except _Undecodable:
         return _undecodable(payload, codec)
-    return header, cols, line_no, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
+    return header, cols, (rows + 1).astype(np.int64), pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
+
+
+def _arrow_table(payload: bytes, width: int) -> pa.Table | None:
+    """Every line after the header as a row of ``width`` dictionary-coded byte strings."""
+    names = [str(i) for i in range(width)]
+    try:
+        return pa_csv.read_csv(
+            pa.BufferReader(payload),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                            block_size=max(len(payload) + 1, 1 << 20)),
+            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.dictionary(pa.int32(), pa.binary()) for c in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _undecodable(payload: bytes, codec: str):
@@ -365,7 +382,8 @@ _DIGITS = re.compile(r"\d+")
 
 
 def _nfkc_strip(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    # (ASCII is NFKC already: most cells are digits and codes)
+    return value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
 
 
 def _clean_header(name: str) -> str:
