@@ -180,6 +180,58 @@ due = [
 age_months = [0, 35]
 
 [[rule]]
+id = "weight_z_low"
+label = "体重z"
+kind = "growth"
+measure = "weight_z"
+op = "<="
+value = -1.0
+window_months = 24
+
+[[rule]]
+id = "height_z_high"
+label = "身長z"
+kind = "growth"
+measure = "height_z"
+op = ">="
+value = 1.0
+
+[[rule]]
+id = "kaup_value"
+label = "カウプ指数"
+kind = "growth"
+measure = "kaup"
+op = ">="
+value = 18
+min_age_months = 6
+
+[[rule]]
+id = "kaup_band_any"
+label = "カウプ区分"
+kind = "growth"
+measure = "kaup_band"
+op = "!="
+value = 0
+
+[[rule]]
+id = "obesity_between"
+label = "肥満度"
+kind = "growth"
+measure = "obesity"
+op = "between"
+value = [10, 20]
+window_months = 36
+
+[[rule]]
+id = "weight_z_fall"
+label = "体重z低下"
+kind = "growth"
+measure = "weight_z_drop"
+op = ">="
+value = 0.5
+age_years = [1, 6]
+
+[[rule]]
 id = "young_mother_25"
 label = "母25歳以下"
 kind = "young_mother"
@@ -259,10 +311,9 @@ def test_shipped_rule_sets_flag_the_same_children(city, name):
 
 def test_what_is_not_compiled_is_listed(city):
     _, sql_run = _both(city, shipped_ruleset("improved"))
-    assert set(sql_run.not_compiled) == {"vaccination", "vaccination_none", "growth", "growth_height",
-                                         "growth_kaup", "growth_obesity", "growth_trend"}
+    assert set(sql_run.not_compiled) == {"vaccination", "vaccination_none"}
     assert {"checkup_attendance", "night_visit", "single_parent", "sibling_custody", "young_mother",
-            "epds_no_nursery", "dental_missed"} <= set(sql_run.matrix.columns)
+            "epds_no_nursery", "dental_missed", "growth", "growth_kaup", "growth_trend"} <= set(sql_run.matrix.columns)
 
 
 def test_coverage_rule_set_every_option_equal(city):
@@ -298,9 +349,13 @@ id = "t"
 id = "thin"
 label = "やせ"
 kind = "growth"
-measure = "weight_z"
+measure = "weight_pct"
 op = "<="
-value = -2
+value = 3
+[[rule]]
+id = "late"
+label = "接種遅れ"
+kind = "vaccine_schedule"
 [[rule]]
 id = "moves"
 label = "転居"
@@ -311,10 +366,17 @@ id = "both"
 label = "両方"
 kind = "combine"
 all = ["thin", "moves"]
+[[rule]]
+id = "late_and_moves"
+label = "遅れと転居"
+kind = "combine"
+any = ["late", "moves"]
 """
     compiled = rsql.compile_ruleset(parse_ruleset(text), "2025-03-31")
     assert set(compiled.rules) == {"moves"}
-    assert compiled.not_compiled["thin"].startswith("growth: ")
+    assert compiled.not_compiled["thin"].startswith("growth: ") and "weight_pct" in compiled.not_compiled["thin"]
+    assert compiled.not_compiled["late"].startswith("vaccine_schedule: ")
+    assert "late" in compiled.not_compiled["late_and_moves"]
     assert compiled.not_compiled["both"].startswith("combine: ") and "thin" in compiled.not_compiled["both"]
     assert "-- not compiled: both" in compiled.script()
 

@@ -13,9 +13,13 @@ It computes, per rule, the flag and the value the threshold was compared with �
 needs — with the pandas engine's semantics (ages, subjects, windows, NaN never meets a condition).
 It does **not** build reasons, evidence rows, scores or validation: those stay in the terminal.
 
-Kinds not compiled are reported per rule in ``not_compiled`` with the reason, never skipped
-silently: ``vaccine_schedule``, ``growth`` and ``cohort_percentile`` (see ``NOT_COMPILED``), a
-``combine`` rule over one of them, and a rule whose regex has no RE2 equivalent.
+Compiled: ``events`` (every aggregate, subject, row filter, window and age option),
+``cumulative_count``, ``checkup_by_age``, ``due_checkups``, ``young_mother``, ``growth`` (z-scores,
+Kaup index and band, 幼児肥満度, the fall of weight z; the 2023 reference is written into the SQL)
+and ``combine``. Reported per rule in ``not_compiled`` with the reason, never skipped silently:
+``vaccine_schedule`` and ``cohort_percentile`` (see ``NOT_COMPILED``), ``growth`` on a percentile
+measure (DuckDB has no normal CDF), a ``combine`` rule over an uncompiled rule, and a rule whose
+regex has no RE2 equivalent.
 
 DuckDB is imported inside the functions that run SQL, so the application runs without it
 (it is in the ``scale`` and ``test`` extras).
@@ -39,13 +43,14 @@ NOT_COMPILED = {
     "vaccine_schedule": "定期接種スケジュールの判定(app/engine/reference/vaccination.judge: ワクチンごとの接種"
                         "系列、初回年齢によるキャッチアップ、5種混合の読み替え、転入前の不明扱い)は表とPythonの"
                         "手続きで、SQLへの移植は安価でないため未対応",
-    "growth": "2023年乳幼児身体発育調査のLMS参照値(性・月齢で補間)によるzスコア・パーセンタイル・カウプ指数・"
-              "肥満度の計算が必要で、参照表のDuckDBへの読み込みと補間のSQL化は未対応",
-    "cohort_percentile": "測定と健診の対応付け(同じ元ファイル行、なければ月齢で推定)と発育曲線または集団内順位"
-                         "によるパーセンタイルが必要で、未対応",
+    "cohort_percentile": "測定と健診の対応付け(同じ元ファイル行、なければ月齢で推定)と、発育曲線上の"
+                         "パーセンタイル(正規分布の累積分布関数: DuckDBにない)または集団内順位が必要で、未対応",
 }
+# growth measures with no SQL here: a percentile needs the normal CDF (scipy's ndtr), DuckDB has none
+GROWTH_NOT_COMPILED = {"weight_pct", "height_pct"}
 # Columns of the frames (docs/DATA_MODEL.md) the SQL reads; missing optional ones read as empty.
-PERSON_COLUMNS = ("person_id", "birth_ym", "household_id", "mother_id", "resident_from", "resident_to", "moved_in")
+PERSON_COLUMNS = ("person_id", "birth_ym", "sex", "household_id", "mother_id", "resident_from", "resident_to",
+                  "moved_in")
 EVENT_COLUMNS = ("event_id", "person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
                  "attrs")
 RELATION_COLUMNS = ("person_id", "related_id", "relation")
@@ -195,7 +200,7 @@ def _col(cols: set[str], name: str, default: str = "NULL", alias: str | None = N
 
 
 def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: bool,
-                subjects: set[str]) -> list[str]:
+                subjects: set[str], growth: bool = False) -> list[str]:
     """Statements building ``persons_n``, ``children``, ``ev`` and the subject links, once per run.
 
     Same choices as EvalContext: children are resident on the as-of date and aged 0–83 calendar
@@ -211,10 +216,11 @@ def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: 
             CASE WHEN {m} BETWEEN 1 AND 12 THEN {y} * 12 + {m} - 1 END AS birth_idx,
             coalesce(CAST({'household_id' if 'household_id' in p else 'NULL'} AS VARCHAR), '') AS household_id,
             coalesce(CAST({'mother_id' if 'mother_id' in p else 'NULL'} AS VARCHAR), '') AS mother_id,
+            coalesce(CAST({'sex' if 'sex' in p else 'NULL'} AS VARCHAR), '') AS sex,
             {_col(p, 'resident_from')}, {_col(p, 'resident_to')}, {_col(p, 'moved_in', 'FALSE')}
             FROM src_persons""",
         f"""CREATE OR REPLACE TEMP TABLE children AS SELECT person_id, birth_idx,
-            {as_of_idx} - birth_idx AS age, household_id, mother_id,
+            {as_of_idx} - birth_idx AS age, household_id, mother_id, sex,
             CASE WHEN coalesce(moved_in, FALSE) AND resident_from IS NOT NULL
                  THEN year(resident_from) * 12 + month(resident_from) - 1 END AS rf_idx
             FROM persons_n
@@ -232,6 +238,8 @@ def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: 
         FROM src_events
         WHERE date IS NOT NULL AND date <= {as_of_sql} AND type IN ({', '.join(_lit(t) for t in types) or "''"})""")
     stmts += _link_sql(subjects, cols["relations"])
+    if growth:
+        stmts += growth_prelude_sql()
     return stmts
 
 
@@ -440,9 +448,117 @@ def rule_combine(rule: Rule, tables: dict[str, str]) -> str:
     return _rule_select(rule, "", f"CAST({cond} AS DOUBLE)", cond, joins=joins)
 
 
+# -- growth against the 2023 reference (app/engine/reference/growth.py, same arithmetic) ----------
+
+GROWTH_COLUMNS = ("height_p3", "height_p50", "height_p97", "weight_p3", "weight_p50", "weight_p97")
+
+
+def _interp_sql(side: str, column: str) -> str:
+    """np.interp(dec, mid-points, column) of one sex: NaN before the first mid-point, the last value
+    held after it, NaN beyond the reference's end (78 months). The same operations in the same order
+    as numpy (slope × (x − x0) + y0), so the doubles agree."""
+    from app.engine.reference import growth as growth_ref
+
+    end = _lit(growth_ref.reference_end_months())
+    y0, y1 = f"{side}.{column}", f"{side}.{column}_next"
+    return (f"CASE WHEN m.dec > {end} OR {side}.x0 IS NULL THEN NULL WHEN {side}.x1 IS NULL THEN {y0} "
+            f"ELSE ({y1} - {y0}) / ({side}.x1 - {side}.x0) * (m.dec - {side}.x0) + {y0} END")
+
+
+def _reference_sql() -> str:
+    """growth_seg: per sex, each mid-point with the next one (x0, x1, column, column_next).
+
+    The reference table is written into the SQL as literals (repr of the doubles pandas read), so
+    the values are bit for bit the ones the pandas engine interpolates."""
+    from app.engine.reference import growth as growth_ref
+
+    ref = growth_ref.load_reference()
+    cols = ["sex", "age_months", *GROWTH_COLUMNS]
+    rows = ", ".join("(" + ", ".join(_lit(v) if i == 0 else _lit(float(v)) for i, v in enumerate(r)) + ")"
+                     for r in ref[cols].itertuples(index=False, name=None))
+    nxt = ", ".join(f"lead({c}) OVER w AS {c}_next" for c in GROWTH_COLUMNS)
+    return (f"CREATE OR REPLACE TEMP TABLE growth_seg AS SELECT sex, age_months AS x0, lead(age_months) OVER w AS x1, "
+            f"{', '.join(GROWTH_COLUMNS)}, {nxt} FROM (VALUES {rows}) t({', '.join(cols)}) "
+            "WINDOW w AS (PARTITION BY sex ORDER BY age_months)")
+
+
+def growth_prelude_sql() -> list[str]:
+    """The reference's mid-point segments per sex, and weight/height per (child, date) with the
+    reference values at the measurement's decimal age (EvalContext cache "measurements")."""
+    return [
+        _reference_sql(),
+        # weight and height per (child, date): the last record of a day (the pandas engine's
+        # drop_duplicates keep="last" in event order, which is event_id order), paired by date
+        """CREATE OR REPLACE TEMP TABLE meas AS
+        WITH w AS (SELECT c.person_id, e.date, e.midx, e.value_num AS w, e.event_id AS wid
+                   FROM ev e JOIN children c ON c.person_id = e.person_id
+                   WHERE e.type = 'weight' AND e.value_num IS NOT NULL AND NOT isnan(e.value_num)
+                   QUALIFY row_number() OVER (PARTITION BY c.person_id, e.date ORDER BY e.event_id DESC) = 1),
+             h AS (SELECT c.person_id, e.date, e.midx, e.value_num AS h, e.event_id AS hid
+                   FROM ev e JOIN children c ON c.person_id = e.person_id
+                   WHERE e.type = 'height' AND e.value_num IS NOT NULL AND NOT isnan(e.value_num)
+                   QUALIFY row_number() OVER (PARTITION BY c.person_id, e.date ORDER BY e.event_id DESC) = 1)
+        SELECT coalesce(w.person_id, h.person_id) AS person_id, coalesce(w.date, h.date) AS date,
+               coalesce(w.midx, h.midx) AS midx, w.w, h.h, w.wid, h.hid
+        FROM w FULL OUTER JOIN h ON w.person_id = h.person_id AND w.date = h.date""",
+        "CREATE OR REPLACE TEMP TABLE meas_ref AS SELECT m.*, "
+        + ", ".join(f"CASE m.sex WHEN 'M' THEN {_interp_sql('sm', col)} WHEN 'F' THEN {_interp_sql('sf', col)} "
+                    f"ELSE ({_interp_sql('sm', col)} + {_interp_sql('sf', col)}) / 2 END AS {col}"
+                    for col in GROWTH_COLUMNS)
+        + """ FROM (SELECT x.*, x.midx - c.birth_idx AS age, greatest(x.midx - c.birth_idx - 0.5, 0.0) AS dec, c.sex
+                  FROM meas x JOIN children c ON c.person_id = x.person_id) m
+        ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'M') sm ON m.dec >= sm.x0
+        ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'F') sf ON m.dec >= sf.x0""",
+    ]
+
+
+def _growth_measure(measure: str) -> str:
+    """The measure of one row of meas_ref (growth_ref.z_scores / kaup_index / kaup_band / obesity_degree)."""
+    from app.engine.reference import growth as growth_ref
+
+    z97 = _lit(growth_ref.Z97)
+    if measure in ("weight_z", "weight_z_drop", "height_z"):
+        x, part = ("w", "weight") if measure != "height_z" else ("h", "height")
+        p3, p50, p97 = (f"{part}_p{q}" for q in (3, 50, 97))
+        return (f"CASE WHEN {x} < {p50} THEN ({x} - {p50}) / (({p50} - {p3}) / {z97}) "
+                f"ELSE ({x} - {p50}) / (({p97} - {p50}) / {z97}) END")
+    kaup = "(w / ((h / 100.0) * (h / 100.0)))"
+    if measure == "kaup":
+        return kaup
+    if measure == "kaup_band":
+        return "CASE " + " ".join(
+            f"WHEN {kaup} IS NOT NULL AND NOT isnan({kaup}) AND age BETWEEN {a} AND {b} THEN "
+            f"(CASE WHEN {kaup} < {_lit(lo)} THEN -1.0 WHEN {kaup} > {_lit(hi)} THEN 1.0 ELSE 0.0 END)"
+            for a, b, lo, hi in growth_ref.KAUP_BANDS) + " END"
+    if measure == "obesity":
+        std = "CASE sex " + " ".join(f"WHEN {_lit(sx)} THEN {_lit(a)} * (h * h) + {_lit(b)} * h + {_lit(c)}"
+                                     for sx, (a, b, c) in growth_ref.OBESITY_STANDARD.items()) + " END"
+        return f"CASE WHEN h >= 70 AND h <= 120 AND age >= 12 AND age < 84 THEN (w - {std}) / {std} * 100.0 END"
+    raise NotCompiled(f"measure={measure}: 発育曲線上のパーセンタイルは正規分布の累積分布関数(DuckDBにない)が必要で未対応")
+
+
+def rule_growth(rule: Rule, as_of_idx: int) -> str:
+    """``growth``: the latest measurement's z/Kaup/肥満度 against the threshold, or the fall of
+    weight z since the previous measurement (eval_growth)."""
+    measure = rule.get("measure")
+    x = _growth_measure(measure)
+    # NaN (a class without a band, 0/0) and NULL both mean "no value", as pandas' dropna
+    rows = (f"SELECT person_id, date, midx, x FROM (SELECT person_id, date, midx, ({x}) AS x FROM meas_ref "
+            f"WHERE age >= {int(rule.get('min_age_months', 0))}) WHERE x IS NOT NULL AND NOT isnan(x)")
+    if measure == "weight_z_drop":
+        rows = (f"SELECT person_id, date, midx, lag(x) OVER (PARTITION BY person_id ORDER BY date) - x AS x "
+                f"FROM ({rows})")
+    last = f"SELECT * FROM ({rows}) QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY date DESC) = 1"
+    if rule.get("window_months") is not None:
+        last = f"SELECT * FROM ({last}) WHERE midx > {as_of_idx - int(rule.get('window_months'))}"
+    value = "CASE WHEN isnan(a.x) THEN NULL ELSE a.x END"
+    return _rule_select(rule, f"WITH a AS ({last})", value, sql_compare(value, rule.get("op"), rule.get("value"),
+                                                                       where=rule.id))
+
+
 COMPILERS = {"events": rule_events, "cumulative_count": rule_cumulative_count,
              "checkup_by_age": rule_checkup_by_age, "due_checkups": rule_due_checkups,
-             "young_mother": rule_young_mother}
+             "young_mother": rule_young_mother, "growth": rule_growth}
 
 
 # -- the rule set -------------------------------------------------------------------------------------
@@ -479,7 +595,7 @@ def compile_ruleset(ruleset: RuleSet, as_of, columns: dict[str, set[str]] | None
     as_of = pd.Timestamp(as_of).normalize()
     as_of_idx = ages.ym_index_of(as_of)
     rules, tables, not_compiled = {}, {}, {}
-    types, subjects, attrs = set(), set(), False
+    types, subjects, attrs, growth = set(), set(), False, False
     # combine rules read the others' tables: compiled last, as the pandas engine evaluates them
     order = [r for r in ruleset.rules if r.kind != "combine"] + [r for r in ruleset.rules if r.kind == "combine"]
     for i, rule in enumerate(order):
@@ -502,11 +618,14 @@ def compile_ruleset(ruleset: RuleSet, as_of, columns: dict[str, set[str]] | None
         rules[rule.id], tables[rule.id] = sql, f"r{i}"
         if rule.kind in ("events", "cumulative_count", "checkup_by_age"):
             types |= set(rule.get("event_types"))
+        elif rule.kind == "growth":
+            types |= {"weight", "height"}
+            growth = True
         elif rule.kind == "due_checkups":
             types |= set(rule.get("event_types", ["checkup"]))
         subjects.add("mother" if rule.kind == "young_mother" else rule.get("subject", "self"))
         attrs |= _needs_attrs(rule)
-    prelude = prelude_sql(as_of, columns or DEFAULT_COLUMNS, sorted(types), attrs, subjects)
+    prelude = prelude_sql(as_of, columns or DEFAULT_COLUMNS, sorted(types), attrs, subjects, growth)
     flag_ids = [r.id for r in ruleset.rules if r.role == "flag" and r.id in rules]
     return CompiledRuleSet(ruleset.id, as_of, prelude, rules, tables, not_compiled, flag_ids)
 
