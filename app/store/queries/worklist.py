@@ -337,8 +337,13 @@ def _add_followup(session, run: dict, frame: pd.DataFrame) -> None:
     frame["status_since"] = state["status_since"].fillna("").to_numpy(dtype=object)
     assessment = _latest_assessment(session.conn).reindex(frame["person_id"]).fillna("").to_numpy(dtype=object)
     nurse_status = state["followup_status"].fillna("").to_numpy(dtype=object)
-    frame["followed"] = extraction.is_followed(nurse_status, assessment)
-    by_assessment = frame["followed"].to_numpy() & ~extraction.is_followed(nurse_status, np.full(len(frame), ""))
+    # the engine's rule on each distinct (record, assessment) pair — a handful — not on every child
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([nurse_status, assessment]))
+    nurse, listed = pairs.get_level_values(0).to_numpy(dtype=object), pairs.get_level_values(1).to_numpy(dtype=object)
+    followed = extraction.is_followed(nurse, listed)
+    by_nurse = extraction.is_followed(nurse, np.full(len(pairs), ""))
+    frame["followed"] = followed[codes] if len(pairs) else np.zeros(0, dtype=bool)
+    by_assessment = (followed & ~by_nurse)[codes] if len(pairs) else np.zeros(0, dtype=bool)
     frame.loc[by_assessment, "followup_status"] = "フォロー済(アセスメント)"
 
 
