@@ -40,7 +40,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from app.engine.names import edit_distance, kana_key, kanji_agreement, normalise_kana, normalise_kanji
+from app.engine.names import (edit_distance, kana_key, kana_key_of_normalised, kanji_agreement,
+                              normalise_kana, normalise_kanji)
 from app.engine.progress import Progress, ensure
 
 # log2(m/u) weights per field and agreement level (m: P(level | same person), u: P(level | not)).
@@ -68,7 +69,9 @@ class LinkResult:
     """Outcome of linking one delivery.
 
     records: one row per person-bearing row — source, file, line, entity (cluster label), status
-      (``linked`` | ``review`` | ``new``), method, plus the normalised keys.
+      (``linked`` | ``review`` | ``new``), method, plus the normalised keys. The input's own
+      columns are shared with the frame given to ``link`` (not copied, for memory at city
+      scale): read them, or assign whole new columns; don't write into them in place.
     entities: entity, kind (``registry`` | ``other`` | ``review``), keys (list of link keys).
     review: rec (first row of the item), entity (the item's own), candidate (entity), score,
       evidence (JSON: level per field, ``rows`` = [[file, line], …] of the item), pair_key, rows.
@@ -109,6 +112,33 @@ def _per_value(uniq: np.ndarray, fn: Callable[[str], str]) -> np.ndarray:
     return np.array([fn(u) for u in uniq] + [fn("")], dtype=object)
 
 
+def _combine(*codes: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of non-negative codes, numbered in order of first
+    appearance: a mixed-radix key, renumbered whenever the next column could overflow it."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    span = 1  # key < span
+    for c in codes:
+        radix = int(c.max()) + 1 if len(c) else 1
+        if span * radix >= 2 ** 62:
+            key, uniq = pd.factorize(key)
+            span = max(len(uniq), 1)
+        key = key * radix + c
+        span *= radix
+    key, _ = pd.factorize(key)
+    return key.astype(np.int64, copy=False)
+
+
+def _text_codes(values: np.ndarray) -> np.ndarray:
+    """Integer codes of text values: equal codes for equal texts, 0 for "" (the passes test
+    "present" as code != 0 and join on codes instead of strings)."""
+    codes, uniq = pd.factorize(values)
+    codes = codes + 1
+    empty = np.flatnonzero(np.asarray(uniq, dtype=object) == "")
+    if len(empty):
+        codes[codes == empty[0] + 1] = 0
+    return codes.astype(np.int64, copy=False)
+
+
 @dataclass
 class _Identities:
     """The distinct identities of a records frame.
@@ -130,11 +160,7 @@ def _identities(records: pd.DataFrame) -> _Identities:
     for c in IDENTITY_COLUMNS:
         values = pd.to_datetime(records[c]) if c == "birth_date" else records[c]
         cols[c] = _factorize(values, c in _TEXT_COLUMNS)
-    key = np.zeros(n, dtype=np.int64)
-    for codes, uniq in cols.values():
-        # Renumber after each column so the mixed-radix key stays below n * (distinct + 1).
-        key, _ = pd.factorize(key * (len(uniq) + 1) + codes + 1)
-    row = key.astype(np.int64, copy=False)
+    row = _combine(*(codes + 1 for codes, _ in cols.values())) if n else np.zeros(0, dtype=np.int64)
     n_ids = int(row.max()) + 1 if n else 0
     first = np.empty(n_ids, dtype=np.int64)
     first[row[::-1]] = np.arange(n - 1, -1, -1)  # the earliest row of each identity wins
@@ -146,7 +172,8 @@ def _identities(records: pd.DataFrame) -> _Identities:
     # Receipts write a name with 外字 in katakana in the kanji field: compare it as kana.
     kana_only_of = np.array([bool(_KATAKANA_ONLY.fullmatch(k)) for k in k_of], dtype=bool)
     k_as_kana_of = np.array([kana_key(k) if ko else "" for k, ko in zip(k_of, kana_only_of)], dtype=object)
-    kn_of = _per_value(kana, kana_key)
+    kana_norm_of = _per_value(kana, normalise_kana)
+    kn_of = np.array([kana_key_of_normalised(x) for x in kana_norm_of], dtype=object)
     kana_only = kana_only_of[at["name_kanji"]]
     kn = kn_of[at["name_kana"]]
     kn = np.where(kana_only & (kn == ""), k_as_kana_of[at["name_kanji"]], kn)
@@ -160,11 +187,23 @@ def _identities(records: pd.DataFrame) -> _Identities:
         "resident_number": text["resident_number"][at["resident_number"]],
         "household_number": text["household_number"][at["household_number"]],
         "k": k.astype(object),
-        "kana_norm": _per_value(kana, normalise_kana)[at["name_kana"]],
+        "kana_norm": kana_norm_of[at["name_kana"]],
         "kn": kn.astype(object),
         "b": b_of[at["birth_date"]],
         "s": text["sex"][at["sex"]],
     }, index=first)
+    # Integer codes of the keys (0: empty) for the joins; the birth date's year-month and
+    # month-day for the review pass's blocks.
+    ym_of = np.array([x[:7] for x in b_of], dtype=object)
+    md_of = np.array([x[5:] for x in b_of], dtype=object)
+    for col, values in (("_k", frame["k"].to_numpy()), ("_kn", frame["kn"].to_numpy()),
+                        ("_b", b_of), ("_ym", ym_of), ("_md", md_of),
+                        ("_s", text["sex"]), ("_hh", text["household_number"]),
+                        ("_rn", text["resident_number"])):
+        codes = _text_codes(values)
+        src = {"_b": "birth_date", "_ym": "birth_date", "_md": "birth_date", "_s": "sex",
+               "_hh": "household_number", "_rn": "resident_number"}.get(col)
+        frame[col] = codes if src is None else codes[at[src]]
     return _Identities(row, frame)
 
 
@@ -175,12 +214,24 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _expand(records: pd.DataFrame, ids: _Identities, columns: list[str]) -> pd.DataFrame:
-    """``records`` with the identities' ``columns`` taken back to every row (resident_number
-    and household_number replaced by their filled text)."""
-    out = records.copy()
-    for c in ["resident_number", "household_number"] + columns:
-        out[c] = ids.frame[c].to_numpy()[ids.row]
-    return out
+    """``records`` (with move_reason/move_date, None if absent) plus the identities' ``columns``
+    taken back to every row, resident_number and household_number replaced by their filled
+    text; indexed 0..n-1.
+
+    The caller's columns are not copied (at 200,000 children a copy is ~0.5 GB of pointers):
+    the frame shares them with ``records`` (see ``LinkResult``). The added columns share one
+    string object per distinct value.
+    """
+    data = {}
+    names = list(records.columns) + [c for c in ("move_reason", "move_date") if c not in records.columns]
+    for c in names + columns:
+        if c in columns or c in ("resident_number", "household_number"):
+            data[c] = ids.frame[c].to_numpy()[ids.row]
+        elif c not in records.columns:
+            data[c] = np.full(len(records), None, dtype=object)
+        else:
+            data[c] = records[c].array  # numpy or extension (categorical, Arrow strings) as it is
+    return pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
 
 
 def _forced_pairs(edges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -272,32 +323,34 @@ def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tup
 
 def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: bool,
                    numbered_rows: bool = True) -> list[pd.DataFrame]:
-    """Link unlinked rows of ``recs`` to a unique entity of ``target`` sharing 5/4/3 items.
+    """Link unlinked identities of ``recs`` to a unique entity of ``target`` sharing 5/4/3 items.
 
     A key shared by several target entities (homonyms) links nothing; with
     ``report_ambiguous`` those pairs are returned for the duplicate list. With
     ``numbered_rows`` False, rows that carry a 宛名番号 are left alone: their number is not the
-    target's, and names must never outvote a number.
+    target's, and names must never outvote a number. Keys are compared by their integer codes
+    (``_identities``; 0 is empty), which are equal exactly when the texts are.
     """
     found = []
-    for method, on in (("5item", ["k", "kn", "b", "s", "household_number"]),
-                       ("4item", ["k", "kn", "b", "s"]),
-                       ("3item", ["k", "b", "s"]),
-                       ("3item_kana", ["kn", "b", "s"])):
-        todo = recs["entity"].isna() & (recs["b"] != "") & (recs[on[0]] != "")
+    b, k, kn = (recs[c].to_numpy() for c in ("_b", "_k", "_kn"))
+    for method, on in (("5item", ["_k", "_kn", "_b", "_s", "_hh"]),
+                       ("4item", ["_k", "_kn", "_b", "_s"]),
+                       ("3item", ["_k", "_b", "_s"]),
+                       ("3item_kana", ["_kn", "_b", "_s"])):
+        todo = recs["entity"].isna().to_numpy() & (b != 0) & (recs[on[0]].to_numpy() != 0)
         if not numbered_rows:
-            todo &= recs["resident_number"] == ""
+            todo &= recs["_rn"].to_numpy() == 0
         if method == "5item":
-            todo &= recs["household_number"] != ""
+            todo &= recs["_hh"].to_numpy() != 0
         if method == "4item":
-            todo &= recs["kn"] != ""
+            todo &= kn != 0
         if method == "3item":
-            todo &= recs["kn"] == ""  # only when the row has no kana to compare
+            todo &= kn == 0  # only when the row has no kana to compare
         if method == "3item_kana":
-            todo &= recs["k"] == ""   # a kana-only name (外字 written in katakana)
+            todo &= k == 0   # a kana-only name (外字 written in katakana)
         if not todo.any():
             continue
-        ent, amb = _unique_match(recs[todo], target[(target[on] != "").all(axis=1)], on)
+        ent, amb = _unique_match(recs[todo], target[(target[on] != 0).all(axis=1)], on)
         hit = ent[ent.notna()]
         recs.loc[hit.index, "entity"] = hit
         recs.loc[hit.index, "method"] = method
@@ -354,26 +407,30 @@ def _candidates(recs: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     same birth year-month or the same birth month-day (a typo in the day, or in the year).
 
     Name blocks alone grow with the square of the population for common names (measured at
-    200,000 children); the birth-date halves keep one-digit birth typos reachable.
+    200,000 children); the birth-date halves keep one-digit birth typos reachable. The blocks
+    join on the keys' integer codes; the texts are taken for the pairs found.
     """
-    left = recs[["k", "kn", "b", "s", "household_number"]].rename(columns={"household_number": "hh"})
-    left = left.reset_index().rename(columns={"index": "rec"})
-    right = persons[["entity", "k", "kn", "b", "s", "household_number"]].rename(
-        columns={"k": "k_c", "kn": "kn_c", "b": "b_c", "s": "s_c", "household_number": "hh_c"})
-    for frame, b in ((left, "b"), (right, "b_c")):
-        frame["_ym"] = frame[b].str[:7]
-        frame["_md"] = frame[b].str[5:]
+    on_cols = ["_b", "_kn", "_k", "_s", "_ym", "_md"]
+    left = pd.DataFrame({"_l": np.arange(len(recs)), **{c: recs[c].to_numpy() for c in on_cols}})
+    right = pd.DataFrame({"_r": np.arange(len(persons)), "_e": pd.factorize(persons["entity"].to_numpy())[0],
+                          **{c: persons[c].to_numpy() for c in on_cols}})
+    blocks = [["_b"]]
+    for name in ("_kn", "_k"):
+        blocks += [[name, "_s", "_ym"], [name, "_s", "_md"]]
     parts = []
-    blocks = [(["b"], ["b_c"])]
-    for name, name_c in (("kn", "kn_c"), ("k", "k_c")):
-        blocks += [([name, "s", "_ym"], [name_c, "s_c", "_ym"]), ([name, "s", "_md"], [name_c, "s_c", "_md"])]
-    for lk, rk in blocks:
-        l_ok = left[(left[lk] != "").all(axis=1)]
-        r_ok = right[(right[rk] != "").all(axis=1)]
-        parts.append(l_ok.merge(r_ok.drop(columns=["_ym", "_md"]) if "_ym" not in rk and "_md" not in rk
-                                else r_ok, left_on=lk, right_on=rk, suffixes=("", "_r")))
-    pairs = pd.concat(parts, ignore_index=True).drop_duplicates(["rec", "entity"])
-    return pairs[["rec", "k", "kn", "b", "s", "hh", "entity", "k_c", "kn_c", "b_c", "s_c", "hh_c"]]
+    for on in blocks:
+        l_ok = left[(left[on] != 0).all(axis=1)]
+        r_ok = right[(right[on] != 0).all(axis=1)]
+        parts.append(l_ok[["_l"] + on].merge(r_ok[["_r", "_e"] + on], on=on)[["_l", "_r", "_e"]])
+    found = pd.concat(parts, ignore_index=True).drop_duplicates(["_l", "_e"])
+    li, ri = found["_l"].to_numpy(), found["_r"].to_numpy()
+    mine = {"rec": recs.index.to_numpy()[li]}
+    mine.update({c: recs[src].to_numpy()[li] for c, src in (("k", "k"), ("kn", "kn"), ("b", "b"), ("s", "s"),
+                                                              ("hh", "household_number"))})
+    mine["entity"] = persons["entity"].to_numpy()[ri]
+    mine.update({c + "_c": persons[src].to_numpy()[ri] for c, src in (("k", "k"), ("kn", "kn"), ("b", "b"),
+                                                                      ("s", "s"), ("hh", "household_number"))})
+    return pd.DataFrame(mine)
 
 
 def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[[str], str],
@@ -468,10 +525,6 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     """
     progress = ensure(progress)
     decisions = decisions or {}
-    for c in ("move_reason", "move_date"):
-        if c not in records.columns:
-            records = records.assign(**{c: None})
-    records = records.reset_index(drop=True)
     # Every pass below runs on the distinct identities (a child's many rows share one), never
     # on the rows; the rows take their identity's outcome at the end.
     ids = _identities(records)
@@ -485,8 +538,8 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     reg_ids = ids.row[reg_rows]
     number_entity, oab, dups = _registry_entities(pd.DataFrame(
         {**{c: recs[c].to_numpy()[reg_ids] for c in ("resident_number", "household_number", "k", "kn", "b", "s")},
-         "move_reason": records["move_reason"].to_numpy()[reg_rows],
-         "move_date": records["move_date"].to_numpy()[reg_rows]}, index=reg_rows))
+         **{c: (records[c].to_numpy()[reg_rows] if c in records.columns else None)
+            for c in ("move_reason", "move_date")}}, index=reg_rows))
     # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
     by_number = recs["resident_number"].map(number_entity)
     recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
@@ -520,9 +573,10 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
     if len(others):
         _deterministic(recs, others, report_ambiguous=False)
     rest = recs["entity"].isna()
-    own_key = np.where(recs["resident_number"] != "", "N:" + recs["resident_number"],
-                       "K:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
-    recs.loc[rest, "entity"] = pd.Series(own_key, index=recs.index)[rest]
+    left = recs[rest]
+    own_key = np.where(left["resident_number"] != "", "N:" + left["resident_number"],
+                       "K:" + left["k"] + "|" + left["kn"] + "|" + left["b"] + "|" + left["s"])
+    recs.loc[rest, "entity"] = own_key
     recs.loc[rest, "method"] = "new"
     recs["status"] = np.where(in_review, "review",
                               np.where(recs["method"] == "new", "new", "linked")).astype(object)
@@ -538,15 +592,31 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
 
 
 def _entity_table(recs: pd.DataFrame) -> pd.DataFrame:
-    """Long table (entity, kind, key): the link keys that identify an entity across deliveries."""
-    kind = np.select([recs["entity"].str.startswith("R:"), recs["entity"].str.startswith("V:")],
-                     ["registry", "review"], default="other")
-    key = np.where(recs["resident_number"] != "", "rn:" + recs["resident_number"],
-                   "nm:" + recs["k"] + "|" + recs["kn"] + "|" + recs["b"] + "|" + recs["s"])
-    key = np.where(kind == "review", "rv:" + recs["source"] + "|" + pd.Series(key).to_numpy(), key)
-    df = pd.DataFrame({"entity": recs["entity"].to_numpy(), "kind": kind, "key": key})
+    """Long table (entity, kind, key): the link keys that identify an entity across deliveries.
+
+    ``recs`` is the identities frame; the key texts are built once per distinct (entity, key)
+    found on the integer codes, then deduplicated and sorted as texts.
+    """
+    ent_codes, ents = pd.factorize(recs["entity"].to_numpy())
+    ents = pd.Series(np.asarray(ents, dtype=object))
+    kind_of = np.select([ents.str.startswith("R:"), ents.str.startswith("V:")], ["registry", "review"],
+                        default="other")
+    kind = kind_of[ent_codes]
+    has_rn = recs["_rn"].to_numpy() != 0
+    review = kind == "review"
+    name4 = _combine(*(recs[c].to_numpy() for c in ("_k", "_kn", "_b", "_s")))
+    source = np.where(review, pd.factorize(recs["source"].to_numpy())[0], -1)
+    codes = pd.DataFrame({"e": ent_codes, "rn": has_rn, "key": np.where(has_rn, recs["_rn"].to_numpy(), name4),
+                          "src": source})
     # Registry persons are known by their numbers only (a name can be shared by a homonym).
-    df = df[~((df["kind"] == "registry") & ~df["key"].str.startswith("rn:"))]
+    codes = codes[~((kind == "registry") & ~has_rn)]
+    at = codes.drop_duplicates().index.to_numpy()  # positions
+    one = recs.iloc[at]
+    key = np.where(one["resident_number"] != "", "rn:" + one["resident_number"],
+                   "nm:" + one["k"] + "|" + one["kn"] + "|" + one["b"] + "|" + one["s"])
+    kind_at = kind[at]
+    key = np.where(kind_at == "review", "rv:" + one["source"] + "|" + pd.Series(key, index=one.index), key)
+    df = pd.DataFrame({"entity": one["entity"].to_numpy(), "kind": kind_at, "key": key})
     return df.drop_duplicates(["entity", "key"]).sort_values(["entity", "key"]).reset_index(drop=True)
 
 

@@ -178,8 +178,14 @@ def normalise_kana(text: object) -> str:
 
 def kana_key(text: object) -> str:
     """Kana for equality across legacy systems that lost small kana, ヂ/ジ, ヲ/オ, ー/ウ."""
+    return kana_key_of_normalised(normalise_kana(text))
+
+
+def kana_key_of_normalised(kana: str) -> str:
+    """``kana_key`` of a value already through ``normalise_kana`` (linkage has both for each
+    distinct kana and so cleans it once)."""
     # Translating a small kana can free a combining mark (ｯﾞ → ツ゛): compose and fold again.
-    once = normalise_kana(text).translate(_KANA_LEGACY)
+    once = kana.translate(_KANA_LEGACY)
     return unicodedata.normalize("NFC", once).translate(_KANA_LEGACY)
 
 
