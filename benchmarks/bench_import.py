@@ -75,8 +75,9 @@ def main() -> int:
             marks.setdefault(m, t)
         read_done = marks.get("読み込み完了", t0)
         write_start = marks.get("データベースに書き込んでいます", t0)
-        print(f"import+link: {total:.1f} s (read {read_done - t0:.1f} s, link+build "
-              f"{write_start - read_done:.1f} s, write {t0 + total - write_start:.1f} s)")
+        # Events are built inside the write, a chunk at a time (app/engine/ingest/linked.py).
+        print(f"import+link: {total:.1f} s (read {read_done - t0:.1f} s, link+persons "
+              f"{write_start - read_done:.1f} s, events+write {t0 + total - write_start:.1f} s)")
         print(f"persons {summary.persons}, events {summary.events}, review {summary.review}, "
               f"duplicates {summary.duplicates}, quarantined {summary.quarantined}, "
               f"reconciled {summary.reconciled()}")

@@ -31,6 +31,20 @@ def disclosure_config() -> dict:
     return {"sources": by_source, "types": by_type}
 
 
+def date_text(values, unit: str = "D") -> np.ndarray:
+    """Dates as ISO text ('YYYY-MM-DD', or 'YYYY-MM' for unit "M"); None where missing.
+
+    Each distinct day is formatted once (a delivery repeats days a lot): measured on the
+    demo's 44,096 checkup months, ``.dt.strftime("%Y-%m")`` took 0.13 s CPU, this 0.01 s.
+    """
+    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]")
+    unique, inverse = np.unique(days.astype("int64"), return_inverse=True)
+    text = np.datetime_as_string(unique.astype(f"datetime64[{unit}]"), unit=unit).astype(object)
+    out = text[inverse.reshape(-1)]
+    out[np.isnat(days)] = None
+    return out
+
+
 def _json_column(cols: dict[str, pd.Series | np.ndarray], n: int) -> np.ndarray:
     """One JSON object per row from the given columns (dates as ISO text, missing as null)."""
     if not cols or n == 0:
@@ -39,7 +53,7 @@ def _json_column(cols: dict[str, pd.Series | np.ndarray], n: int) -> np.ndarray:
     for k, v in cols.items():
         s = pd.Series(v).reset_index(drop=True)
         if pd.api.types.is_datetime64_any_dtype(s):
-            s = s.dt.strftime("%Y-%m-%d")
+            s = pd.Series(date_text(s), dtype=object)
         frame[k] = s
     text = pd.DataFrame(frame).to_json(orient="records", lines=True, force_ascii=False)
     return np.asarray(text.splitlines(), dtype=object)
@@ -74,7 +88,7 @@ def _extra_columns(df: pd.DataFrame, known: set[str]) -> dict[str, pd.Series]:
 
 
 def _fmt_ym(d: pd.Series) -> pd.Series:
-    return pd.to_datetime(d).dt.strftime("%Y-%m")
+    return pd.Series(date_text(d, "M"), index=d.index, dtype=object)
 
 
 BuilderFn = Callable[[pd.DataFrame, pd.Series], list[pd.DataFrame]]
@@ -169,9 +183,12 @@ def _shika(df, person_by_number):
 def _yobo(df, person_by_number):
     from app.engine.reference.vaccination import vaccine_code
 
-    # names through the vocabulary (NFKC first); import has quarantined unknown names already
-    codes, _why = vaccine_code(df["ワクチン"])
-    vaccine = codes.where(codes.notna(), df["ワクチン"])
+    # names through the vocabulary (NFKC first); import has quarantined unknown names already.
+    # Looked up once per distinct printed name (a city has a few dozen).
+    names, uniq = pd.factorize(df["ワクチン"], use_na_sentinel=False)
+    codes, _why = vaccine_code(pd.Series(uniq, dtype=object))
+    vaccine = pd.Series(codes.where(codes.notna(), pd.Series(uniq, dtype=object)).to_numpy()[names],
+                        index=df.index)
     return [_events(df, "yobo", "vaccination", df["接種日"], subtype=vaccine.to_numpy(),
                     value_num=_col(df, "回数", np.nan).to_numpy(dtype=float),
                     attrs=_extra_columns(df, {"ワクチン", "回数", "接種日"}))]
@@ -340,14 +357,25 @@ def receipt_events(receipts: pd.DataFrame, diagnoses: pd.DataFrame,
     return out
 
 
+def _lookup(values: pd.Series, mapping: dict) -> pd.Series:
+    """``values.map(mapping)``, looked up once per distinct value (a handful of types and sources)."""
+    codes, uniques = pd.factorize(values)
+    mapped = pd.Series(uniques, dtype=object).map(mapping).to_numpy(dtype=object)
+    out = np.full(len(values), np.nan, dtype=object)
+    out[codes >= 0] = mapped[codes[codes >= 0]]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def assign_disclosure(events: pd.DataFrame) -> pd.Series:
     """Default disclosure class per event from the configuration (type overrides source)."""
     cfg = disclosure_config()
-    by_source = events["source"].map(cfg.get("sources", {}))
-    by_type = events["type"].map(cfg.get("types", {}))
-    out = by_type.fillna(by_source).fillna("staff")
+    out = _lookup(events["type"], cfg.get("types", {}))
+    out = out.fillna(_lookup(events["source"], cfg.get("sources", {}))).fillna("staff")
     # an EPDS answer of 問10 ≥ 1 (self-harm) is staff-only, never raised with the family as such
-    harm = (events["type"] == "epds") & events["attrs"].astype(str).str.contains('"self_harm":true', regex=False)
+    epds = events["type"] == "epds"
+    harm = pd.Series(False, index=events.index)
+    if epds.any():
+        harm[epds] = events.loc[epds, "attrs"].astype(str).str.contains('"self_harm":true', regex=False)
     return out.where(~harm | (out == "never"), "staff")
 
 
@@ -359,8 +387,26 @@ def finish_events(parts: list[pd.DataFrame]) -> pd.DataFrame:
     ev = pd.concat(parts, ignore_index=True)
     ev["disclosure"] = assign_disclosure(ev)
     ev["date"] = pd.to_datetime(ev["date"]).astype("datetime64[ns]")
-    ev = ev.sort_values(["person_id", "date", "source_file", "source_line"], kind="stable")
-    return ev[EVENT_COLUMNS].reset_index(drop=True)
+    return sort_events(ev)
+
+
+def _rank(values: pd.Series) -> np.ndarray:
+    """Sort rank of each value, missing last (as pandas sorts)."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def sort_events(ev: pd.DataFrame) -> pd.DataFrame:
+    """Order by (person, date, file, line); ties keep the builders' order (stable).
+
+    The same order as ``sort_values(..., kind="stable")``, on integer keys (measured on the
+    demo's 497,707 events: 0.25 s → 0.19 s CPU, no string comparisons in the sort itself).
+    """
+    date = ev["date"].to_numpy(dtype="datetime64[ns]")
+    date_key = np.where(np.isnat(date), np.iinfo(np.int64).max, date.view(np.int64))
+    order = np.lexsort((ev["source_line"].to_numpy(dtype=np.int64), _rank(ev["source_file"]), date_key,
+                        _rank(ev["person_id"])))
+    return ev[EVENT_COLUMNS].take(order).reset_index(drop=True)
 
 
 def dumps_list(values: list) -> str:

@@ -3,13 +3,19 @@
 ``process_delivery`` is pure (no store): it takes what the store knows from earlier deliveries
 (hashed link keys → research IDs, IDs in use, review decisions) and returns every frame the
 store persists. The store wraps it in one transaction (app/store/importing.py).
+
+Events are the bulk of a delivery (about 36 per child), so they are not built all at once:
+``Processed.event_chunks`` builds them a bounded number of source rows at a time, in the order
+the store writes them, and can drop each source's raw rows once its events are built. Peak
+memory is then bounded by one chunk rather than by the whole delivery's events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,7 +29,176 @@ from app.engine.pseudonyms import Keyer
 PERSON_COLS = {"宛名番号": "resident_number", "世帯番号": "household_number", "氏名": "name_kanji",
                "氏名カナ": "name_kana", "生年月日": "birth_date", "性別": "sex"}
 MOTHER_RELATIONS = {"妻", "世帯主", "母"}
+# Source rows per events chunk: at 13,913 children the largest source (予防接種, 243,547 rows)
+# is one chunk; at 200,000 children each chunk's events stay near 100 MB.
+CHUNK_ROWS = 250_000
 FATHER_RELATIONS = {"夫", "世帯主", "父"}
+
+
+class _RowPersons:
+    """person_id and household_id of a delivery row by (file, line): one hash lookup on an
+    integer key."""
+
+    def __init__(self, files: pd.Series, lines: pd.Series, person_ids: pd.Series, households: pd.Series):
+        self._files = pd.Index(pd.unique(files.to_numpy()))
+        self._keys = pd.Index(self._key(files, lines))
+        self._ids = person_ids.to_numpy(dtype=object)
+        # '' for a row of nobody in persons (waiting in review)
+        self._households = person_ids.map(households).fillna("").to_numpy(dtype=object)
+
+    def _key(self, files, lines) -> np.ndarray:
+        code = self._files.get_indexer(np.asarray(files, dtype=object)).astype(np.int64)
+        # An unknown file (code -1) gives a negative key that matches nothing.
+        return (code << 32) | np.asarray(lines, dtype=np.int64)
+
+    def __call__(self, files, lines) -> tuple[np.ndarray, np.ndarray]:
+        """(person_id, household_id) of each row; NaN and '' for a row not in the records."""
+        pos = self._keys.get_indexer(self._key(files, lines))
+        ids, households = self._ids[pos], self._households[pos]
+        ids[pos < 0], households[pos < 0] = np.nan, ""
+        return ids, households
+
+
+@dataclass
+class _Chunk:
+    """Rows of one source whose events are built together (``rows``: positions in its table)."""
+    first: tuple[int, int]     # (rank of the first file among all files, first line): write order
+    source: str                # a CSV source, or "receipt"
+    rows: np.ndarray | slice
+    files: list[str] = field(default_factory=list)   # receipts: the .UKE files of the chunk
+
+
+@dataclass
+class DeliveryEvents:
+    """The events of a delivery, built a chunk of source rows at a time.
+
+    Chunks come in the rows' (file, line) order and never span another source's file, and each
+    chunk is sorted by (person, date, file, line) like the whole delivery used to be: events
+    that tie on (person, date) therefore get ids in the same order as when every event was
+    built and sorted at once (readers order by person_id, date, event_id).
+    """
+    delivery: Delivery
+    row_person: _RowPersons
+    number_person: pd.Series
+    keyer: Keyer
+    chunk_rows: int | None = None   # None: CHUNK_ROWS
+    released: bool = field(default=False, init=False)
+
+    def source_rows(self) -> int:
+        """Rows the events are built from (about the number of events, for sizing the write)."""
+        return (sum(len(df) for df in self.delivery.tables.values())
+                + sum(len(u.receipts) + len(u.diagnoses) for u in self.delivery.receipts))
+
+    def plan(self) -> list[_Chunk]:
+        """Every chunk, in write order."""
+        d = self.delivery
+        owner: dict[str, str] = {}
+        for source, df in d.tables.items():
+            owner.update({f: source for f in pd.unique(df["_file"].to_numpy())})
+        for uke in d.receipts:
+            owner.update({f: "receipt" for f in pd.unique(uke.receipts["_file"].to_numpy())})
+        names = sorted(owner)
+        rank = {f: i for i, f in enumerate(names)}
+        size = self.chunk_rows or CHUNK_ROWS
+        chunks: list[_Chunk] = []
+        for source, df in d.tables.items():
+            if len(df):
+                chunks.extend(self._table_chunks(source, df, rank, size))
+        for uke in d.receipts:
+            chunks.extend(self._receipt_chunks(uke.receipts, rank, size))
+        return sorted(chunks, key=lambda c: c.first)
+
+    @staticmethod
+    def _table_chunks(source: str, df: pd.DataFrame, rank: dict[str, int], size: int) -> list[_Chunk]:
+        codes, uniq = pd.factorize(df["_file"].to_numpy())
+        file_rank = np.array([rank[f] for f in uniq], dtype=np.int64)[codes]
+        line = df["_line"].to_numpy(dtype=np.int64)
+        order = np.lexsort((line, file_rank))
+        in_order = bool((order[1:] > order[:-1]).all())
+        r = file_rank[order]
+        # A new segment wherever the next file of this source is not the next file overall.
+        cuts = np.flatnonzero(np.diff(r) > 1) + 1
+        out = []
+        for seg in np.split(np.arange(len(df)), cuts):
+            for start in range(0, len(seg), size):
+                pos = seg[start:start + size]
+                rows = slice(int(pos[0]), int(pos[-1]) + 1) if in_order else order[pos]
+                first = order[pos[0]]
+                out.append(_Chunk((int(file_rank[first]), int(line[first])), source, rows))
+        return out
+
+    @staticmethod
+    def _receipt_chunks(receipts: pd.DataFrame, rank: dict[str, int], size: int) -> list[_Chunk]:
+        # Cut between .UKE files only (a receipt's diagnoses and procedures stay with it).
+        sizes = receipts.groupby("_file", sort=False).size()
+        files = sorted(sizes.index, key=rank.__getitem__)
+        out, group, n = [], [], 0
+        for f in files:
+            if group and (n + sizes[f] > size or rank[f] != rank[group[-1]] + 1):
+                out.append(_Chunk((rank[group[0]], 0), "receipt", slice(None), group))
+                group, n = [], 0
+            group.append(f)
+            n += int(sizes[f])
+        if group:
+            out.append(_Chunk((rank[group[0]], 0), "receipt", slice(None), group))
+        return out
+
+    def _with_persons(self, df: pd.DataFrame, source: str) -> pd.DataFrame:
+        pid, hh = self.row_person(df["_file"].to_numpy(), df["_line"].to_numpy())
+        if source == "seiho":
+            # Public assistance is a household event: the household named in the row.
+            hh = self.keyer.household_ids(df["世帯番号"]).to_numpy()
+        return df.assign(person_id=pid, household_id=hh)
+
+    def build(self, chunk: _Chunk) -> pd.DataFrame:
+        """The events of one chunk, sorted by (person, date, file, line)."""
+        if chunk.source != "receipt":
+            df = self.delivery.tables[chunk.source]
+            part = df.iloc[chunk.rows] if isinstance(chunk.rows, slice) else df.take(chunk.rows)
+            parts = ev.source_events(chunk.source, self._with_persons(part, chunk.source),
+                                     self.number_person)
+            return ev.finish_events(parts)
+        parts = []
+        for uke in self.delivery.receipts:
+            pick = {}
+            for name in ("receipts", "diagnoses", "procedures"):
+                frame = getattr(uke, name)
+                pick[name] = frame[frame["_file"].isin(chunk.files)] if len(frame) else frame
+            if len(pick["receipts"]):
+                r = self._with_persons(pick["receipts"], "receipt")
+                parts.extend(ev.receipt_events(r, pick["diagnoses"], pick["procedures"]))
+        return ev.finish_events(parts)
+
+    def chunks(self, release: bool = False,
+               progress: Progress | None = None) -> Iterator[pd.DataFrame]:
+        """Each chunk's events in write order. ``release`` drops a source's raw rows from the
+        delivery as soon as its last chunk is built (the delivery cannot be built again)."""
+        progress = ensure(progress)
+        if self.released:
+            raise RuntimeError("the delivery's rows were released: its events cannot be built again")
+        self.released = release
+        plan = self.plan()
+        left: dict[str, int] = {}
+        for c in plan:
+            left[c.source] = left.get(c.source, 0) + 1
+        for i, chunk in enumerate(plan):
+            progress.step(i / max(len(plan), 1), "出来事を作っています")
+            frame = self.build(chunk)
+            left[chunk.source] -= 1
+            if release and not left[chunk.source]:
+                if chunk.source == "receipt":
+                    self.delivery.receipts = []
+                else:
+                    del self.delivery.tables[chunk.source]
+            yield frame
+            del frame
+
+    def frame(self) -> pd.DataFrame:
+        """All events in one frame, ordered by (person, date, file, line)."""
+        parts = list(self.chunks())
+        if not parts:
+            return ev.finish_events([])
+        return ev.sort_events(pd.concat(parts, ignore_index=True))
 
 
 @dataclass
@@ -32,12 +207,22 @@ class Processed:
     persons: pd.DataFrame      # DATA_MODEL persons
     identities: pd.DataFrame   # DATA_MODEL identities
     relations: pd.DataFrame    # person_id, related_id, relation, since, until
-    events: pd.DataFrame       # DATA_MODEL events (without event_id / delivery_id)
-    review: pd.DataFrame       # record_id, file, line, source, candidate_id, score, evidence, pair_key
+    review: pd.DataFrame       # record_id, file, line, source, candidate_id, score, evidence, pair_key,
+                               # and the record's own name_kanji, name_kana, birth_date, sex
     duplicates: pd.DataFrame   # person_a, person_b, kind, detail
     link_keys: pd.DataFrame    # key_hash, person_id
-    link: LinkResult
     as_of: dt.date
+    event_source: DeliveryEvents
+
+    def event_chunks(self, release: bool = False,
+                     progress: Progress | None = None) -> Iterator[pd.DataFrame]:
+        """DATA_MODEL events (without event_id / delivery_id), a chunk at a time (see DeliveryEvents)."""
+        return self.event_source.chunks(release, progress)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event at once: for engine callers and tests on small or medium deliveries."""
+        return self.event_source.frame()
 
 
 def delivery_records(delivery: Delivery) -> pd.DataFrame:
@@ -81,8 +266,10 @@ def _as_of(delivery: Delivery, records: pd.DataFrame) -> dt.date:
 def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keyer,
              as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """persons and identities frames (one row per registry or other person, not review)."""
-    recs = recs[recs["status"] != "review"].copy()
-    recs["person_id"] = recs["entity"].map(rid)
+    # Only the columns used below (the linkage records carry many more).
+    cols = ["person_id", "source", "file", "line", "move_date", "move_reason", "resident_number",
+            "household_number", "s", "kana_norm", "name_kanji", "birth_date"]
+    recs = recs.loc[recs["status"] != "review", [c for c in cols if c in recs.columns]]
     jumin = delivery.tables.get("jumin")
     reg = recs[recs["source"] == "jumin"]
     extra = pd.DataFrame(index=reg.index)
@@ -103,7 +290,9 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
     moved_in = moved.eq("転入").groupby(reg["person_id"]).any()
     numbers = _number_lists(recs)
     others = recs[~recs["person_id"].isin(latest.index)]
-    others = others.sort_values(["person_id", "line"]).groupby("person_id").head(1).set_index("person_id")
+    # Each other person's row with the lowest line (the first such row on a tie), in person order.
+    first = others.groupby("person_id")["line"].idxmin()
+    others = others.loc[first.to_numpy()].set_index("person_id")
     both = pd.concat([latest.assign(_reg=True), others.assign(_reg=False)])
     birth = pd.to_datetime(both["birth_date"])
     # Preschool children are "aged 0–6" (the report's 13,913): a 6-year-old up to the day
@@ -113,7 +302,7 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
         "person_id": both.index,
         "kind": np.where(birth >= cutoff, "child", "adult"),
         "sex": both["s"].to_numpy(),
-        "birth_ym": birth.dt.strftime("%Y-%m").fillna("").to_numpy(),
+        "birth_ym": pd.Series(ev.date_text(birth, "M")).fillna("").to_numpy(),
         "household_id": keyer.household_ids(both["household_number"]).to_numpy(),
         "district": both.get("地区", pd.Series("", index=both.index)).fillna("").to_numpy(),
         "town": both.get("町名", pd.Series("", index=both.index)).fillna("").to_numpy(),
@@ -125,7 +314,7 @@ def _persons(recs: pd.DataFrame, delivery: Delivery, rid: pd.Series, keyer: Keye
     })
     identities = pd.DataFrame({
         "person_id": both.index, "name_kanji": both["name_kanji"].fillna("").to_numpy(),
-        "name_kana": both["kana_norm"].to_numpy(), "birth_date": birth.dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+        "name_kana": both["kana_norm"].to_numpy(), "birth_date": pd.Series(ev.date_text(birth)).fillna("").to_numpy(),
         "sex": both["s"].to_numpy(), "resident_numbers": numbers.reindex(both.index).fillna("[]").to_numpy(),
         "household_number": both["household_number"].to_numpy(),
         "town": persons["town"].to_numpy(), "address_note": "",
@@ -195,10 +384,13 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
     ents = result.entities.copy()
     ents["key"] = keyer.series(ents["key"])
     rid = assign_research_ids(ents, known_keys or {}, taken_ids or set(), rng)
+    # Plain Python str (the drawn IDs come as numpy str_): measured, sqlcipher3 binds a str_
+    # about 2× slower than a str (idmap's 412,734 rows: 0.99 s → 0.45 s CPU), and every map,
+    # sort and write below carries these IDs.
+    rid = pd.Series(rid.to_numpy().astype(str).astype(object), index=rid.index, name=rid.name)
     progress.step(0.65, "人・世帯・続柄を作っています")
     recs["person_id"] = recs["entity"].map(rid)
     persons, identities = _persons(recs, delivery, rid, keyer, as_of)
-    hh_by_person = persons.set_index("person_id")["household_id"]
     number_person = (recs[recs["resident_number"] != ""]
                      .drop_duplicates("resident_number").set_index("resident_number")["person_id"])
     shussei = delivery.tables.get("shussei")
@@ -212,45 +404,34 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
     mom = relations[relations["relation"] == "mother"].drop_duplicates("person_id").set_index("person_id")["related_id"]
     persons["mother_id"] = persons["person_id"].map(mom).fillna("")
     persons = persons.drop(columns=["_relation", "_hh"])
-    progress.step(0.75, "出来事を作っています")
-    rec_pid = recs.set_index(["file", "line"])["person_id"]
-    parts = []
-    for source, df in delivery.tables.items():
-        df = df.copy()
-        df["person_id"] = rec_pid.reindex(pd.MultiIndex.from_arrays([df["_file"], df["_line"]])).to_numpy()
-        df["household_id"] = df["person_id"].map(hh_by_person).fillna("").to_numpy()
-        if source == "seiho":
-            # Public assistance is a household event: the household named in the row.
-            df["household_id"] = keyer.household_ids(df["世帯番号"]).to_numpy()
-        parts.extend(ev.source_events(source, df, number_person))
-    for uke in delivery.receipts:
-        r = uke.receipts.copy()
-        r["person_id"] = rec_pid.reindex(pd.MultiIndex.from_arrays([r["_file"], r["_line"]])).to_numpy()
-        r["household_id"] = r["person_id"].map(hh_by_person).fillna("").to_numpy()
-        parts.extend(ev.receipt_events(r, uke.diagnoses, uke.procedures))
-    events = ev.finish_events(parts)
     progress.step(0.9, "対応表を作っています")
     idmap = _idmap(delivery, recs)
-    review = result.review.copy()
+    review = result.review
     if len(review):
         rv = recs.loc[review["rec"]]
         review = pd.DataFrame({"record_id": rv["person_id"].to_numpy(), "file": rv["file"].to_numpy(),
                                "line": rv["line"].to_numpy(), "source": rv["source"].to_numpy(),
                                "candidate_id": review["candidate"].map(rid).to_numpy(),
                                "score": review["score"].to_numpy(), "evidence": review["evidence"].to_numpy(),
-                               "pair_key": review["pair_key"].to_numpy()})
+                               "pair_key": review["pair_key"].to_numpy(),
+                               # the record's own name and birth date, for the reviewer to compare
+                               "name_kanji": rv["name_kanji"].fillna("").astype(str).to_numpy(),
+                               "name_kana": rv["kana_norm"].to_numpy(), "birth_date": rv["b"].to_numpy(),
+                               "sex": rv["s"].to_numpy()})
     else:
         review = pd.DataFrame(columns=["record_id", "file", "line", "source", "candidate_id", "score",
-                                       "evidence", "pair_key"])
+                                       "evidence", "pair_key", "name_kanji", "name_kana", "birth_date", "sex"])
     dups = result.duplicates
     duplicates = pd.DataFrame({"person_a": dups["entity_a"].map(rid).to_numpy(),
                                "person_b": dups["entity_b"].map(rid).to_numpy(),
                                "kind": dups["kind"].to_numpy(), "detail": dups["detail"].to_numpy()})
     link_keys = pd.DataFrame({"key_hash": ents["key"].to_numpy(),
                               "person_id": ents["entity"].map(rid).to_numpy()}).drop_duplicates("key_hash")
+    rows = _RowPersons(recs["file"], recs["line"], recs["person_id"],
+                       persons.set_index("person_id")["household_id"])
+    events = DeliveryEvents(delivery, rows, number_person, keyer)
     progress.step(1.0, "完了")
-    return Processed(idmap, persons, identities, relations, events, review, duplicates, link_keys,
-                     result, as_of)
+    return Processed(idmap, persons, identities, relations, review, duplicates, link_keys, as_of, events)
 
 
 def _idmap(delivery: Delivery, recs: pd.DataFrame) -> pd.DataFrame:
