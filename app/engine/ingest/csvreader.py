@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from app.engine.ingest.dates import parse_date_values
 from app.engine.ingest.encoding import EncodingProblem, choose_encoding, decode_bytes
@@ -115,7 +113,11 @@ def _read_columns(data: bytes, file: str) -> tuple[list[str], list[_Coded], np.n
     enc, text = choose_encoding(data)
     if enc != "cp932" or text is None:
         payload = data[3:] if enc == "utf-8-sig" else data
-        got = _read_plain(payload, "cp932" if enc == "cp932" else "utf-8", file)
+        try:
+            got = _read_plain(payload, "cp932" if enc == "cp932" else "utf-8", file)
+        except _Undecodable:
+            decode_bytes(data)      # raises the problem, named for the whole file
+            raise EncodingProblem("文字コードを判定できません") from None
         if got is not None:
             return (*got, enc)
         if text is None:
@@ -144,111 +146,112 @@ class _Undecodable(Exception):
     pass
 
 
+class _Cells:
+    """Every line and field of a text cut on its raw bytes, each distinct cell decoded once.
+
+    ``payload`` ends with a line break and holds no CR. Each field is one zero-copy Arrow value
+    from its first byte through its separator (``,`` or the line break: every field has exactly
+    one), Arrow codes the distinct ones, and they are decoded in one call. CP932 or UTF-8: the
+    separators are ASCII, never the second byte of a CP932 character, so a cell decodes here
+    exactly when the whole file decodes. Raises ``_Undecodable`` otherwise.
+    """
+
+    def __init__(self, payload: bytes, codec: str):
+        self.payload, self.codec = payload, codec
+        buf = np.frombuffer(payload, dtype=np.uint8)
+        sep = np.flatnonzero((buf == 44) | (buf == 10))
+        ends_line = buf[sep] == 10
+        bounds = np.empty(len(sep) + 1, dtype=np.int64)
+        bounds[0] = 0
+        bounds[1:] = sep + 1
+        cells = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(sep),
+                                                 [None, pa.py_buffer(bounds), pa.py_buffer(payload)])
+        coded = cells.dictionary_encode()
+        values = coded.dictionary.to_pylist()
+        try:
+            text = b"".join(values).decode(codec)
+        except UnicodeDecodeError:
+            raise _Undecodable from None
+        pieces = text.replace(",", "\n").split("\n")[:-1]
+        if len(pieces) != len(values):   # (never: each value holds one separator, at its end)
+            raise _Undecodable
+        inner, self.uniq = _distinct(pieces)                                # distinct cells
+        self.codes = inner[coded.indices.to_numpy(zero_copy_only=False)]    # one per field
+        line_ends = sep[ends_line]
+        self.starts = np.concatenate([[0], line_ends[:-1] + 1]).astype(np.int64)   # bytes of line i:
+        self.ends = line_ends.astype(np.int64)                                     # starts[i]:ends[i]
+        self.n_fields = np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1]))
+        self.field_start = np.concatenate([[0], np.cumsum(self.n_fields)[:-1]]).astype(np.int64)
+        hit = np.flatnonzero(self.uniq == "")
+        if not len(hit):      # a code for the fields a short line lacks
+            self.uniq, hit = np.append(self.uniq, np.array([""], dtype=object)), [len(self.uniq)]
+        self.empty = int(hit[0])
+
+    def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
+        """Codes of field ``k`` of the given lines; a line with fewer fields: the code of ""."""
+        has = self.n_fields[rows] > k
+        if has.all():
+            return self.codes[self.field_start[rows] + k]
+        return np.where(has, self.codes[np.where(has, self.field_start[rows] + k, 0)], self.empty)
+
+    def column(self, k: int, rows: np.ndarray) -> "_Coded":
+        """Field ``k`` of the given lines, coded by its own distinct values."""
+        inner, which = pd.factorize(self.codes_of(k, rows))
+        return _Coded(inner, self.uniq[which] if len(which) else np.array([], dtype=object))
+
+    def line(self, i: int) -> str:
+        return self.payload[self.starts[i]:self.ends[i]].decode(self.codec)
+
+    def lines(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([self.line(i) for i in rows], dtype=object)
+
+
 def _read_plain(payload: bytes, codec: str, file: str):
-    """The fast reader for a file with no quote character: lines and fields are counted with
-    numpy on the raw bytes (CP932 or UTF-8: the separators are ASCII, never the second byte of
-    a CP932 character), Arrow's C++ CSV reader cuts the lines that have the header's number of
-    fields, and only each column's distinct cells are decoded.
+    """The fast reader for a file with no quote character, cut on its raw bytes (``_Cells``).
 
     The same rows, lines and reasons as ``_table``; None for the shapes left to it (a quote,
     a lone CR, no header line first, an empty name or a BOM in the header).
     """
     if b'"' in payload or not payload or payload[:1] in (b"\n", b"\r"):
         return None
-    buf = np.frombuffer(payload, dtype=np.uint8)
-    cr = np.flatnonzero(buf == 13)
-    if len(cr) and (cr[-1] + 1 >= len(buf) or (buf[cr + 1] != 10).any()):
-        return None  # a lone CR ends a line for Arrow and pandas, not for the careful reader
-    nl = np.flatnonzero(buf == 10)
-    # Line i spans starts[i]:ends[i] (without its line break); after the last break: nothing.
-    starts = np.concatenate([[0], nl + 1])
-    ends = np.concatenate([nl, [len(buf)]])
-    if starts[-1] == len(buf):
-        starts, ends = starts[:-1], ends[:-1]
-    crlf = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
-    ends = ends - crlf
-    try:
-        header = payload[:ends[0]].decode(codec).split(",")
-    except UnicodeDecodeError:
-        return _undecodable(payload, codec)
+    payload = payload.replace(b"\r\n", b"\n")
+    if b"\r" in payload:
+        return None  # a lone CR ends a line for pandas, not for the careful reader
+    if not payload.endswith(b"\n"):
+        payload += b"\n"
+    cells = _Cells(payload, codec)
+    header = [cells.uniq[c] for c in cells.codes[:cells.n_fields[0]]]
     if not header[0].strip() or "" in header or header[0].startswith("\ufeff"):
         return None
     header = _dedup_names(header)
     width = len(header)
-    n_fields = np.bincount(np.searchsorted(nl, np.flatnonzero(buf == 44)), minlength=len(starts))[:len(starts)] + 1
-    # Data lines are 1.. (physical line = index + 1). An empty line is no record; a line with
-    # another number of fields is looked at alone (blank, or quarantined with its reason).
-    fits = (n_fields == width) & (ends > starts)
-    fits[0] = True
-    odd = np.flatnonzero(~fits & (ends > starts))
+    # Lines after the header (physical line = index + 1). An empty line is no record; a line
+    # with another number of fields is looked at alone: blank, or quarantined with its reason.
+    filled = cells.ends > cells.starts
+    fits = (cells.n_fields == width) & filled
+    fits[0] = False
     limit = _field_limit()
     too_long_reason = f"項目が長すぎます（{limit:,}文字を超えています）"
-
-    def line_text(i: int) -> str:
-        return _decoded([payload[starts[i]:ends[i]]], codec)[0]
-
-    try:
-        bad = []
-        for i in odd:
-            line = line_text(int(i))
-            if not line.strip():
-                continue   # a blank line: no record
-            long = len(line) > limit and any(len(f) > limit for f in line.split(","))
-            bad.append((file, int(i) + 1, too_long_reason if long else _count_problem(int(n_fields[i]), width), line))
-        rows = np.flatnonzero(fits[1:]) + 1
-        kept = payload
-        if len(rows) + 1 != len(starts):
-            # Arrow reads the header and the fitting lines only (each with its line break).
-            spans = np.flatnonzero(fits)
-            whole_ends = np.concatenate([starts[1:], [len(buf)]])
-            kept = b"".join(payload[a:b] for a, b in zip(starts[spans], whole_ends[spans]))
-        table = _arrow_table(kept, width)
-        if table is None or table.num_rows != len(rows):
-            return None
-        cols, too_long = [], np.zeros(len(rows), dtype=bool)
-        for c in range(width):
-            chunks = table.column(c).chunks
-            arr = (chunks[0] if len(chunks) == 1 else
-                   pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.binary())).unify_dictionaries()
-                   .combine_chunks() if chunks else pa.array([], pa.binary()).dictionary_encode())
-            uniq = _decoded(arr.dictionary.to_pylist(), codec)
-            codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-            # (a cell has at least as many bytes as characters)
-            long_bytes = pc.greater(pc.binary_length(arr.dictionary), limit).to_numpy(zero_copy_only=False)
-            if long_bytes.any():
-                too_long |= np.array([len(u) > limit for u in uniq], dtype=bool)[codes]
-            cols.append(_Coded(codes, uniq))
-        if too_long.any():
-            bad.extend((file, int(rows[i]) + 1, too_long_reason, line_text(int(rows[i])))
-                       for i in np.flatnonzero(too_long))
-            keep = np.flatnonzero(~too_long)
-            cols, rows = [col.take(keep) for col in cols], rows[keep]
-            bad.sort(key=lambda b: b[1])
-    except _Undecodable:
-        return _undecodable(payload, codec)
+    bad = []
+    odd = np.flatnonzero(~fits & filled)
+    for i in odd[odd > 0]:
+        line = cells.line(int(i))
+        if not line.strip():
+            continue
+        long = len(line) > limit and any(len(f) > limit for f in line.split(","))
+        bad.append((file, int(i) + 1, too_long_reason if long else _count_problem(int(cells.n_fields[i]), width),
+                    line))
+    rows = np.flatnonzero(fits)
+    long_cell = np.fromiter((len(u) > limit for u in cells.uniq), dtype=bool, count=len(cells.uniq)) \
+        if (cells.ends - cells.starts).max(initial=0) > limit else np.zeros(len(cells.uniq), dtype=bool)
+    if long_cell.any():
+        too_long = np.logical_or.reduce([long_cell[cells.codes_of(k, rows)] for k in range(width)])
+        bad.extend((file, int(rows[i]) + 1, too_long_reason, cells.line(int(rows[i])))
+                   for i in np.flatnonzero(too_long))
+        rows = rows[~too_long]
+        bad.sort(key=lambda b: b[1])
+    cols = [cells.column(k, rows) for k in range(width)]
     return header, cols, (rows + 1).astype(np.int64), pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
-
-
-def _arrow_table(payload: bytes, width: int) -> pa.Table | None:
-    """Every line after the header as a row of ``width`` dictionary-coded byte strings."""
-    names = [str(i) for i in range(width)]
-    try:
-        return pa_csv.read_csv(
-            pa.BufferReader(payload),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
-                                            block_size=max(len(payload) + 1, 1 << 20)),
-            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={c: pa.dictionary(pa.int32(), pa.binary()) for c in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-
-
-def _undecodable(payload: bytes, codec: str):
-    """A cell that does not decode: the whole file is decoded for the named problem."""
-    decode_bytes(payload)
-    raise EncodingProblem(f"{codec} として読めません")
 
 
 def _opens_quote(line: str) -> bool:
@@ -342,6 +345,18 @@ def _table_by_lines(text: str, file: str) -> tuple[list[str], pd.DataFrame, pd.D
     return header, df, pd.DataFrame(bad, columns=QUARANTINE_COLUMNS)
 
 
+def _distinct(values) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each value, the distinct values in order of appearance).
+
+    A dict rather than pd.factorize: pandas hashes strings through their UTF-8 form, which
+    CPython then keeps on every Japanese string (about doubling its size) for as long as the
+    frames live.
+    """
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp, count=len(values))
+    return codes, np.array(list(index), dtype=object) if index else np.array([], dtype=object)
+
+
 class _Coded:
     """One column as codes into its distinct values, so that every check, normalisation and
     parse runs once per distinct value (a delivery repeats the same few thousand names, dates
@@ -355,8 +370,7 @@ class _Coded:
 
     @classmethod
     def of(cls, values) -> "_Coded":
-        codes, uniq = pd.factorize(np.asarray(values, dtype=object))
-        return cls(codes, np.asarray(uniq, dtype=object))
+        return cls(*_distinct(values))
 
     def map(self, fn) -> "_Coded":
         """``fn`` applied to each distinct value (equal inputs give equal outputs, so codes stay)."""
@@ -364,8 +378,8 @@ class _Coded:
 
     def merged(self) -> "_Coded":
         """Codes re-numbered so that equal values share one code (after ``map``)."""
-        inner, uniq = pd.factorize(self.uniq)
-        return _Coded(inner[self.codes], np.asarray(uniq, dtype=object))
+        inner, uniq = _distinct(self.uniq)
+        return _Coded(inner[self.codes], uniq)
 
     def take(self, rows: np.ndarray) -> "_Coded":
         return _Coded(self.codes[rows], self.uniq)

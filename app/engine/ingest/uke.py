@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from app.engine.ingest.csvreader import IngestError
+from app.engine.ingest.csvreader import IngestError, _Cells, _Undecodable
 from app.engine.ingest.dates import parse_date_values
 from app.engine.ingest.encoding import EncodingProblem, choose_encoding, decode_bytes
 
@@ -56,31 +54,6 @@ class UkeRead:
 def receipt_codes() -> dict:
     """Configured code lists (night/holiday add-ons, income brackets)."""
     return tomllib.loads((Path(__file__).parent / "receipt_codes.toml").read_text("utf-8"))
-
-
-class _Lines:
-    """Every line of the delivery's receipt files, cut into fields by Arrow on the raw bytes;
-    each distinct cell is decoded once. Columns are taken for the lines that need them only."""
-
-    def __init__(self, lines: pa.Array, codec: str, field_start: np.ndarray, n_fields: np.ndarray,
-                 codes: np.ndarray, uniq: np.ndarray):
-        self.lines, self.codec = lines, codec                  # the raw bytes of each line
-        self.field_start, self.n_fields = field_start, n_fields
-        self.codes, self.uniq = codes, uniq                    # every field: code → distinct cell
-        self.empty = int(np.flatnonzero(uniq == "")[0])
-
-    def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
-        """Codes of field ``k`` of the given lines (a line with fewer fields: the empty cell)."""
-        has = self.n_fields[rows] > k
-        return np.where(has, self.codes[np.where(has, self.field_start[rows] + k, 0)], self.empty)
-
-    def column(self, k: int, rows: np.ndarray) -> pd.Series:
-        return pd.Series(self.uniq[self.codes_of(k, rows)], dtype=object)
-
-    def raw(self, rows: np.ndarray) -> np.ndarray:
-        """The lines as written (the quarantine shows them)."""
-        return np.array([v.decode(self.codec) for v in self.lines.take(pa.array(rows)).to_pylist()],
-                        dtype=object)
 
 
 def _payload(path: Path) -> tuple[bytes, str, str, bytes]:
@@ -115,9 +88,10 @@ def _check_decodes(path: Path, data: bytes) -> None:
         raise IngestError(path.name, str(exc)) from None
 
 
-def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Lines, list[str]]:
+def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Cells, list[str]]:
     """All files as one table of lines (_file, _line, _pos, record type in column 0) and their
-    fields (``_Lines``)."""
+    fields, cut on the raw bytes (``_Cells``: each distinct cell decoded once; columns are taken
+    for the lines that need them only)."""
     read = [_payload(p) for p in paths]
     codecs_used = {codec for _, codec, _, _ in read}
     # One codec for the joined bytes: UTF-8 files are re-encoded only when CP932 files are mixed in.
@@ -130,34 +104,24 @@ def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Lines, list[str]]:
         parts.append(part)
     payload = b"".join(parts)
     counts = [part.count(b"\n") for part in parts]
-    lines = pc.split_pattern(pa.array([payload], pa.large_binary()), b"\n").values
-    lines = lines.slice(0, len(lines) - 1)         # after the last line break: nothing
-    fields = pc.split_pattern(lines, b",")
-    n_fields = pc.list_value_length(fields).to_numpy(zero_copy_only=False).astype(np.int64)
-    too_many = np.flatnonzero(n_fields > _WIDTH)
-    if len(too_many):
-        file_of = np.repeat(np.arange(len(paths)), counts)[too_many[0]]
-        line = too_many[0] - sum(counts[:file_of]) + 1
-        raise IngestError(paths[file_of].name, f"{line}行目の項目が多すぎます（{n_fields[too_many[0]]}項目）")
-    values = pc.dictionary_encode(pa.concat_arrays([fields.flatten(), pa.array([b""], pa.large_binary())]))
     try:
-        # One call for all distinct cells, joined by a line break (no cell holds one, and it
-        # cannot complete a CP932 character: a cell decodes alone exactly when it decodes here).
-        uniq = np.array(b"\n".join(values.dictionary.to_pylist()).decode(codec).split("\n"), dtype=object)
-    except UnicodeDecodeError:
+        cells = _Cells(payload, codec)
+    except _Undecodable:
         for path, (_, _, _, data) in zip(paths, read):
             _check_decodes(path, data)
         raise IngestError(paths[0].name, "文字コードを判定できません") from None
-    offsets = fields.offsets.to_numpy().astype(np.int64)
-    split = _Lines(lines, codec, offsets[:-1] - offsets[0], n_fields,
-                   values.indices.to_numpy(zero_copy_only=False).astype(np.intp), uniq)
+    too_many = np.flatnonzero(cells.n_fields > _WIDTH)
+    if len(too_many):
+        file_of = np.repeat(np.arange(len(paths)), counts)[too_many[0]]
+        line = too_many[0] - sum(counts[:file_of]) + 1
+        raise IngestError(paths[file_of].name, f"{line}行目の項目が多すぎます（{cells.n_fields[too_many[0]]}項目）")
     names = [p.name for p in paths]
-    rows = np.arange(len(lines))
-    t = pd.DataFrame({0: split.column(0, rows),
+    rows = np.arange(len(cells.starts))
+    t = pd.DataFrame({0: cells.column(0, rows).values(),
                       "_file": np.repeat(np.asarray(names, dtype=object), counts),
                       "_line": np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else [],
                       "_pos": rows})
-    return t, split, [enc for _, _, enc, _ in read]
+    return t, cells, [enc for _, _, enc, _ in read]
 
 
 def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -184,14 +148,14 @@ def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(starts), orphan_start
 
 
-def _cells(split: _Lines, k: int, rows: np.ndarray, fn=str.strip) -> np.ndarray:
+def _cells(split: _Cells, k: int, rows: np.ndarray, fn=str.strip) -> np.ndarray:
     """Field ``k`` of the given lines with ``fn`` applied once per distinct cell."""
     inner, distinct = pd.factorize(split.codes_of(k, rows))
     return np.array([fn(split.uniq[c]) for c in distinct], dtype=object)[inner] if len(rows) else \
         np.array([], dtype=object)
 
 
-def _dates(split: _Lines, k: int, rows: np.ndarray, nfkc: bool) -> tuple[np.ndarray, np.ndarray]:
+def _dates(split: _Cells, k: int, rows: np.ndarray, nfkc: bool) -> tuple[np.ndarray, np.ndarray]:
     """Field ``k`` read as UKE dates, once per distinct cell: (datetime64[ns], reasons)."""
     inner, distinct = pd.factorize(split.codes_of(k, rows))
     values = [split.uniq[c] for c in distinct]
@@ -243,7 +207,7 @@ def read_uke(paths: list[Path] | Path) -> UkeRead:
     q_reason = np.concatenate([reason[bad], orphan_reason]).astype(object)
     q_rid_order = pd.Series(q_reason, index=q_rid)
     whole = t[t["_rid"].isin(q_rid) & ~is_file]
-    whole = whole.assign(_raw=split.raw(whole["_pos"].to_numpy()))
+    whole = whole.assign(_raw=split.lines(whole["_pos"].to_numpy()))
     raw = whole.groupby("_rid")["_raw"].agg("\n".join)
     first = whole.groupby("_rid")[["_file", "_line"]].first()
     quarantine = pd.DataFrame({"file": first["_file"].reindex(q_rid).to_numpy(),
