@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,26 @@ if TYPE_CHECKING:
 # costs ~1.7 s, and the working list (which only reads stored runs and this module's caution
 # text) must not pay that between the password and the first list (measured: list after login
 # 2.7 s → see docs/SCALE.md).
+
+_MODELS = ("sklearn.linear_model", "sklearn.isotonic", "sklearn.metrics", "sklearn.model_selection")
+
+
+def import_models_in_background() -> threading.Thread:
+    """Start importing scikit-learn on another thread, for a caller about to spend a while
+    waiting on something that releases the GIL (a scoring run reading the store: SQLite and
+    pyarrow work without it), so the ~1 s import overlaps that wait instead of following it.
+
+    Python's per-module import locks make a later ``import`` in the calling thread wait for
+    this one to finish; a failure here is left for that import to raise."""
+    def run():
+        for name in _MODELS:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                return
+    thread = threading.Thread(target=run, name="import-scikit-learn", daemon=True)
+    thread.start()
+    return thread
 
 
 @dataclass
@@ -219,32 +241,49 @@ def validation_caution(metrics: dict | None) -> str:
 
 
 def _auc(y, s) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    """ROC AUC (NaN with one class only): roc_auc_score's value, as the Mann–Whitney form."""
+    y = np.asarray(y, int)
+    return _auc_ranks(y, np.asarray(s, float)) if 0 < y.sum() < len(y) else float("nan")
 
 
 def _auc_ranks(y: np.ndarray, s: np.ndarray) -> float:
-    from scipy.stats import rankdata
+    """Mann–Whitney form of the AUC (ties count half): the share of (positive, negative) pairs
+    the score orders right — what roc_auc_score computes as the area under the ROC steps
+    (tests/test_calibration_validation.py checks both agree on tied and untied data)."""
+    y = np.asarray(y)
+    inv = np.unique(np.asarray(s, float), return_inverse=True)[1].reshape(-1)
+    return _auc_counts(np.bincount(inv, weights=y == 1)[None, :], np.bincount(inv, weights=y != 1)[None, :])[0]
 
-    # Mann–Whitney form of the AUC (ties count half), same value as roc_auc_score
-    pos = int(y.sum())
-    neg = len(y) - pos
-    r = rankdata(s)
-    return float((r[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+def _auc_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC per row from counts of positives and negatives per distinct score (ascending).
+
+    Twice the Mann–Whitney U is an integer (each pair counts 2, a tie 1), summed exactly in
+    float64 below 2**53, so the one division is the only rounding — the same value as the sum
+    of average ranks minus P(P+1)/2 divided by P·N."""
+    below = np.cumsum(neg, axis=1) - neg
+    u2 = (pos * (2 * below + neg)).sum(axis=1)
+    return (u2 / 2) / (pos.sum(axis=1) * neg.sum(axis=1))
 
 
 def bootstrap_auc(y, s, n_boot: int = 200, seed: int = 0) -> tuple[float, float, float]:
-    """AUC and its 95 % percentile-bootstrap interval."""
+    """AUC and its 95 % percentile-bootstrap interval.
+
+    Each resample is counted per distinct score (two bincounts) instead of ranked; the
+    resamples are drawn exactly as before, one ``integers`` call per resample."""
     y = np.asarray(y, int)
     s = np.asarray(s, float)
     rng = np.random.default_rng(seed)
-    vals = []
+    inv = np.unique(s, return_inverse=True)[1].reshape(-1)
+    k = int(inv.max()) + 1 if len(inv) else 0
+    pos, allc = [], []
     for _ in range(n_boot):
         i = rng.integers(0, len(y), len(y))
         if 0 < y[i].sum() < len(i):
-            vals.append(_auc_ranks(y[i], s[i]))
-    lo, hi = (np.percentile(vals, [2.5, 97.5]) if vals else (np.nan, np.nan))
+            pos.append(np.bincount(inv[i], weights=y[i] == 1, minlength=k))
+            allc.append(np.bincount(inv[i], minlength=k).astype(float))
+    vals = _auc_counts(np.array(pos), np.array(allc) - np.array(pos)) if pos else []
+    lo, hi = (np.percentile(vals, [2.5, 97.5]) if len(vals) else (np.nan, np.nan))
     return _auc(y, s), float(lo), float(hi)
 
 

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from app.engine import calibration
 from app.engine.extraction import run_today, source_data_dates
 from app.engine.progress import Progress, ensure
 from app.engine.rules import RuleSet, parse_ruleset
@@ -174,6 +175,8 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
     if target:
         sets = [s for s in sets if s.target == target]
     progress.step(0.0, "データを読み込んでいます")
+    if sets:  # the probability (and validation) fit with scikit-learn after the load
+        calibration.import_models_in_background()
     persons = frames.persons_frame(conn)
     relations = frames.relations_frame(conn)
     at = pd.Timestamp(as_of) if as_of is not None else data_as_of(conn)
