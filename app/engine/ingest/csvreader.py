@@ -149,24 +149,30 @@ class _Undecodable(Exception):
 class _Cells:
     """Every line and field of a text cut on its raw bytes, each distinct cell decoded once.
 
-    ``payload`` ends with a line break and holds no CR. Each field is one zero-copy Arrow value
-    from its first byte through its separator (``,`` or the line break: every field has exactly
-    one), Arrow codes the distinct ones, and they are decoded in one call. CP932 or UTF-8: the
-    separators are ASCII, never the second byte of a CP932 character, so a cell decodes here
-    exactly when the whole file decodes. Raises ``_Undecodable`` otherwise.
+    ``payload`` ends with a line break; a CR only before one (CRLF). Each field is one
+    zero-copy Arrow value from its first byte through its separator (``,`` or the line break:
+    every field has exactly one), Arrow codes the distinct ones, and they are decoded in one
+    call. CP932 or UTF-8: the separators are ASCII, never the second byte of a CP932 character,
+    so a cell decodes here exactly when the whole file decodes. Raises ``_Undecodable`` otherwise.
+    Arrays are 32-bit where they can be: at city scale a file has tens of millions of fields.
     """
 
     def __init__(self, payload: bytes, codec: str):
         self.payload, self.codec = payload, codec
         buf = np.frombuffer(payload, dtype=np.uint8)
-        sep = np.flatnonzero((buf == 44) | (buf == 10))
+        is_sep = buf == 44
+        is_sep |= buf == 10
+        small = len(payload) < 2**31 - 1
+        sep = np.flatnonzero(is_sep).astype(np.int32 if small else np.int64)
+        del is_sep
         ends_line = buf[sep] == 10
-        bounds = np.empty(len(sep) + 1, dtype=np.int64)
+        bounds = np.empty(len(sep) + 1, dtype=sep.dtype)
         bounds[0] = 0
-        bounds[1:] = sep + 1
-        cells = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(sep),
-                                                 [None, pa.py_buffer(bounds), pa.py_buffer(payload)])
+        np.add(sep, 1, out=bounds[1:])
+        kind = pa.binary() if small else pa.large_binary()
+        cells = pa.Array.from_buffers(kind, len(sep), [None, pa.py_buffer(bounds), pa.py_buffer(payload)])
         coded = cells.dictionary_encode()
+        del cells, bounds
         values = coded.dictionary.to_pylist()
         try:
             text = b"".join(values).decode(codec)
@@ -175,17 +181,19 @@ class _Cells:
         pieces = text.replace(",", "\n").split("\n")[:-1]
         if len(pieces) != len(values):   # (never: each value holds one separator, at its end)
             raise _Undecodable
-        inner, self.uniq = _distinct(pieces)                                # distinct cells
-        self.codes = inner[coded.indices.to_numpy(zero_copy_only=False)]    # one per field
-        line_ends = sep[ends_line]
-        self.starts = np.concatenate([[0], line_ends[:-1] + 1]).astype(np.int64)   # bytes of line i:
-        self.ends = line_ends.astype(np.int64)                                     # starts[i]:ends[i]
+        # (a CRLF line's last field ends with the CR)
+        inner, self.uniq = _distinct([p[:-1] if p.endswith("\r") else p for p in pieces])  # distinct cells
+        self.codes = inner.astype(np.int32)[coded.indices.to_numpy(zero_copy_only=False)]  # one per field
+        del coded
+        line_ends = sep[ends_line].astype(np.int64)
+        self.starts = np.concatenate([[0], line_ends[:-1] + 1])                      # bytes of line i:
+        self.ends = line_ends - (buf[np.maximum(line_ends - 1, 0)] == 13)            # starts[i]:ends[i]
         self.n_fields = np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1]))
         self.field_start = np.concatenate([[0], np.cumsum(self.n_fields)[:-1]]).astype(np.int64)
         hit = np.flatnonzero(self.uniq == "")
         if not len(hit):      # a code for the fields a short line lacks
             self.uniq, hit = np.append(self.uniq, np.array([""], dtype=object)), [len(self.uniq)]
-        self.empty = int(hit[0])
+        self.empty = np.int32(hit[0])
 
     def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
         """Codes of field ``k`` of the given lines; a line with fewer fields: the code of ""."""
@@ -214,8 +222,7 @@ def _read_plain(payload: bytes, codec: str, file: str):
     """
     if b'"' in payload or not payload or payload[:1] in (b"\n", b"\r"):
         return None
-    payload = payload.replace(b"\r\n", b"\n")
-    if b"\r" in payload:
+    if payload.count(b"\r") != payload.count(b"\r\n"):
         return None  # a lone CR ends a line for pandas, not for the careful reader
     if not payload.endswith(b"\n"):
         payload += b"\n"
@@ -552,8 +559,21 @@ def read_csv_source(path: Path, spec: SourceSpec, profile: MappingProfile | None
                       "raw": np.array([",".join(col.uniq[col.codes[i]] for col in raw) for i in out],
                                       dtype=object)}, columns=QUARANTINE_COLUMNS)
     q = pd.concat([bad, q], ignore_index=True) if len(bad) else q
-    keep = np.flatnonzero(~reasons.found)
-    good = pd.DataFrame({c: cur[c].uniq[cur[c].codes[keep]] for c in cols})
-    good["_line"] = line_no[keep]
+    good = _frame(cur, cols, np.flatnonzero(~reasons.found), line_no)
     good["_file"] = file
     return SourceRead(spec.key, file, good, q, rows_read, enc)
+
+
+def _frame(cur: dict, cols: list[str], keep: np.ndarray, line_no: np.ndarray) -> pd.DataFrame:
+    """The accepted rows: text columns written straight into one object block (pandas would
+    otherwise copy them all once more to consolidate), dates and numbers inserted in place."""
+    text = [c for c in cols if cur[c].uniq.dtype == object]
+    block = np.empty((len(text), len(keep)), dtype=object)
+    for j, c in enumerate(text):
+        np.take(cur[c].uniq, cur[c].codes[keep], out=block[j])
+    good = pd.DataFrame(block.T, columns=text, copy=False)
+    for i, c in enumerate(cols):
+        if cur[c].uniq.dtype != object:
+            good.insert(i, c, cur[c].uniq[cur[c].codes[keep]])
+    good["_line"] = line_no[keep]
+    return good
