@@ -15,11 +15,13 @@ It does **not** build reasons, evidence rows, scores or validation: those stay i
 
 Compiled: ``events`` (every aggregate, subject, row filter, window and age option),
 ``cumulative_count``, ``checkup_by_age``, ``due_checkups``, ``young_mother``, ``growth`` (z-scores,
-Kaup index and band, 幼児肥満度, the fall of weight z; the 2023 reference is written into the SQL)
-and ``combine``. Reported per rule in ``not_compiled`` with the reason, never skipped silently:
-``vaccine_schedule`` and ``cohort_percentile`` (see ``NOT_COMPILED``), ``growth`` on a percentile
-measure (DuckDB has no normal CDF), a ``combine`` rule over an uncompiled rule, and a rule whose
-regex has no RE2 equivalent.
+percentiles, Kaup index and band, 幼児肥満度, the fall of weight z; the 2023 reference is written
+into the SQL), ``cohort_percentile`` (report ④, on the growth curve or within the cohort) and
+``combine``. Percentiles on the growth curve are compared in z-space (DuckDB has no normal CDF)
+and turned back into percentiles with scipy's ``ndtr`` after the fetch. Reported per rule in
+``not_compiled`` with the reason, never skipped silently: ``vaccine_schedule`` (see
+``NOT_COMPILED``), a percentile compared with ``==``/``!=``/``in``, a ``combine`` rule over an
+uncompiled rule, and a rule whose regex has no RE2 equivalent.
 
 DuckDB is imported inside the functions that run SQL, so the application runs without it
 (it is in the ``scale`` and ``test`` extras).
@@ -43,16 +45,12 @@ NOT_COMPILED = {
     "vaccine_schedule": "定期接種スケジュールの判定(app/engine/reference/vaccination.judge: ワクチンごとの接種"
                         "系列、初回年齢によるキャッチアップ、5種混合の読み替え、転入前の不明扱い)は表とPythonの"
                         "手続きで、SQLへの移植は安価でないため未対応",
-    "cohort_percentile": "測定と健診の対応付け(同じ元ファイル行、なければ月齢で推定)と、発育曲線上の"
-                         "パーセンタイル(正規分布の累積分布関数: DuckDBにない)または集団内順位が必要で、未対応",
 }
-# growth measures with no SQL here: a percentile needs the normal CDF (scipy's ndtr), DuckDB has none
-GROWTH_NOT_COMPILED = {"weight_pct", "height_pct"}
 # Columns of the frames (docs/DATA_MODEL.md) the SQL reads; missing optional ones read as empty.
 PERSON_COLUMNS = ("person_id", "birth_ym", "sex", "household_id", "mother_id", "resident_from", "resident_to",
                   "moved_in")
 EVENT_COLUMNS = ("event_id", "person_id", "household_id", "date", "type", "subtype", "value_num", "value_text",
-                 "attrs")
+                 "attrs", "source_file", "source_line")
 RELATION_COLUMNS = ("person_id", "related_id", "relation")
 TEXT_COLUMNS = {"subtype", "value_text"}
 
@@ -200,7 +198,7 @@ def _col(cols: set[str], name: str, default: str = "NULL", alias: str | None = N
 
 
 def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: bool,
-                subjects: set[str], growth: bool = False) -> list[str]:
+                subjects: set[str], needs: frozenset = frozenset()) -> list[str]:
     """Statements building ``persons_n``, ``children``, ``ev`` and the subject links, once per run.
 
     Same choices as EvalContext: children are resident on the as-of date and aged 0–83 calendar
@@ -228,18 +226,23 @@ def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: 
               AND {as_of_idx} - birth_idx BETWEEN 0 AND {MAX_AGE_MONTHS}""",
     ]
     attrs = "coalesce(CAST(attrs AS VARCHAR), '')" if need_attrs and "attrs" in e else "''"
-    text = {c: f"coalesce(CAST({c} AS VARCHAR), '')" if c in e else "''" for c in ("household_id", "subtype", "value_text")}
+    text = {c: f"coalesce(CAST({c} AS VARCHAR), '')" if c in e else "''"
+            for c in ("household_id", "subtype", "value_text", "source_file")}
+    # a measurement's checkup is found by its source line (cohort_percentile only)
+    source = (f", {text['source_file']} AS source_file, "
+              f"{'TRY_CAST(source_line AS DOUBLE)' if 'source_line' in e else 'NULL::DOUBLE'} AS source_line"
+              if "source" in needs else "")
     # only the event types some compiled rule reads are kept: the rest never reach a rule
     stmts.append(f"""CREATE OR REPLACE TEMP TABLE ev AS SELECT CAST(event_id AS BIGINT) AS event_id,
         CAST(person_id AS VARCHAR) AS person_id, {text['household_id']} AS household_id,
         CAST(date AS TIMESTAMP) AS date, year(date) * 12 + month(date) - 1 AS midx, CAST(type AS VARCHAR) AS type,
         {text['subtype']} AS subtype, TRY_CAST(value_num AS DOUBLE) AS value_num, {text['value_text']} AS value_text,
-        {attrs} AS attrs
+        {attrs} AS attrs{source}
         FROM src_events
         WHERE date IS NOT NULL AND date <= {as_of_sql} AND type IN ({', '.join(_lit(t) for t in types) or "''"})""")
     stmts += _link_sql(subjects, cols["relations"])
-    if growth:
-        stmts += growth_prelude_sql()
+    if needs & {"reference", "measurements"}:
+        stmts += growth_prelude_sql(measurements="measurements" in needs)
     return stmts
 
 
@@ -482,9 +485,11 @@ def _reference_sql() -> str:
             "WINDOW w AS (PARTITION BY sex ORDER BY age_months)")
 
 
-def growth_prelude_sql() -> list[str]:
+def growth_prelude_sql(measurements: bool = True) -> list[str]:
     """The reference's mid-point segments per sex, and weight/height per (child, date) with the
     reference values at the measurement's decimal age (EvalContext cache "measurements")."""
+    if not measurements:
+        return [_reference_sql()]
     return [
         _reference_sql(),
         # weight and height per (child, date): the last record of a day (the pandas engine's
@@ -501,14 +506,9 @@ def growth_prelude_sql() -> list[str]:
         SELECT coalesce(w.person_id, h.person_id) AS person_id, coalesce(w.date, h.date) AS date,
                coalesce(w.midx, h.midx) AS midx, w.w, h.h, w.wid, h.hid
         FROM w FULL OUTER JOIN h ON w.person_id = h.person_id AND w.date = h.date""",
-        "CREATE OR REPLACE TEMP TABLE meas_ref AS SELECT m.*, "
-        + ", ".join(f"CASE m.sex WHEN 'M' THEN {_interp_sql('sm', col)} WHEN 'F' THEN {_interp_sql('sf', col)} "
-                    f"ELSE ({_interp_sql('sm', col)} + {_interp_sql('sf', col)}) / 2 END AS {col}"
-                    for col in GROWTH_COLUMNS)
-        + """ FROM (SELECT x.*, x.midx - c.birth_idx AS age, greatest(x.midx - c.birth_idx - 0.5, 0.0) AS dec, c.sex
-                  FROM meas x JOIN children c ON c.person_id = x.person_id) m
-        ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'M') sm ON m.dec >= sm.x0
-        ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'F') sf ON m.dec >= sf.x0""",
+        "CREATE OR REPLACE TEMP TABLE meas_ref AS " + _with_reference(
+            "SELECT x.*, x.midx - c.birth_idx AS age, greatest(x.midx - c.birth_idx - 0.5, 0.0) AS dec, c.sex "
+            "FROM meas x JOIN children c ON c.person_id = x.person_id"),
     ]
 
 
@@ -516,12 +516,10 @@ def _growth_measure(measure: str) -> str:
     """The measure of one row of meas_ref (growth_ref.z_scores / kaup_index / kaup_band / obesity_degree)."""
     from app.engine.reference import growth as growth_ref
 
-    z97 = _lit(growth_ref.Z97)
-    if measure in ("weight_z", "weight_z_drop", "height_z"):
-        x, part = ("w", "weight") if measure != "height_z" else ("h", "height")
-        p3, p50, p97 = (f"{part}_p{q}" for q in (3, 50, 97))
-        return (f"CASE WHEN {x} < {p50} THEN ({x} - {p50}) / (({p50} - {p3}) / {z97}) "
-                f"ELSE ({x} - {p50}) / (({p97} - {p50}) / {z97}) END")
+    if measure in ("weight_z", "weight_z_drop", "weight_pct"):
+        return _z_expr("w", "weight")  # a percentile is compared and returned as its z (see rule_growth)
+    if measure in ("height_z", "height_pct"):
+        return _z_expr("h", "height")
     kaup = "(w / ((h / 100.0) * (h / 100.0)))"
     if measure == "kaup":
         return kaup
@@ -534,7 +532,7 @@ def _growth_measure(measure: str) -> str:
         std = "CASE sex " + " ".join(f"WHEN {_lit(sx)} THEN {_lit(a)} * (h * h) + {_lit(b)} * h + {_lit(c)}"
                                      for sx, (a, b, c) in growth_ref.OBESITY_STANDARD.items()) + " END"
         return f"CASE WHEN h >= 70 AND h <= 120 AND age >= 12 AND age < 84 THEN (w - {std}) / {std} * 100.0 END"
-    raise NotCompiled(f"measure={measure}: 発育曲線上のパーセンタイルは正規分布の累積分布関数(DuckDBにない)が必要で未対応")
+    raise NotCompiled(f"measure={measure} は未対応")
 
 
 def rule_growth(rule: Rule, as_of_idx: int) -> str:
@@ -552,13 +550,102 @@ def rule_growth(rule: Rule, as_of_idx: int) -> str:
     if rule.get("window_months") is not None:
         last = f"SELECT * FROM ({last}) WHERE midx > {as_of_idx - int(rule.get('window_months'))}"
     value = "CASE WHEN isnan(a.x) THEN NULL ELSE a.x END"
-    return _rule_select(rule, f"WITH a AS ({last})", value, sql_compare(value, rule.get("op"), rule.get("value"),
-                                                                       where=rule.id))
+    if measure.endswith("_pct"):
+        cond = percentile_compare(value, rule.get("op"), rule.get("value"), rule.id)
+    else:
+        cond = sql_compare(value, rule.get("op"), rule.get("value"), where=rule.id)
+    return _rule_select(rule, f"WITH a AS ({last})", value, cond)
+
+
+# -- percentiles on the growth curve: compared in z-space, converted back after the fetch -------------
+
+def _zlit(v: float) -> str:
+    return f"'{'inf' if v > 0 else '-inf'}'::DOUBLE" if math.isinf(v) else _lit(float(v))
+
+
+def percentile_compare(z: str, op: str, thr, where: str) -> str:
+    """``pct op thr`` where pct = ndtr(z) × 100 (growth_ref.percentiles), as ``z op ndtri(thr / 100)``.
+
+    DuckDB has no normal CDF; the CDF is monotonic, so the flag is the same except for a z within
+    a rounding error of the threshold. The value (the percentile itself) is computed from the
+    fetched z with scipy's ndtr, the pandas engine's own function."""
+    from scipy.special import ndtri
+
+    if op == "between":
+        lo, hi = (float(ndtri(v / 100.0)) for v in thr)
+        return f"coalesce({z} BETWEEN {_zlit(lo)} AND {_zlit(hi)}, FALSE)"
+    if op not in (">=", ">", "<=", "<") or isinstance(thr, (str, list)):
+        raise NotCompiled(f"{where}: パーセンタイルの比較 op={op} は未対応(>=, >, <=, <, between のみ)")
+    return f"coalesce({z} {op} {_zlit(float(ndtri(thr / 100.0)))}, FALSE)"
+
+
+def _z_expr(x: str, part: str) -> str:
+    """growth_ref.z_scores: a two-piece normal around the median (the same operations)."""
+    from app.engine.reference import growth as growth_ref
+
+    z97 = _lit(growth_ref.Z97)
+    p3, p50, p97 = (f"{part}_p{q}" for q in (3, 50, 97))
+    return (f"CASE WHEN {x} < {p50} THEN ({x} - {p50}) / (({p50} - {p3}) / {z97}) "
+            f"ELSE ({x} - {p50}) / (({p97} - {p50}) / {z97}) END")
+
+
+def _with_reference(source: str, columns=GROWTH_COLUMNS) -> str:
+    """Rows of ``source`` (with ``dec`` and ``sex``) plus the reference values at their decimal age."""
+    return ("SELECT m.*, "
+            + ", ".join(f"CASE m.sex WHEN 'M' THEN {_interp_sql('sm', col)} WHEN 'F' THEN {_interp_sql('sf', col)} "
+                        f"ELSE ({_interp_sql('sm', col)} + {_interp_sql('sf', col)}) / 2 END AS {col}"
+                        for col in columns)
+            + f" FROM ({source}) m"
+            " ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'M') sm ON m.dec >= sm.x0"
+            " ASOF LEFT JOIN (SELECT * FROM growth_seg WHERE sex = 'F') sf ON m.dec >= sf.x0")
+
+
+def rule_cohort_percentile(rule: Rule, as_of_idx: int) -> str:
+    """``cohort_percentile`` (report ④): per band the latest measurement at one of its checkups, as a
+    percentile on the growth curve (basis reference) or within the same checkup and sex (cohort)."""
+    from app.engine.rules.evaluators import CHECKUP_BY_AGE
+
+    measure = rule.get("measure", "weight")
+    basis = rule.get("basis", "cohort")
+    guess = "CASE " + " ".join(f"WHEN e.midx - c.birth_idx BETWEEN {lo} AND {hi} THEN {_lit(name)}"
+                               for lo, hi, name in CHECKUP_BY_AGE) + " END"
+    # the checkup a measurement came from: a checkup record on the same source line (the first in
+    # event order), else the checkup of its age (_measurements_with_checkup)
+    ms = (f"SELECT c.person_id, e.event_id, e.date, e.value_num AS x, c.sex, "
+          f"greatest(e.midx - c.birth_idx - 0.5, 0.0) AS dec, coalesce(k.subtype, {guess}) AS checkup "
+          f"FROM ev e JOIN children c ON c.person_id = e.person_id "
+          f"LEFT JOIN (SELECT person_id, source_file, source_line, arg_min(subtype, event_id) AS subtype FROM ev "
+          f"WHERE type = 'checkup' GROUP BY ALL) k ON k.person_id = e.person_id AND k.source_file = e.source_file "
+          f"AND k.source_line = e.source_line "
+          f"WHERE e.type = {_lit(measure)} AND e.value_num IS NOT NULL AND NOT isnan(e.value_num)")
+    ms = (f"SELECT * FROM ({ms}) QUALIFY row_number() OVER (PARTITION BY person_id, checkup "
+          "ORDER BY date DESC, event_id DESC) = 1")
+    if basis == "reference":
+        ref_cols = tuple(c for c in GROWTH_COLUMNS if c.startswith(measure))
+        pct = f"SELECT *, {_z_expr('x', measure)} AS p FROM ({_with_reference(ms, ref_cols)})"
+    else:
+        # pandas rank(pct=True, method="average") × 100: (rank + (ties − 1) / 2) / n × 100
+        pct = ("SELECT *, CASE WHEN checkup IS NOT NULL THEN (rank() OVER (PARTITION BY checkup, sex ORDER BY x) "
+               "+ (count(*) OVER (PARTITION BY checkup, sex, x) - 1) / 2.0) / count(*) OVER (PARTITION BY checkup, sex) "
+               f"* 100 END AS p FROM ({ms})")
+    ctes, joins, flags, values = [f"ms AS ({pct})"], [], [], []
+    for k, (ranges, band) in enumerate(_bands(rule)):
+        ctes.append(f"b{k} AS (SELECT person_id, p FROM ms WHERE checkup IN ({', '.join(_lit(s) for s in band['checkup'])}) "
+                    "QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY date DESC, event_id DESC) = 1)")
+        joins.append(f"LEFT JOIN b{k} ON b{k}.person_id = c.person_id")
+        p = f"CASE WHEN isnan(b{k}.p) THEN NULL ELSE b{k}.p END"
+        conds = [percentile_compare(p, "between", [lo, hi], rule.id) if basis == "reference"
+                 else f"coalesce({p} BETWEEN {_lit(lo)} AND {_lit(hi)}, FALSE)" for lo, hi in band["percentiles"]]
+        flags.append(f"({_age_mask(ranges)} AND ({' OR '.join(conds)}))")
+        values.append((ranges, p))
+    value = "CASE " + " ".join(f"WHEN {_age_mask(r)} THEN {v}" for r, v in reversed(values)) + " END" \
+        if values else "NULL"
+    return _rule_select(rule, "WITH " + ", ".join(ctes), value, " OR ".join(flags) or "FALSE", joins=" ".join(joins))
 
 
 COMPILERS = {"events": rule_events, "cumulative_count": rule_cumulative_count,
              "checkup_by_age": rule_checkup_by_age, "due_checkups": rule_due_checkups,
-             "young_mother": rule_young_mother, "growth": rule_growth}
+             "young_mother": rule_young_mother, "growth": rule_growth, "cohort_percentile": rule_cohort_percentile}
 
 
 # -- the rule set -------------------------------------------------------------------------------------
@@ -573,6 +660,7 @@ class CompiledRuleSet:
     tables: dict[str, str]           # rule id -> its temp table
     not_compiled: dict[str, str]     # rule id -> "kind: why"
     flag_rules: list[str] = field(default_factory=list)  # compiled rules with role "flag"
+    z_valued: set[str] = field(default_factory=set)  # value column holds z: percentile = ndtr(z) × 100
 
     def script(self) -> str:
         """All statements, readable: what a prefecture analyst would run by hand."""
@@ -590,12 +678,31 @@ def _needs_attrs(rule: Rule) -> bool:
                                                                                "attr_item"})
 
 
+def _needs(rule: Rule) -> tuple[set[str], set[str]]:
+    """(event types, shared tables) a compiled rule reads."""
+    if rule.kind in ("events", "cumulative_count", "checkup_by_age"):
+        return set(rule.get("event_types")), set()
+    if rule.kind == "due_checkups":
+        return set(rule.get("event_types", ["checkup"])), set()
+    if rule.kind == "growth":
+        return {"weight", "height"}, {"reference", "measurements"}
+    if rule.kind == "cohort_percentile":
+        return {rule.get("measure", "weight"), "checkup"}, {"reference", "source"}
+    return set(), set()
+
+
+def _z_valued(rule: Rule) -> bool:
+    """Rules whose SQL value is a z that the runner turns into the percentile (see percentile_compare)."""
+    return (rule.kind == "growth" and rule.get("measure", "").endswith("_pct")) or \
+        (rule.kind == "cohort_percentile" and rule.get("basis", "cohort") == "reference")
+
+
 def compile_ruleset(ruleset: RuleSet, as_of, columns: dict[str, set[str]] | None = None) -> CompiledRuleSet:
     """Compile every rule it can; the others are listed in ``not_compiled`` with the reason."""
     as_of = pd.Timestamp(as_of).normalize()
     as_of_idx = ages.ym_index_of(as_of)
     rules, tables, not_compiled = {}, {}, {}
-    types, subjects, attrs, growth = set(), set(), False, False
+    types, subjects, attrs, needs = set(), set(), False, set()
     # combine rules read the others' tables: compiled last, as the pandas engine evaluates them
     order = [r for r in ruleset.rules if r.kind != "combine"] + [r for r in ruleset.rules if r.kind == "combine"]
     for i, rule in enumerate(order):
@@ -616,18 +723,15 @@ def compile_ruleset(ruleset: RuleSet, as_of, columns: dict[str, set[str]] | None
             not_compiled[rule.id] = f"{rule.kind}: {exc}"
             continue
         rules[rule.id], tables[rule.id] = sql, f"r{i}"
-        if rule.kind in ("events", "cumulative_count", "checkup_by_age"):
-            types |= set(rule.get("event_types"))
-        elif rule.kind == "growth":
-            types |= {"weight", "height"}
-            growth = True
-        elif rule.kind == "due_checkups":
-            types |= set(rule.get("event_types", ["checkup"]))
+        rule_types, rule_needs = _needs(rule)
+        types |= rule_types
+        needs |= rule_needs
         subjects.add("mother" if rule.kind == "young_mother" else rule.get("subject", "self"))
         attrs |= _needs_attrs(rule)
-    prelude = prelude_sql(as_of, columns or DEFAULT_COLUMNS, sorted(types), attrs, subjects, growth)
+    prelude = prelude_sql(as_of, columns or DEFAULT_COLUMNS, sorted(types), attrs, subjects, frozenset(needs))
     flag_ids = [r.id for r in ruleset.rules if r.role == "flag" and r.id in rules]
-    return CompiledRuleSet(ruleset.id, as_of, prelude, rules, tables, not_compiled, flag_ids)
+    z_valued = {r.id for r in ruleset.rules if r.id in rules and _z_valued(r)}
+    return CompiledRuleSet(ruleset.id, as_of, prelude, rules, tables, not_compiled, flag_ids, z_valued)
 
 
 # -- running it ---------------------------------------------------------------------------------------
@@ -684,6 +788,10 @@ def _run(con, ruleset: RuleSet, as_of) -> SqlResult:
         got = con.execute(f"SELECT flag, value FROM {compiled.tables[rid]} ORDER BY person_id").fetchnumpy()
         flags[rid] = np.ma.filled(got["flag"], False).astype(bool)
         values[rid] = np.ma.filled(np.ma.asarray(got["value"], dtype=float), np.nan)
+        if rid in compiled.z_valued:
+            from scipy.special import ndtr  # the pandas engine's own CDF, so the percentiles agree
+
+            values[rid] = ndtr(values[rid]) * 100.0
     index = pd.Index(ids.astype(object), name="person_id")
     matrix = pd.DataFrame(flags, index=index)
     vals = pd.DataFrame(values, index=index)
