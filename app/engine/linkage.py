@@ -229,8 +229,10 @@ def _expand(records: pd.DataFrame, ids: _Identities, columns: list[str]) -> pd.D
             data[c] = ids.frame[c].to_numpy()[ids.row]
         elif c not in records.columns:
             data[c] = np.full(len(records), None, dtype=object)
+        elif isinstance(records[c].dtype, np.dtype):
+            data[c] = records[c].to_numpy()
         else:
-            data[c] = records[c].array  # numpy or extension (categorical, Arrow strings) as it is
+            data[c] = records[c].array  # categorical, Arrow strings ... as they are
     return pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
 
 
@@ -308,17 +310,23 @@ def _registry_entities(reg: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.D
     return entity, oab, dups.reset_index(drop=True)
 
 
-def _unique_match(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[pd.Series, pd.Series]:
-    """For each left row (by index): the one right entity sharing ``on`` keys, and ambiguity.
+def _unique_match(left: list[np.ndarray], right: pd.DataFrame, on: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each left row (code arrays of ``on``): the one right entity sharing those keys, and
+    ambiguity (several right entities share them).
 
-    Returns (entity or NaN, ambiguous flag) indexed like ``left``.
+    Returns (entity or NaN, ambiguous flag), arrays aligned with the left rows.
     """
-    r = right[on + ["entity"]].drop_duplicates()
-    counts = r.groupby(on)["entity"].agg(["first", "nunique"]).reset_index()
-    m = left[on].reset_index().merge(counts, on=on, how="left").set_index("index")
-    m = m.reindex(left.index)
-    ent = m["first"].where(m["nunique"] == 1)
-    return ent, (m["nunique"] > 1)
+    n_left = len(left[0])
+    key = _combine(*(np.concatenate([lc, right[c].to_numpy()]) for lc, c in zip(left, on)))
+    r = pd.DataFrame({"key": key[n_left:], "entity": right["entity"].to_numpy()}).drop_duplicates()
+    per_key = r.groupby("key")["entity"].agg(["first", "nunique"])
+    if per_key.empty:
+        return np.full(n_left, np.nan, dtype=object), np.zeros(n_left, dtype=bool)
+    pos = per_key.index.get_indexer(key[:n_left])
+    found = pos >= 0
+    nunique = np.where(found, per_key["nunique"].to_numpy()[pos], 0)
+    ent = np.where(found & (nunique == 1), per_key["first"].to_numpy()[pos], np.nan).astype(object)
+    return ent, nunique > 1
 
 
 def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: bool,
@@ -332,30 +340,34 @@ def _deterministic(recs: pd.DataFrame, target: pd.DataFrame, report_ambiguous: b
     (``_identities``; 0 is empty), which are equal exactly when the texts are.
     """
     found = []
-    b, k, kn = (recs[c].to_numpy() for c in ("_b", "_k", "_kn"))
+    birth, kanji, kana = (recs[c].to_numpy() for c in ("_b", "_k", "_kn"))
+    unlinked = recs["entity"].isna().to_numpy()
     for method, on in (("5item", ["_k", "_kn", "_b", "_s", "_hh"]),
                        ("4item", ["_k", "_kn", "_b", "_s"]),
                        ("3item", ["_k", "_b", "_s"]),
                        ("3item_kana", ["_kn", "_b", "_s"])):
-        todo = recs["entity"].isna().to_numpy() & (b != 0) & (recs[on[0]].to_numpy() != 0)
+        todo = unlinked & (birth != 0) & (recs[on[0]].to_numpy() != 0)
         if not numbered_rows:
             todo &= recs["_rn"].to_numpy() == 0
         if method == "5item":
             todo &= recs["_hh"].to_numpy() != 0
         if method == "4item":
-            todo &= kn != 0
+            todo &= kana != 0
         if method == "3item":
-            todo &= kn == 0  # only when the row has no kana to compare
+            todo &= kana == 0  # only when the row has no kana to compare
         if method == "3item_kana":
-            todo &= k == 0   # a kana-only name (外字 written in katakana)
+            todo &= kanji == 0   # a kana-only name (外字 written in katakana)
         if not todo.any():
             continue
-        ent, amb = _unique_match(recs[todo], target[(target[on] != 0).all(axis=1)], on)
-        hit = ent[ent.notna()]
-        recs.loc[hit.index, "entity"] = hit
-        recs.loc[hit.index, "method"] = method
+        at = np.flatnonzero(todo)
+        ent, amb = _unique_match([recs[c].to_numpy()[at] for c in on],
+                                 target[(target[on] != 0).all(axis=1)], on)
+        hit = ~pd.isna(ent)
+        recs.loc[recs.index[at[hit]], "entity"] = ent[hit]
+        recs.loc[recs.index[at[hit]], "method"] = method
+        unlinked[at[hit]] = False
         if report_ambiguous and amb.any() and method != "5item":
-            cand = recs.loc[amb[amb].index, on].reset_index().merge(
+            cand = recs.iloc[at[amb]][on].reset_index().merge(
                 target[on + ["entity"]].drop_duplicates(), on=on)
             for ents in cand.groupby("index")["entity"].agg(lambda x: sorted(set(x))):
                 found.extend({"entity_a": a, "entity_b": b, "kind": "ambiguous",
@@ -542,9 +554,10 @@ def link(records: pd.DataFrame, pair_key: Callable[[str], str],
             for c in ("move_reason", "move_date")}}, index=reg_rows))
     # Pass 1+2: 宛名番号 (registry rows and every other row that carries a known number).
     by_number = recs["resident_number"].map(number_entity)
-    recs.loc[by_number.notna(), "entity"] = by_number[by_number.notna()]
-    recs.loc[by_number.notna() & is_reg, "method"] = "registry"
-    recs.loc[by_number.notna() & ~is_reg, "method"] = "resident_number"
+    known = by_number.notna()
+    recs.loc[known, "entity"] = by_number[known]
+    recs.loc[known & is_reg, "method"] = "registry"
+    recs.loc[known & ~is_reg, "method"] = "resident_number"
     # The registry's identities in order of first row: every use below is a set (drop_duplicates,
     # merges) or takes the first occurrence, which is then the same as the first registry row.
     registry = recs[is_reg].copy()
