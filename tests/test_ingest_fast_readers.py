@@ -52,14 +52,17 @@ def _same(fast, careful):
     assert fast.encoding == careful.encoding
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(_ROW, max_size=14), st.sampled_from(["utf-8", "utf-8-sig", "cp932"]),
-       st.sampled_from(["\n", "\r\n"]), st.booleans())
-def test_fast_csv_reader_reads_what_the_careful_reader_reads(tmp_path_factory, rows, encoding, eol, last_eol):
+       st.sampled_from(["\n", "\r\n"]), st.booleans(), st.sampled_from([csvreader._Cells.BLOCK, 1, 40]))
+def test_fast_csv_reader_reads_what_the_careful_reader_reads(tmp_path_factory, rows, encoding, eol, last_eol,
+                                                              block):
+    # (block: the bytes are cut in blocks of whole lines; small blocks cut between most lines)
     text = eol.join([HEAD, *rows]) + (eol if last_eol else "")
     path = tmp_path_factory.mktemp("fast") / "yobo.csv"
     path.write_bytes(text.encode(encoding))
-    fast, careful = _both(path)
+    with mock.patch.object(csvreader._Cells, "BLOCK", block):
+        fast, careful = _both(path)
     _same(fast, careful)
 
 
@@ -138,6 +141,21 @@ def _uke(path, lines, encoding="cp932", eol="\r\n"):
 
 
 RE = "RE,1,1112,202309,佐藤　一,1,20210101" + "," * 30 + "ｻﾄｳ ﾊｼﾞﾒ,"   # カナ is field 36
+
+
+@pytest.mark.parametrize("block", [csvreader._Cells.BLOCK, 1, 50])
+def test_uke_read_in_blocks_reads_the_same(tmp_path, block):
+    lines = ["IR,2,14,1,1,,A医院,202310,00,0", RE, "HO,06140001,,1,1,250", "SY,1111111,20230901,1,,喘息,01,",
+             "SI,,1,111000110,,,1,,,,,,,1", "", RE.replace("RE,1", "RE,2").replace("20210101", "20210230"),
+             "SY,2222222,20230902,1,,頭部挫創,01,", "GO,2,100,99"]
+    path = _uke(tmp_path / "A.UKE", lines)
+    whole = read_uke([path])
+    with mock.patch.object(csvreader._Cells, "BLOCK", block):
+        cut = read_uke([path])
+    for name in ("receipts", "diagnoses", "procedures", "quarantine"):
+        pd.testing.assert_frame_equal(getattr(cut, name), getattr(whole, name))
+    assert len(whole.receipts) == 1 and whole.quarantine["line"].tolist() == [7]
+    assert cut.rows_read == whole.rows_read == {"A.UKE": 2}
 
 
 def test_uke_files_in_two_encodings_read_together(tmp_path):

@@ -154,23 +154,50 @@ class _Cells:
     every field has exactly one), Arrow codes the distinct ones, and they are decoded in one
     call. CP932 or UTF-8: the separators are ASCII, never the second byte of a CP932 character,
     so a cell decodes here exactly when the whole file decodes. Raises ``_Undecodable`` otherwise.
-    Arrays are 32-bit where they can be: at city scale a file has tens of millions of fields.
+    The bytes are cut in blocks of whole lines and the arrays kept are 32-bit where they can be,
+    so a city-scale file (tens of millions of fields) needs little more than its codes.
     """
+
+    BLOCK = 1 << 22     # bytes cut at a time (then 4 bytes per field, per array)
 
     def __init__(self, payload: bytes, codec: str):
         self.payload, self.codec = payload, codec
+        index: dict[str, int] = {}          # distinct cell → code, over all blocks
+        view = memoryview(payload)
+        codes, n_fields, line_ends = [], [], []
+        a = 0
+        while a < len(payload):
+            b = payload.find(b"\n", min(a + self.BLOCK, len(payload)) - 1) + 1   # after a line break
+            block = self._cut(view[a:b], codec, index)
+            codes.append(block[0])
+            n_fields.append(block[1])
+            line_ends.append(block[2] + a)
+            a = b
+        if "" not in index:                 # a code for the fields a short line lacks
+            index[""] = len(index)
+        self.empty = np.int32(index[""])
+        self.uniq = np.array(list(index), dtype=object)                     # distinct cells
+        self.codes = np.concatenate(codes) if codes else np.array([], dtype=np.int32)  # one per field
+        line_ends = np.concatenate(line_ends) if line_ends else np.array([], dtype=np.int64)
         buf = np.frombuffer(payload, dtype=np.uint8)
+        self.starts = np.concatenate([[0], line_ends[:-1] + 1]).astype(np.int64)   # bytes of line i:
+        self.ends = line_ends - (buf[np.maximum(line_ends - 1, 0)] == 13)          # starts[i]:ends[i]
+        self.n_fields = np.concatenate(n_fields) if n_fields else np.array([], dtype=np.int64)
+        self.field_start = np.concatenate([[0], np.cumsum(self.n_fields)[:-1]]).astype(np.int64)
+
+    @staticmethod
+    def _cut(view: memoryview, codec: str, index: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One block of whole lines: (code of each field, fields per line, end of each line)."""
+        buf = np.frombuffer(view, dtype=np.uint8)
         is_sep = buf == 44
         is_sep |= buf == 10
-        small = len(payload) < 2**31 - 1
-        sep = np.flatnonzero(is_sep).astype(np.int32 if small else np.int64)
+        sep = np.flatnonzero(is_sep).astype(np.int32)
         del is_sep
         ends_line = buf[sep] == 10
-        bounds = np.empty(len(sep) + 1, dtype=sep.dtype)
+        bounds = np.empty(len(sep) + 1, dtype=np.int32)
         bounds[0] = 0
         np.add(sep, 1, out=bounds[1:])
-        kind = pa.binary() if small else pa.large_binary()
-        cells = pa.Array.from_buffers(kind, len(sep), [None, pa.py_buffer(bounds), pa.py_buffer(payload)])
+        cells = pa.Array.from_buffers(pa.binary(), len(sep), [None, pa.py_buffer(bounds), pa.py_buffer(view)])
         coded = cells.dictionary_encode()
         del cells, bounds
         values = coded.dictionary.to_pylist()
@@ -182,18 +209,10 @@ class _Cells:
         if len(pieces) != len(values):   # (never: each value holds one separator, at its end)
             raise _Undecodable
         # (a CRLF line's last field ends with the CR)
-        inner, self.uniq = _distinct([p[:-1] if p.endswith("\r") else p for p in pieces])  # distinct cells
-        self.codes = inner.astype(np.int32)[coded.indices.to_numpy(zero_copy_only=False)]  # one per field
-        del coded
-        line_ends = sep[ends_line].astype(np.int64)
-        self.starts = np.concatenate([[0], line_ends[:-1] + 1])                      # bytes of line i:
-        self.ends = line_ends - (buf[np.maximum(line_ends - 1, 0)] == 13)            # starts[i]:ends[i]
-        self.n_fields = np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1]))
-        self.field_start = np.concatenate([[0], np.cumsum(self.n_fields)[:-1]]).astype(np.int64)
-        hit = np.flatnonzero(self.uniq == "")
-        if not len(hit):      # a code for the fields a short line lacks
-            self.uniq, hit = np.append(self.uniq, np.array([""], dtype=object)), [len(self.uniq)]
-        self.empty = np.int32(hit[0])
+        inner = np.fromiter((index.setdefault(p[:-1] if p.endswith("\r") else p, len(index)) for p in pieces),
+                            dtype=np.int32, count=len(pieces))
+        codes = inner[coded.indices.to_numpy(zero_copy_only=False)]
+        return codes, np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1])), sep[ends_line].astype(np.int64)
 
     def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
         """Codes of field ``k`` of the given lines; a line with fewer fields: the code of ""."""

@@ -56,8 +56,8 @@ def receipt_codes() -> dict:
     return tomllib.loads((Path(__file__).parent / "receipt_codes.toml").read_text("utf-8"))
 
 
-def _payload(path: Path) -> tuple[bytes, str, str, bytes]:
-    """(bytes to cut, codec of its cells, encoding name, the file's bytes) of one .UKE file."""
+def _payload(path: Path) -> tuple[bytes, str, str]:
+    """(bytes to cut, codec of its cells, encoding name) of one .UKE file."""
     try:
         data = path.read_bytes()
         enc, text = choose_encoding(data)
@@ -70,7 +70,7 @@ def _payload(path: Path) -> tuple[bytes, str, str, bytes]:
     else:
         payload, codec = data, "cp932"   # checked below: every cell is decoded
     if not any(payload.startswith(r) or b"\n" + r + b"," in payload for r in (b"IR", b"RE")):
-        _check_decodes(path, data)
+        _check_decodes(path)
         raise IngestError(path.name, "レセプト電算ファイルではありません（IR・RE レコードがありません）")
     payload = payload.replace(b"\r\n", b"\n")
     if not payload.endswith(b"\n"):
@@ -78,12 +78,13 @@ def _payload(path: Path) -> tuple[bytes, str, str, bytes]:
     if b"\r" in payload:
         # A lone CR: neither a line break nor a field of a receipt file.
         raise IngestError(path.name, "レセプトの行数を数え直せません（改行でない CR が含まれています）")
-    return payload, codec, enc, data
+    return payload, codec, enc
 
 
-def _check_decodes(path: Path, data: bytes) -> None:
+def _check_decodes(path: Path) -> None:
+    """Raise the file's decoding problem, named as ``decode_bytes`` words it (if it has one)."""
     try:
-        decode_bytes(data)
+        decode_bytes(path.read_bytes())
     except EncodingProblem as exc:
         raise IngestError(path.name, str(exc)) from None
 
@@ -93,22 +94,24 @@ def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Cells, list[str]]:
     fields, cut on the raw bytes (``_Cells``: each distinct cell decoded once; columns are taken
     for the lines that need them only)."""
     read = [_payload(p) for p in paths]
-    codecs_used = {codec for _, codec, _, _ in read}
+    codecs_used = {codec for _, codec, _ in read}
     # One codec for the joined bytes: UTF-8 files are re-encoded only when CP932 files are mixed in.
     codec = "cp932" if codecs_used == {"cp932"} else "utf-8"
     parts = []
-    for path, (part, c, _, data) in zip(paths, read):
+    for path, (part, c, _) in zip(paths, read):
         if c != codec:
-            _check_decodes(path, data)
+            _check_decodes(path)
             part = part.decode(c).encode(codec)
         parts.append(part)
-    payload = b"".join(parts)
+    encodings = [enc for _, _, enc in read]
     counts = [part.count(b"\n") for part in parts]
+    payload = b"".join(parts)
+    del read, parts
     try:
         cells = _Cells(payload, codec)
     except _Undecodable:
-        for path, (_, _, _, data) in zip(paths, read):
-            _check_decodes(path, data)
+        for path in paths:
+            _check_decodes(path)
         raise IngestError(paths[0].name, "文字コードを判定できません") from None
     too_many = np.flatnonzero(cells.n_fields > _WIDTH)
     if len(too_many):
@@ -121,7 +124,7 @@ def _read_tables(paths: list[Path]) -> tuple[pd.DataFrame, _Cells, list[str]]:
                       "_file": np.repeat(np.asarray(names, dtype=object), counts),
                       "_line": np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else [],
                       "_pos": rows})
-    return t, cells, [enc for _, _, enc, _ in read]
+    return t, cells, encodings
 
 
 def _segments(t: pd.DataFrame, rec: pd.Series) -> tuple[np.ndarray, np.ndarray]:
