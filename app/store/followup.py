@@ -111,7 +111,9 @@ def followup_state(session, extracted_at: str | None = None) -> pd.DataFrame:
     where, params = session.district_filter_sql("p.district")
     rows = session.conn.execute(
         "SELECT f.person_id, f.status, f.action_date, f.next_action_date, f.user, f.recorded_at"
-        " FROM followups f JOIN persons p ON p.person_id = f.person_id"
+        # the few follow-up records first (CROSS JOIN fixes that order): SQLite would otherwise walk
+        # every child of a nurse's districts to find them (0.26 s at 200,000 children with none)
+        " FROM followups f CROSS JOIN persons p ON p.person_id = f.person_id"
         f" WHERE {where} ORDER BY f.person_id, f.action_date, f.followup_id", params).fetchall()
     return state_from_records(pd.DataFrame(
         rows, columns=["person_id", "status", "action_date", "next_action_date", "user", "recorded_at"]),

@@ -117,7 +117,8 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
 
 def _latest_assessment(conn) -> pd.Series:
     """The latest assessment フォロー状況 text per person (the health centre's list)."""
-    rows = conn.execute("SELECT person_id, value_text FROM events WHERE type = 'assessment'"
+    # INDEXED BY: the planner would otherwise take events_type and visit one scattered page per row
+    rows = conn.execute("SELECT person_id, value_text FROM events INDEXED BY events_assessment WHERE type = 'assessment'"
                         " ORDER BY person_id, date, event_id").fetchall()
     a = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
     return pd.Series(a["status"].fillna("").to_numpy(dtype=object), index=a["person_id"].to_numpy())
@@ -231,10 +232,12 @@ def _visible_places(session, run: dict) -> tuple[int, dict[str, list[str]]]:
     """How many children of the run the user may see, and their districts and towns (the
     filter bar's choices), counted in the store without reading the children's rows."""
     where, params = session.district_filter_sql("p.district")
+    # persons first (CROSS JOIN keeps SQLite to that order): the covering index of migration 0820
+    # hands over the children in place order, each then one seek in the run's scores key
     rows = session.conn.execute(
-        "SELECT p.district, p.town, COUNT(*) FROM persons p WHERE p.kind = 'child' AND " + where +
-        " AND EXISTS (SELECT 1 FROM scores s WHERE s.run_id = ? AND s.person_id = p.person_id)"
-        " GROUP BY p.district, p.town", [*params, run["run_id"]]).fetchall()
+        "SELECT p.district, p.town, COUNT(*) FROM persons p CROSS JOIN scores s"
+        " ON s.run_id = ? AND s.person_id = p.person_id WHERE p.kind = 'child' AND " + where +
+        " GROUP BY p.district, p.town", [run["run_id"], *params]).fetchall()
     places: dict[str, set] = {}
     for district, town, _n in rows:
         if district is not None:
