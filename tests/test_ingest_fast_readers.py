@@ -120,19 +120,32 @@ def test_parse_date_values_agrees_with_parse_date(values, uke):
             assert w == str(exc) and np.isnat(p), v
 
 
+_FIELD = st.one_of(st.binary(max_size=5), st.sampled_from(["山田", "ﾀｶﾊｼ", "", "1"]).map(str.encode))
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.binary(max_size=6).map(lambda b: b.replace(b"\n", b"")), max_size=8),
-       st.sampled_from(["cp932", "utf-8"]))
-def test_cells_decoded_together_as_they_decode_alone(cells, codec):
+@given(st.lists(st.lists(_FIELD.map(lambda b: b.replace(b",", b"").replace(b"\n", b"").replace(b"\r", b"")),
+                         min_size=1, max_size=4), min_size=1, max_size=6),
+       st.sampled_from(["cp932", "utf-8"]), st.booleans(), st.sampled_from([csvreader._Cells.BLOCK, 1, 9]))
+def test_cells_are_the_fields_of_the_decoded_text(lines, codec, crlf, block):
+    """Cutting the bytes and decoding distinct cells = decoding the text and splitting it; a cell
+    that does not decode makes the whole text undecodable, as decoding it whole does."""
+    eol = b"\r\n" if crlf else b"\n"
+    payload = eol.join(b",".join(fields) for fields in lines) + eol
     try:
-        alone = [c.decode(codec) for c in cells]
+        expected = [line.split(",") for line in payload.decode(codec).split(eol.decode())[:-1]]
     except UnicodeDecodeError:
-        alone = None
+        expected = None
     try:
-        together = list(csvreader._decoded(cells, codec))
+        with mock.patch.object(csvreader._Cells, "BLOCK", block):
+            cells = csvreader._Cells(payload, codec)
+        got = [[cells.uniq[cells.codes_of(k, np.array([i]))[0]] for k in range(cells.n_fields[i])]
+               for i in range(len(cells.starts))]
+        assert [cells.line(i) for i in range(len(cells.starts))] == [",".join(f) for f in got]
+        assert len(set(cells.uniq)) == len(cells.uniq)      # one code per distinct string
     except csvreader._Undecodable:
-        together = None
-    assert together == alone
+        got = None
+    assert got == expected
 
 
 def _uke(path, lines, encoding="cp932", eol="\r\n"):

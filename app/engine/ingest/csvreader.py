@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from app.engine.ingest.dates import parse_date_values
 from app.engine.ingest.encoding import EncodingProblem, choose_encoding, decode_bytes
@@ -127,21 +128,6 @@ def _read_columns(data: bytes, file: str) -> tuple[list[str], list[_Coded], np.n
     return header, cols, df["_line"].to_numpy(dtype=np.int64), bad, enc
 
 
-def _decoded(values: list[bytes], codec: str) -> np.ndarray:
-    """Cells decoded in one call: joined by a line break, which no cell holds and which cannot
-    complete a CP932 character, so a cell decodes alone exactly when it decodes here. A failure
-    is reported for the whole file, as ``decode_bytes`` words it."""
-    if not values:
-        return np.array([], dtype=object)
-    try:
-        out = np.array(b"\n".join(values).decode(codec).split("\n"), dtype=object)
-    except UnicodeDecodeError:
-        raise _Undecodable from None
-    if len(out) != len(values):   # (never: a cell is part of one line)
-        raise _Undecodable
-    return out
-
-
 class _Undecodable(Exception):
     pass
 
@@ -162,21 +148,38 @@ class _Cells:
 
     def __init__(self, payload: bytes, codec: str):
         self.payload, self.codec = payload, codec
-        index: dict[str, int] = {}          # distinct cell → code, over all blocks
         view = memoryview(payload)
-        codes, n_fields, line_ends = [], [], []
+        codes, dicts, n_fields, line_ends = [], [], [], []
         a = 0
         while a < len(payload):
             b = payload.find(b"\n", min(a + self.BLOCK, len(payload)) - 1) + 1   # after a line break
-            block = self._cut(view[a:b], codec, index)
+            block = self._cut(view[a:b])
             codes.append(block[0])
-            n_fields.append(block[1])
-            line_ends.append(block[2] + a)
+            dicts.append(block[1])
+            n_fields.append(block[2])
+            line_ends.append(block[3] + a)
             a = b
-        if "" not in index:                 # a code for the fields a short line lacks
-            index[""] = len(index)
-        self.empty = np.int32(index[""])
-        self.uniq = np.array(list(index), dtype=object)                     # distinct cells
+        # The blocks' distinct cells, without their separators, coded once more over the whole
+        # text; those are decoded (in one call) and strings equal after decoding share one code.
+        cells = pc.binary_slice(pa.concat_arrays(dicts), 0, -1).dictionary_encode()
+        values = cells.dictionary.to_pylist()
+        try:
+            text = b"\n".join(values).decode(codec)
+        except UnicodeDecodeError:
+            raise _Undecodable from None
+        pieces = text.split("\n")
+        if len(pieces) != len(values):   # (never: no cell holds a line break)
+            raise _Undecodable
+        # (a CRLF line's last field ends with the CR)
+        inner, self.uniq = _distinct([p[:-1] if p.endswith("\r") else p for p in pieces])  # distinct cells
+        to_cell = inner.astype(np.int32)[cells.indices.to_numpy(zero_copy_only=False)]
+        first = np.cumsum([0] + [len(d) for d in dicts])
+        for i, block_codes in enumerate(codes):
+            block_codes[:] = to_cell[first[i]:first[i + 1]][block_codes]
+        hit = np.flatnonzero(self.uniq == "")
+        if not len(hit):      # a code for the fields a short line lacks
+            self.uniq, hit = np.append(self.uniq, np.array([""], dtype=object)), [len(self.uniq)]
+        self.empty = np.int32(hit[0])
         self.codes = np.concatenate(codes) if codes else np.array([], dtype=np.int32)  # one per field
         line_ends = np.concatenate(line_ends) if line_ends else np.array([], dtype=np.int64)
         buf = np.frombuffer(payload, dtype=np.uint8)
@@ -186,8 +189,9 @@ class _Cells:
         self.field_start = np.concatenate([[0], np.cumsum(self.n_fields)[:-1]]).astype(np.int64)
 
     @staticmethod
-    def _cut(view: memoryview, codec: str, index: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One block of whole lines: (code of each field, fields per line, end of each line)."""
+    def _cut(view: memoryview) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+        """One block of whole lines: (code of each field in the block's dictionary, that
+        dictionary of cells with their separators, fields per line, end of each line)."""
         buf = np.frombuffer(view, dtype=np.uint8)
         is_sep = buf == 44
         is_sep |= buf == 10
@@ -199,20 +203,9 @@ class _Cells:
         np.add(sep, 1, out=bounds[1:])
         cells = pa.Array.from_buffers(pa.binary(), len(sep), [None, pa.py_buffer(bounds), pa.py_buffer(view)])
         coded = cells.dictionary_encode()
-        del cells, bounds
-        values = coded.dictionary.to_pylist()
-        try:
-            text = b"".join(values).decode(codec)
-        except UnicodeDecodeError:
-            raise _Undecodable from None
-        pieces = text.replace(",", "\n").split("\n")[:-1]
-        if len(pieces) != len(values):   # (never: each value holds one separator, at its end)
-            raise _Undecodable
-        # (a CRLF line's last field ends with the CR)
-        inner = np.fromiter((index.setdefault(p[:-1] if p.endswith("\r") else p, len(index)) for p in pieces),
-                            dtype=np.int32, count=len(pieces))
-        codes = inner[coded.indices.to_numpy(zero_copy_only=False)]
-        return codes, np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1])), sep[ends_line].astype(np.int64)
+        codes = coded.indices.to_numpy(zero_copy_only=False).astype(np.int32)   # (a writable copy)
+        return (codes, coded.dictionary, np.diff(np.concatenate([[0], np.flatnonzero(ends_line) + 1])),
+                sep[ends_line].astype(np.int64))
 
     def codes_of(self, k: int, rows: np.ndarray) -> np.ndarray:
         """Codes of field ``k`` of the given lines; a line with fewer fields: the code of ""."""
