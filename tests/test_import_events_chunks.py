@@ -38,8 +38,8 @@ def test_chunks_are_the_whole_delivery_in_write_order(city):
     p = _processed(city, chunk_rows=50)
     chunks = list(p.event_chunks())
     assert len(chunks) > 20                          # the small size really cuts sources up
-    for c in chunks:                                 # each chunk sorted like the whole frame
-        pd.testing.assert_frame_equal(c, ev.sort_events(c))
+    for c in chunks:                                 # each chunk in its rows' order
+        pd.testing.assert_frame_equal(c, ev.sort_rows(c))
     # chunks follow the files' order, and lines within a file
     firsts = [(c["source_file"].min(), c["source_line"].min()) for c in chunks]
     assert firsts == sorted(firsts)
@@ -123,3 +123,17 @@ def test_a_failure_while_writing_events_leaves_the_store_as_it_was(city, tmp_pat
         assert conn.execute(idx).fetchone()[0] == 3
     finally:
         session.close()
+
+
+def test_disclosure_of_a_mixed_frame():
+    cfg = ev.disclosure_config()
+    typed = next(t for t in cfg["types"] if cfg["types"][t] != cfg["sources"].get("yobo"))
+    frame = pd.DataFrame({
+        "type": ["epds", "epds", "vaccination", typed, "no_such_type", None],
+        "source": ["epds", "epds", "yobo", "yobo", "no_such_source", "yobo"],
+        "attrs": ['{"self_harm":true}', '{"self_harm":false}', "{}", "{}", "{}", "{}"]})
+    got = ev.assign_disclosure(frame).tolist()
+    epds = cfg["types"].get("epds", cfg["sources"]["epds"])
+    vaccination = cfg["types"].get("vaccination", cfg["sources"]["yobo"])
+    assert epds != "staff"                                   # else the self-harm row proves nothing
+    assert got == ["staff", epds, vaccination, cfg["types"][typed], "staff", cfg["sources"]["yobo"]]
