@@ -93,18 +93,22 @@ _TEXT_COLUMNS = ["resident_number", "household_number", "name_kanji", "name_kana
 _KATAKANA_ONLY = re.compile(r"[ァ-ヶー]+")
 
 
-def _factorize(values: pd.Series, text: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Codes per row and the distinct values (object array); a missing value has code -1.
+def _factorize(values: pd.Series, text: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Codes per row, the distinct values (object array) and whether the values are already
+    their own filled text (strings, none missing); a missing value has code -1.
 
     For a text column the values are as ``fillna("").astype(str)`` would make them; factorizing
     other types raw could merge values that hash alike (1, 1.0, True) but print differently.
     """
     codes, uniq = pd.factorize(values)
     uniq = np.asarray(uniq, dtype=object)
-    if text and not all(type(u) is str for u in uniq):
+    all_text = all(type(u) is str for u in uniq)
+    if text and not all_text:
         codes, uniq = pd.factorize(values.fillna("").astype(str))
         uniq = np.asarray(uniq, dtype=object)
-    return codes.astype(np.int64, copy=False), uniq
+    as_given = text and all_text and values.dtype == object and bool((codes >= 0).all())
+    # int32 halves the per-row arrays (several million rows at city scale).
+    return codes.astype(np.int32 if len(uniq) < 2 ** 31 - 1 else np.int64, copy=False), uniq, as_given
 
 
 def _per_value(uniq: np.ndarray, fn: Callable[[str], str]) -> np.ndarray:
@@ -146,20 +150,26 @@ class _Identities:
     row: per row, the position of its identity in ``frame``. frame: one row per identity, indexed
     by the identity's first row (so labels such as a review item's first row stay row numbers),
     in order of first appearance; columns source, resident_number, household_number (missing →
-    ""), k, kana_norm, kn, b, s.
+    ""), k, kana_norm, kn, b, s. as_given: the text columns whose filled text is the input
+    itself (object strings, none missing), which the records frame can then share.
     """
 
     row: np.ndarray
     frame: pd.DataFrame
+    as_given: frozenset = frozenset()
 
 
 def _identities(records: pd.DataFrame) -> _Identities:
     """Factorize the identity columns and normalise each distinct name, date and code once."""
     n = len(records)
     cols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    given = set()
     for c in IDENTITY_COLUMNS:
         values = pd.to_datetime(records[c]) if c == "birth_date" else records[c]
-        cols[c] = _factorize(values, c in _TEXT_COLUMNS)
+        codes, uniq, as_given = _factorize(values, c in _TEXT_COLUMNS)
+        cols[c] = codes, uniq
+        if as_given:
+            given.add(c)
     row = _combine(*(codes + 1 for codes, _ in cols.values())) if n else np.zeros(0, dtype=np.int64)
     n_ids = int(row.max()) + 1 if n else 0
     first = np.empty(n_ids, dtype=np.int64)
@@ -204,7 +214,7 @@ def _identities(records: pd.DataFrame) -> _Identities:
         src = {"_b": "birth_date", "_ym": "birth_date", "_md": "birth_date", "_s": "sex",
                "_hh": "household_number", "_rn": "resident_number"}.get(col)
         frame[col] = codes if src is None else codes[at[src]]
-    return _Identities(row, frame)
+    return _Identities(row, frame, frozenset(given & {"resident_number", "household_number", "sex"}))
 
 
 def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -225,7 +235,10 @@ def _expand(records: pd.DataFrame, ids: _Identities, columns: list[str]) -> pd.D
     data = {}
     names = list(records.columns) + [c for c in ("move_reason", "move_date") if c not in records.columns]
     for c in names + columns:
-        if c in columns or c in ("resident_number", "household_number"):
+        given = "sex" if c == "s" else c
+        if given in ids.as_given:
+            data[c] = records[given].to_numpy()  # the filled text is the input itself
+        elif c in columns or c in ("resident_number", "household_number"):
             data[c] = ids.frame[c].to_numpy()[ids.row]
         elif c not in records.columns:
             data[c] = np.full(len(records), None, dtype=object)
