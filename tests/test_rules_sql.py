@@ -467,3 +467,19 @@ def test_the_engine_module_does_not_need_duckdb_to_compile():
             "assert 'CREATE OR REPLACE TEMP TABLE children' in c.script()\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-1000:]
+
+
+def test_the_printed_script_runs_by_hand_with_the_same_flags(city):
+    # what a prefecture analyst would paste into DuckDB: the whole script, then one rule's table
+    persons, events, relations, as_of = city
+    ruleset = shipped_ruleset("postpartum")
+    compiled = rsql.compile_ruleset(ruleset, as_of)
+    con = duckdb.connect()
+    con.execute("SET temp_directory = ''")
+    for name, frame in (("persons", persons), ("events", events), ("relations", relations)):
+        con.register(f"src_{name}", frame)
+    con.execute(compiled.script())
+    expected = rsql.evaluate_frames(persons, events, relations, ruleset, as_of).matrix
+    for rid in compiled.flag_rules:
+        got = {r[0] for r in con.execute(f"SELECT person_id FROM {compiled.tables[rid]} WHERE flag").fetchall()}
+        assert got == set(expected.index[expected[rid].to_numpy(bool)]), rid
