@@ -166,21 +166,8 @@ def _dates(split: _Cells, k: int, rows: np.ndarray, nfkc: bool) -> tuple[np.ndar
     return parsed[inner], why[inner]
 
 
-def read_uke(paths: list[Path] | Path) -> UkeRead:
-    """Parse .UKE files (all of a delivery at once: one vectorised pass over every line)."""
-    paths = [paths] if isinstance(paths, Path) else list(paths)
-    t, split, encodings = _read_tables(paths)
-    # A blank line (or the DOS end-of-file mark) is no record.
-    blank_cell = np.array([u.strip("\x1a \t\u3000") == "" for u in split.uniq], dtype=bool)
-    blank = (split.n_fields == 1) & blank_cell[split.codes_of(0, t["_pos"].to_numpy())]
-    t = t[~blank]
-    kinds = _cells(split, 0, t["_pos"].to_numpy(), lambda u: unicodedata.normalize("NFKC", u).strip().upper())
-    rec = pd.Series(kinds, index=t.index, dtype=object)
-    t["_rid"], orphan_start = _segments(t, rec)
-    is_re = (rec == "RE").to_numpy()
-    is_file = rec.isin(FILE_RECORDS).to_numpy()
-    t["_receipt_line"] = t["_line"].where(is_re).groupby(t["_rid"]).transform("first")
-    re_ = t[is_re]
+def _receipts(re_: pd.DataFrame, split: _Cells) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per RE record, and the reason its receipt cannot be read ("" = fine)."""
     pos = re_["_pos"].to_numpy()
     name = _cells(split, 4, pos)
     births, birth_why = _dates(split, 6, pos, nfkc=True)
@@ -197,6 +184,24 @@ def read_uke(paths: list[Path] | Path) -> UkeRead:
         [name == "", birth_why != "", np.isnat(births), month_why != "", np.isnat(months)],
         ["氏名が空です", "生年月日の" + birth_why, "生年月日が空です",
          "診療年月の" + month_why, "診療年月が空です"], default="")
+    return receipts, reason
+
+
+def read_uke(paths: list[Path] | Path) -> UkeRead:
+    """Parse .UKE files (all of a delivery at once: one vectorised pass over every line)."""
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    t, split, encodings = _read_tables(paths)
+    # A blank line (or the DOS end-of-file mark) is no record.
+    blank_cell = np.array([u.strip("\x1a \t\u3000") == "" for u in split.uniq], dtype=bool)
+    blank = (split.n_fields == 1) & blank_cell[split.codes_of(0, t["_pos"].to_numpy())]
+    t = t[~blank]
+    kinds = _cells(split, 0, t["_pos"].to_numpy(), lambda u: unicodedata.normalize("NFKC", u).strip().upper())
+    rec = pd.Series(kinds, index=t.index, dtype=object)
+    t["_rid"], orphan_start = _segments(t, rec)
+    is_re = (rec == "RE").to_numpy()
+    is_file = rec.isin(FILE_RECORDS).to_numpy()
+    t["_receipt_line"] = t["_line"].where(is_re).groupby(t["_rid"]).transform("first")
+    receipts, reason = _receipts(t[is_re], split)
     bad = reason != ""
     # Segments no RE opens: quarantined whole, named by their first line.
     heads = t[orphan_start]
