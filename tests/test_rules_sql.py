@@ -329,8 +329,8 @@ def _assert_equal_per_rule(pandas_run, sql_run):
         flagged_pandas = set(pm.index[pm[rid].to_numpy(bool)])
         flagged_sql = set(sql_run.matrix.index[sql_run.matrix[rid].to_numpy(bool)])
         assert flagged_sql == flagged_pandas, (rid, sorted(flagged_sql ^ flagged_pandas)[:10])
-        np.testing.assert_allclose(sql_run.values[rid].to_numpy(float), pv[rid].to_numpy(float),
-                                   equal_nan=True, err_msg=rid)
+        # the same doubles, not merely close: the SQL repeats the engine's arithmetic step by step
+        np.testing.assert_array_equal(sql_run.values[rid].to_numpy(float), pv[rid].to_numpy(float), err_msg=rid)
 
 
 @pytest.mark.parametrize("name", ["report_2023", "improved", "postpartum"])

@@ -69,7 +69,8 @@ def _lit(value) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise NotCompiled(f"値 {value!r} はSQLの数値にできません")
-        return repr(value)
+        # a bare 0.1 is a DECIMAL in DuckDB; through the string it is the very double Python holds
+        return f"CAST('{value!r}' AS DOUBLE)"
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     raise NotCompiled(f"値 {value!r} はSQLのリテラルにできません")
