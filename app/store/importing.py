@@ -158,9 +158,11 @@ class _IndexesRebuilt:
 
     def __enter__(self):
         if self.active:
+            # A partial index (events_assessment: a few thousand rows) costs next to nothing row by
+            # row but a whole pass over the table to build again (0.43 s at 13,913 children): it stays.
             self.indexes = self.conn.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
-                (self.table,)).fetchall()
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL"
+                " AND sql NOT LIKE '% WHERE %'", (self.table,)).fetchall()
             for name, _ in self.indexes:
                 self.conn.execute(f"DROP INDEX {name}")
         return self
