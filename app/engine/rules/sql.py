@@ -16,12 +16,14 @@ It does **not** build reasons, evidence rows, scores or validation: those stay i
 Compiled: ``events`` (every aggregate, subject, row filter, window and age option),
 ``cumulative_count``, ``checkup_by_age``, ``due_checkups``, ``young_mother``, ``growth`` (z-scores,
 percentiles, Kaup index and band, 幼児肥満度, the fall of weight z; the 2023 reference is written
-into the SQL), ``cohort_percentile`` (report ④, on the growth curve or within the cohort) and
-``combine``. Percentiles on the growth curve are compared in z-space (DuckDB has no normal CDF)
-and turned back into percentiles with scipy's ``ndtr`` after the fetch. Reported per rule in
-``not_compiled`` with the reason, never skipped silently: ``vaccine_schedule`` (see
-``NOT_COMPILED``), a percentile compared with ``==``/``!=``/``in``, a ``combine`` rule over an
-uncompiled rule, and a rule whose regex has no RE2 equivalent.
+into the SQL), ``cohort_percentile`` (report ④, on the growth curve or within the cohort),
+``vaccine_schedule`` (the schedule written into the SQL, one status per child and vaccine as
+``vaccination.judge``) and ``combine``. Percentiles on the growth curve are compared in z-space
+(DuckDB has no normal CDF) and turned back into percentiles with scipy's ``ndtr`` after the fetch.
+Reported per rule in ``not_compiled`` with the reason, never skipped silently: a percentile
+compared with ``==``/``!=``/``in``, a ``combine`` rule over an uncompiled rule, a rule whose regex
+has no RE2 equivalent, a text column compared with a number, and any kind listed in
+``NOT_COMPILED`` (none today).
 
 DuckDB is imported inside the functions that run SQL, so the application runs without it
 (it is in the ``scale`` and ``test`` extras).
@@ -40,12 +42,9 @@ from app.engine.rules import ages
 from app.engine.rules.context import MAX_AGE_MONTHS
 from app.engine.rules.model import Rule, RuleSet, _ranges, age_ranges_of
 
-# Kinds left to pandas, and why (shown in every result that meets one).
-NOT_COMPILED = {
-    "vaccine_schedule": "定期接種スケジュールの判定(app/engine/reference/vaccination.judge: ワクチンごとの接種"
-                        "系列、初回年齢によるキャッチアップ、5種混合の読み替え、転入前の不明扱い)は表とPythonの"
-                        "手続きで、SQLへの移植は安価でないため未対応",
-}
+# Kinds left to pandas, and why (shown in every result that meets one). Empty: every kind has a
+# translation; the options that have none are named per rule when the rule set is compiled.
+NOT_COMPILED: dict[str, str] = {}
 # Columns of the frames (docs/DATA_MODEL.md) the SQL reads; missing optional ones read as empty.
 PERSON_COLUMNS = ("person_id", "birth_ym", "sex", "household_id", "mother_id", "resident_from", "resident_to",
                   "moved_in")
@@ -244,6 +243,9 @@ def prelude_sql(as_of, cols: dict[str, set[str]], types: list[str], need_attrs: 
     stmts += _link_sql(subjects, cols["relations"])
     if needs & {"reference", "measurements"}:
         stmts += growth_prelude_sql(measurements="measurements" in needs)
+    graces = {int(n.split(":")[1]) for n in needs if n.startswith("vaccine:")}
+    if graces:
+        stmts += vaccine_prelude_sql(as_of_idx, graces)
     return stmts
 
 
@@ -644,9 +646,101 @@ def rule_cohort_percentile(rule: Rule, as_of_idx: int) -> str:
     return _rule_select(rule, "WITH " + ", ".join(ctes), value, " OR ".join(flags) or "FALSE", joins=" ".join(joins))
 
 
+# -- routine vaccinations against the schedule (app/engine/reference/vaccination.judge) ------------
+
+def _vaccine_bound(age, after) -> str | None:
+    """vaccination._bound: age-based and/or after the previous dose, the later of both (NULLs ignored)."""
+    from app.engine.reference import vaccination as vacc
+
+    school_march = ("((CASE WHEN c.birth_idx - floor(c.birth_idx / 12) * 12 >= 3 THEN floor(c.birth_idx / 12) + 7 "
+                    "ELSE floor(c.birth_idx / 12) + 6 END) * 12 + 2)")
+    parts = []
+    if age == vacc.BEFORE_SCHOOL:
+        parts.append(school_march)
+    elif age == vacc.SCHOOL_YEAR:
+        parts.append(f"({school_march} - 11)")
+    elif age is not None:
+        parts.append(f"(c.birth_idx + {_lit(float(age))})")
+    if after is not None:
+        parts.append(f"(c.prev_idx + {_lit(float(after))})")
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"greatest({', '.join(parts)})"
+
+
+def _vaccine_status_sql(v, as_of_idx: int, grace: int) -> str:
+    """One vaccine's status per child: the series by the age at the first dose, the first missing
+    dose's recommended time and standard end, late / reminder / unknown before a move-in."""
+    sat = ", ".join(_lit(s) for s in v.satisfied_by)
+    eligible = ["s.person_id IS NULL", "c.birth_idx IS NOT NULL"]
+    if v.born_from:
+        eligible.append(f"c.birth_idx >= {int(ages.ym_index_from_text(pd.Series([v.born_from]))[0])}")
+    if v.born_before:
+        # a child born later who already has doses of this vaccine is still judged on them
+        eligible.append(f"(c.birth_idx < {int(ages.ym_index_from_text(pd.Series([v.born_before]))[0])} OR cnt > 0)")
+    series_k = "CASE " + " ".join(f"WHEN start_age >= {s.from_months} THEN {k}"
+                                  for k, s in reversed(list(enumerate(v.series)))) + " ELSE 0 END"
+    total = "CASE series_k " + " ".join(f"WHEN {k} THEN {len(s.doses)}" for k, s in enumerate(v.series)) + " END"
+    rec, end = [], []
+    for k, s in enumerate(v.series):
+        for j, d in enumerate(s.doses):
+            at = f"series_k = {k} AND nxt = {j}"
+            r, e = _vaccine_bound(d.rec_age, d.rec_after), _vaccine_bound(d.end_age, d.end_after)
+            rec.append(f"WHEN {at} THEN {r or 'NULL'}")
+            # a bound after a missing previous dose cannot be computed: the legal end judges it
+            end.append(f"WHEN {at} THEN coalesce({e or 'NULL'}, c.birth_idx + {v.legal_until_months})")
+    late = f"(eligible AND NOT done AND {as_of_idx} >= end_idx + {grace + 1})"
+    reminder = f"(eligible AND NOT done AND NOT {late} AND coalesce({as_of_idx} >= rec_idx + {grace + 1}, FALSE))"
+    known = "(rf_idx IS NULL OR end_idx >= rf_idx)"
+    status = (f"CASE WHEN NOT eligible THEN 'not_due' WHEN done THEN 'ok' WHEN {late} AND NOT {known} THEN 'unknown' "
+              f"WHEN {late} AND cnt = 0 THEN 'unvaccinated' WHEN {late} THEN 'behind' WHEN {reminder} THEN 'reminder' "
+              "WHEN cnt > 0 THEN 'ok' ELSE 'not_due' END")
+    skip = (f"SELECT DISTINCT person_id FROM vdoses WHERE subtype IN ({', '.join(_lit(s) for s in v.skip_if_any)})"
+            if v.skip_if_any else "SELECT NULL::VARCHAR AS person_id WHERE FALSE")
+    base = (f"SELECT c.person_id, c.rf_idx, coalesce(d.cnt, 0) AS cnt, "
+            f"coalesce(d.first_midx - c.birth_idx, greatest({as_of_idx} - c.birth_idx - 1, 0)) AS start_age, "
+            f"c.birth_idx, d.last AS prev_idx, s.person_id AS skip_id "
+            f"FROM children c LEFT JOIN (SELECT person_id, greatest(max(value_num), count(*)) AS cnt, "
+            f"max(midx) AS last, min(midx) AS first_midx FROM vdoses WHERE subtype IN ({sat}) GROUP BY person_id) d "
+            f"ON d.person_id = c.person_id LEFT JOIN ({skip}) s ON s.person_id = c.person_id")
+    eligible_sql = " AND ".join(e.replace("s.person_id", "skip_id").replace("c.birth_idx", "birth_idx")
+                                for e in eligible)
+    step1 = f"SELECT *, {eligible_sql} AS eligible, {series_k} AS series_k FROM ({base})"
+    step2 = f"SELECT *, {total} AS total FROM ({step1})"
+    step3 = f"SELECT *, trunc(least(cnt, total - 1)) AS nxt, cnt >= total AS done FROM ({step2})"
+    bounds = (f"SELECT *, CASE {' '.join(rec)} END AS rec_idx, CASE {' '.join(end)} END AS end_idx "
+              f"FROM ({step3}) c")
+    return f"SELECT person_id, {_lit(v.id)} AS vaccine, {status} AS status FROM ({bounds})"
+
+
+def vaccine_prelude_sql(as_of_idx: int, graces: set[int]) -> list[str]:
+    """Doses of the children, and one judgement table per grace (shared by the rules, as ctx.cache)."""
+    from app.engine.reference import vaccination as vacc
+
+    out = ["CREATE OR REPLACE TEMP TABLE vdoses AS SELECT e.person_id, e.subtype, e.value_num, e.midx "
+           "FROM ev e JOIN children c ON c.person_id = e.person_id WHERE e.type = 'vaccination'"]
+    for grace in sorted(graces):
+        parts = " UNION ALL ".join(_vaccine_status_sql(v, as_of_idx, grace) for v in vacc.default_schedule())
+        out.append(f"CREATE OR REPLACE TEMP TABLE vacc_judge_{grace} AS {parts}")
+    return out
+
+
+def rule_vaccine_schedule(rule: Rule, as_of_idx: int) -> str:
+    """``vaccine_schedule``: vaccines in the listed statuses ≥ ``min_vaccines`` (eval_vaccine_schedule)."""
+    grace = int(rule.get("grace_months", 1))
+    statuses = rule.get("statuses", ["unvaccinated", "behind"])
+    where = [f"status IN ({', '.join(_lit(s) for s in statuses)})"]
+    if rule.get("vaccines"):
+        where.append(f"vaccine IN ({', '.join(_lit(v) for v in rule.get('vaccines'))})")
+    return _rule_select(rule, f"WITH a AS (SELECT person_id, count(*) AS n FROM vacc_judge_{grace} "
+                              f"WHERE {' AND '.join(where)} GROUP BY person_id)",
+                        "coalesce(a.n, 0)", f"coalesce(a.n, 0) >= {int(rule.get('min_vaccines', 1))}")
+
+
 COMPILERS = {"events": rule_events, "cumulative_count": rule_cumulative_count,
              "checkup_by_age": rule_checkup_by_age, "due_checkups": rule_due_checkups,
-             "young_mother": rule_young_mother, "growth": rule_growth, "cohort_percentile": rule_cohort_percentile}
+             "young_mother": rule_young_mother, "growth": rule_growth, "cohort_percentile": rule_cohort_percentile,
+             "vaccine_schedule": rule_vaccine_schedule}
 
 
 # -- the rule set -------------------------------------------------------------------------------------
@@ -689,6 +783,8 @@ def _needs(rule: Rule) -> tuple[set[str], set[str]]:
         return {"weight", "height"}, {"reference", "measurements"}
     if rule.kind == "cohort_percentile":
         return {rule.get("measure", "weight"), "checkup"}, {"reference", "source"}
+    if rule.kind == "vaccine_schedule":
+        return {"vaccination"}, {f"vaccine:{int(rule.get('grace_months', 1))}"}
     return set(), set()
 
 
