@@ -133,12 +133,15 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
     values = pd.DataFrame({r.id: outputs[r.id].value for r in flag_rules}, index=ids)
 
     n, k = ctx.n, len(flag_rules)
+    # rule ids and threshold texts repeated as references to one string per rule: np.repeat of
+    # a list makes a fixed-width unicode array first (5 M rows × the longest threshold text ×
+    # 4 bytes: ~2 GB at 200,000 children) and then one new string object per row
     flags = pd.DataFrame({
         "person_id": np.tile(ids.to_numpy(), k),
-        "rule_id": np.repeat([r.id for r in flag_rules], n),
+        "rule_id": np.repeat(_objects([r.id for r in flag_rules]), n),
         "flagged": np.concatenate([outputs[r.id].flag for r in flag_rules]) if k else [],
         "reason": np.concatenate([outputs[r.id].reason for r in flag_rules]) if k else [],
-        "threshold": np.repeat([outputs[r.id].threshold for r in flag_rules], n),
+        "threshold": np.repeat(_objects([outputs[r.id].threshold for r in flag_rules]), n),
         "first_date": np.concatenate([outputs[r.id].first_date for r in flag_rules]) if k else [],
         "last_date": np.concatenate([outputs[r.id].last_date for r in flag_rules]) if k else [],
     })
@@ -197,6 +200,13 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
         follow=follow, thresholds={r.id: outputs[r.id].threshold for r in flag_rules}, weights=weights,
         restricted={r.id: r.restricted for r in flag_rules}, labels=labels, metrics=metrics,
         source_as_of=dict(source_as_of or {}), extraction=spec)
+
+
+def _objects(values: list) -> np.ndarray:
+    """An object array of these values as they are (no fixed-width unicode copy)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _scores(matrix: pd.DataFrame, weights: dict[str, float], flag_rules) -> tuple[np.ndarray, np.ndarray]:

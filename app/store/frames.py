@@ -87,11 +87,10 @@ def scoring_events_frame(conn, types=None, chunk_rows: int = CHUNK_ROWS) -> pd.D
                         where, params, chunk_rows)
     # events_frame's order (ORDER BY person_id, date, event_id): SQLite compares text by its
     # UTF-8 bytes, i.e. by code point like Python, and puts NULL dates first
-    person = cols["person_id"]
-    order = np.lexsort((cols["event_id"], _text_rank(cols["_date_text"]), _text_rank(person)))
+    order = np.lexsort((cols["event_id"], _text_rank(cols.pop("_date_text")), _text_rank(cols["person_id"])))
     out = {}
     for c in SCORING_EVENT_COLUMNS:
-        v = cols[c]
+        v = cols.pop(c)  # one column in two orders at a time, not the whole table
         if isinstance(v, pd.Categorical):
             out[c] = pd.Categorical.from_codes(v.codes[order], dtype=v.dtype)
         else:
@@ -147,7 +146,11 @@ def read_columns(conn, table: str, kinds: dict[str, str], where: str = "1=1", pa
             got = _chunk_by_rows(pa, conn, table, kinds, where, params, start, stop)
         for c, kind in kinds.items():
             chunks[c].append(_encode(pa, kind, got[c]))
-    return {k: v for c, kind in kinds.items() for k, v in _column(pa, c, kind, chunks[c]).items()}
+    out = {k: v for c, kind in kinds.items() for k, v in _column(pa, c, kind, chunks[c]).items()}
+    del chunks
+    # Arrow's allocator keeps freed blocks for reuse by Arrow; nothing else would reuse them
+    pa.default_memory_pool().release_unused()
+    return out
 
 
 def _rowid_ranges(conn, table: str, rows: int):

@@ -126,39 +126,47 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
         # other ~90 % of rows carried nothing (no reason, no evidence) — measured at 13,913
         # children: 516,705 rows of which 40,375 flagged.
         f = result.flags[result.flags["flagged"].astype(bool)]
-        rule = f["rule_id"].to_numpy(dtype=object)
-        conn.executemany(
-            "INSERT INTO flags(run_id, person_id, rule_id, flagged, reason, threshold, label, disclosure, restricted,"
-            " first_date, last_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            zip([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
-                f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
-                (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(),
-                pd.Series(rule).map(result.restricted).tolist(),
-                iso_dates(f["first_date"]), iso_dates(f["last_date"])))
-        e = result.evidence
-        conn.executemany("INSERT INTO evidence(run_id, person_id, rule_id, event_id, role) VALUES (?,?,?,?,?)",
-                         zip([run_id] * len(e), e["person_id"].tolist(), e["rule_id"].tolist(),
-                             e["event_id"].astype("int64").tolist(), e["role"].tolist()))
-        s = result.scores
-        prob = [None if np.isnan(v) else float(v) for v in s["probability"].to_numpy(dtype=float)]
-        conn.executemany("INSERT INTO scores(run_id, person_id, target, score, probability, rank, score_open, rank_open,"
-                         " extracted, extracted_open, urgent, urgent_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                         zip([run_id] * len(s), s["person_id"].tolist(), s["target"].tolist(),
-                             s["score"].astype(float).tolist(), prob, s["rank"].astype(int).tolist(),
-                             s["score_open"].astype(float).tolist(), s["rank_open"].astype(int).tolist(),
-                             s["extracted"].astype(int).tolist(), s["extracted_open"].astype(int).tolist(),
-                             s["urgent"].astype(int).tolist(), iso_dates(s["urgent_date"])))
-        fo = result.follow
-        conn.executemany(
-            "INSERT INTO run_follow(run_id, person_id, followed, follow_status, follow_date, follow_source,"
-            " on_custody_list, custody_first_date) VALUES (?,?,?,?,?,?,?,?)",
-            zip([run_id] * len(fo), fo["person_id"].tolist(), fo["followed"].astype(int).tolist(),
-                fo["follow_status"].tolist(), iso_dates(fo["follow_date"]), fo["follow_source"].tolist(),
-                fo["on_custody_list"].astype(int).tolist(), iso_dates(fo["custody_first_date"])))
+
+        def flag_rows(f):
+            rule = f["rule_id"].to_numpy(dtype=object)
+            return ([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
+                    f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
+                    (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(),
+                    pd.Series(rule).map(result.restricted).tolist(),
+                    iso_dates(f["first_date"]), iso_dates(f["last_date"]))
+        _insert(conn, "INSERT INTO flags(run_id, person_id, rule_id, flagged, reason, threshold, label, disclosure,"
+                " restricted, first_date, last_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)", f, flag_rows)
+        _insert(conn, "INSERT INTO evidence(run_id, person_id, rule_id, event_id, role) VALUES (?,?,?,?,?)",
+                result.evidence, lambda e: ([run_id] * len(e), e["person_id"].tolist(), e["rule_id"].tolist(),
+                                            e["event_id"].astype("int64").tolist(), e["role"].tolist()))
+
+        def score_rows(s):
+            prob = [None if np.isnan(v) else float(v) for v in s["probability"].to_numpy(dtype=float)]
+            return ([run_id] * len(s), s["person_id"].tolist(), s["target"].tolist(),
+                    s["score"].astype(float).tolist(), prob, s["rank"].astype(int).tolist(),
+                    s["score_open"].astype(float).tolist(), s["rank_open"].astype(int).tolist(),
+                    s["extracted"].astype(int).tolist(), s["extracted_open"].astype(int).tolist(),
+                    s["urgent"].astype(int).tolist(), iso_dates(s["urgent_date"]))
+        _insert(conn, "INSERT INTO scores(run_id, person_id, target, score, probability, rank, score_open, rank_open,"
+                " extracted, extracted_open, urgent, urgent_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                result.scores, score_rows)
+        _insert(conn, "INSERT INTO run_follow(run_id, person_id, followed, follow_status, follow_date, follow_source,"
+                " on_custody_list, custody_first_date) VALUES (?,?,?,?,?,?,?,?)", result.follow,
+                lambda fo: ([run_id] * len(fo), fo["person_id"].tolist(), fo["followed"].astype(int).tolist(),
+                            fo["follow_status"].tolist(), iso_dates(fo["follow_date"]), fo["follow_source"].tolist(),
+                            fo["on_custody_list"].astype(int).tolist(), iso_dates(fo["custody_first_date"])))
         session.audit("score_run", "run", [run_id], {
             "ruleset": f"{result.ruleset_id}@{result.ruleset_version}", "target": result.target,
             "as_of": result.as_of.strftime("%Y-%m-%d"), "children": int(result.matrix.shape[0])})
     return run_id
+
+
+def _insert(conn, sql: str, frame: pd.DataFrame, columns, rows: int = 50_000) -> None:
+    """executemany over ``columns(part)`` (the parameter lists) of consecutive parts of a frame:
+    the Python objects of at most ``rows`` rows exist at a time (a run at 200,000 children
+    writes ~2 M rows)."""
+    for start in range(0, len(frame), rows):
+        conn.executemany(sql, zip(*columns(frame.iloc[start:start + rows])))
 
 
 def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet | None = None,
@@ -177,18 +185,20 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
     progress.step(0.0, "データを読み込んでいます")
     if sets:  # the probability (and validation) fit with scikit-learn after the load
         calibration.import_models_in_background()
-    persons = frames.persons_frame(conn)
-    relations = frames.relations_frame(conn)
     at = pd.Timestamp(as_of) if as_of is not None else data_as_of(conn)
     src = source_as_of(conn)
     # only the event types these rule sets read, compact; the children and their linked events
-    # are prepared once and shared by every rule set of the run
-    context = EvalContext(persons, frames.scoring_events_frame(conn, types=events_read(sets)), relations, at)
+    # are prepared once and shared by every rule set of the run, and the frames they came from
+    # are let go (at 200,000 children persons alone hold ~0.8 GB of strings)
+    context = EvalContext(frames.persons_frame(conn), frames.scoring_events_frame(conn, types=events_read(sets)),
+                          frames.relations_frame(conn), at)
+    # the pages read stay in SQLCipher's cache (up to 256 MB) until the connection closes; the
+    # run has read them all once and writes only new pages from here
+    conn.execute("PRAGMA shrink_memory").fetchall()
     ids = []
     for i, rs in enumerate(sets):
         sub = progress.sub(0.1 + 0.9 * i / len(sets), 0.1 + 0.9 * (i + 0.8) / len(sets))
-        result = evaluate(persons, None, relations, rs, at, sub, validate=validate, source_as_of=src,
-                          context=context)
+        result = evaluate(None, None, None, rs, at, sub, validate=validate, source_as_of=src, context=context)
         ids.append(save_run(session, result, rs))
         del result
     progress.step(1.0, "採点を保存しました")

@@ -198,7 +198,10 @@ def _per_vaccine_doses(children: pd.DataFrame, doses: pd.DataFrame, as_of, sched
     dates = doses["date"].to_numpy() if len(doses) else np.array([], dtype="datetime64[ns]")
     if dates.dtype.kind != "M":
         dates = pd.to_datetime(doses["date"]).to_numpy()
-    dose_pos = pos.get_indexer(doses["person_id"].to_numpy()) if len(doses) else np.array([], dtype=int)
+    if "_pos" in doses:  # already placed (EvalContext.linked): the same lookup, done once
+        dose_pos = doses["_pos"].to_numpy() if len(doses) else np.array([], dtype=int)
+    else:
+        dose_pos = pos.get_indexer(doses["person_id"].to_numpy()) if len(doses) else np.array([], dtype=int)
     ok = (dose_pos >= 0) & (dates <= pd.Timestamp(as_of).to_datetime64())
     p = dose_pos[ok]
     d = pd.DataFrame({"_pos": p, "subtype": doses["subtype"].to_numpy()[ok] if len(doses) else [],
@@ -231,7 +234,8 @@ def judge(children: pd.DataFrame, doses: pd.DataFrame, as_of, grace_months: int 
     """Judge every child against every vaccine.
 
     children: person_id, birth_idx (month index), resident_from_idx (month index or NaN).
-    doses: vaccination events with person_id, subtype, value_num (dose number), date.
+    doses: vaccination events with person_id, subtype, value_num (dose number), date, and
+    optionally _pos (the dose's child as a position in ``children``, EvalContext.linked).
     Returns one row per (child, vaccine): person_id, _pos, vaccine, vaccine_name, doses,
     required, status, level (Japanese), missing_dose, rec_index, due_index (the month index at
     which the first missing dose's standard window ends) and series_from.

@@ -20,7 +20,15 @@ import pandas as pd
 
 
 def ym_index_from_text(birth_ym: pd.Series) -> np.ndarray:
-    """``YYYY-MM`` strings -> months since year 0 (float, NaN for missing/bad)."""
+    """``YYYY-MM`` strings -> months since year 0 (float, NaN for missing/bad).
+
+    Each distinct text is parsed once (a city has a few hundred birth months, not 500,000)."""
+    codes, uniques = pd.factorize(pd.Series(birth_ym).to_numpy(dtype=object), use_na_sentinel=True)
+    parsed = _ym_index_parse(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    return np.append(parsed, np.nan)[codes]
+
+
+def _ym_index_parse(birth_ym: pd.Series) -> np.ndarray:
     s = birth_ym.astype("string")
     year = pd.to_numeric(s.str.slice(0, 4), errors="coerce")
     month = pd.to_numeric(s.str.slice(5, 7), errors="coerce")

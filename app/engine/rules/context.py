@@ -88,8 +88,8 @@ class EvalContext:
         self.labels: dict[str, str] = {}  # rule id -> label, for reasons that name other rules
 
     # -- events ---------------------------------------------------------------------------
-    def _frame(self, rows: np.ndarray, **extra) -> pd.DataFrame:
-        data = {k: v[rows] for k, v in self._cols.items()}
+    def _frame(self, rows: np.ndarray, columns=None, **extra) -> pd.DataFrame:
+        data = {k: v[rows] for k, v in self._cols.items() if columns is None or k in columns}
         data.update(extra)
         # the arrays are fresh copies already: copy=False keeps one block per column instead
         # of stacking the object columns into one 2-D block (that copy was ~30 % of a frame)
@@ -188,13 +188,15 @@ class EvalContext:
             m = m[m["mother_id"] != ""]
             self._all_mothers = m.rename(columns={"person_id": "subject_id"}).astype(str)
 
-    def linked(self, types, subject: str = "self") -> pd.DataFrame:
+    def linked(self, types, subject: str = "self", columns=None) -> pd.DataFrame:
         """Events of the given types belonging to each child through ``subject``.
 
         Adds ``_pos`` (child position), ``_age`` (the child's calendar age at the event).
-        The frame is cached and shared: callers filter or ``assign``, never modify in place.
+        ``columns``: only these event columns (a frame of its own, for the largest types: the
+        children's vaccinations are half of all events). The frame is cached and shared:
+        callers filter or ``assign``, never modify in place.
         """
-        key = (tuple(sorted(types)), subject)
+        key = (tuple(sorted(types)), subject, None if columns is None else tuple(sorted(columns)))
         if key in self._linked:
             return self._linked[key]
         rows = self._rows_of_types(types)
@@ -212,7 +214,7 @@ class EvalContext:
             m = ev.merge(self.link(subject), on="subject_id")
             rows, p = m["_row"].to_numpy(), m["_pos"].to_numpy()
         birth = self.children["birth_idx"].to_numpy()
-        out = self._frame(rows, _pos=p, _age=self._cols["_midx"][rows] - birth[p])
+        out = self._frame(rows, columns, _pos=p, _age=self._cols["_midx"][rows] - birth[p])
         self._linked[key] = out
         return out
 

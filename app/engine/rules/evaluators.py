@@ -427,6 +427,9 @@ def _month_texts(index: np.ndarray) -> np.ndarray:
     return out
 
 
+VACCINATION_COLUMNS = ("subtype", "value_num", "date", "event_id")  # what judge and the evidence read
+
+
 def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     """Improved ②: each routine vaccine judged against the schedule for the child's age.
 
@@ -434,10 +437,17 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
     plus the grace; the recommended time only gives ``reminder`` (推奨時期を過ぎた), which a rule
     lists in ``statuses`` only on purpose (the shipped rules do not: it is not a flag)."""
     ch = ctx.children[["person_id", "birth_idx", "resident_from_idx"]]
-    doses = ctx.of_types(["vaccination"])
+    # the children's own doses, with their positions: judge counts no one else's (all persons'
+    # doses were a second copy of the largest event type, half of it older children's)
+    doses = ctx.linked(["vaccination"], columns=VACCINATION_COLUMNS)
     grace = int(rule.get("grace_months", 1))
     if ("vaccine_judgement", grace) not in ctx.cache:
-        ctx.cache[("vaccine_judgement", grace)] = vacc.judge(ch, doses, ctx.as_of, grace_months=grace)
+        # kept for the other vaccine rules of the run: only the columns read below (one row per
+        # child and vaccine: 3 M rows at 200,000 children)
+        j = vacc.judge(ch, doses, ctx.as_of, grace_months=grace)
+        ctx.cache[("vaccine_judgement", grace)] = j[["_pos", "vaccine", "vaccine_name", "status", "missing_dose",
+                                                      "due_index"]]
+        del j
     j = ctx.cache[("vaccine_judgement", grace)]
     statuses = rule.get("statuses", ["unvaccinated", "behind"])
     if rule.get("vaccines"):
@@ -455,7 +465,7 @@ def eval_vaccine_schedule(ctx: EvalContext, rule: Rule) -> RuleOutput:
                           " " + dose_txt + "回目 転入前に期限")))
     detail = join_per_group(hit["_pos"].to_numpy(), pd.Series(text).reset_index(drop=True), ctx.n, max_items=4)
     # context: the recorded doses of the vaccines judged late (what was given, and when)
-    vac_ev = ctx.linked(["vaccination"])
+    vac_ev = ctx.linked(["vaccination"], columns=VACCINATION_COLUMNS)
     groups = {v.id: v.satisfied_by for v in vacc.default_schedule()}
     late_pairs = pd.DataFrame([(vid, sub) for vid, subs in groups.items() for sub in subs], columns=["vaccine", "subtype"])
     late = hit[["_pos", "vaccine"]].merge(late_pairs, on="vaccine")[["_pos", "subtype"]].drop_duplicates()
@@ -476,8 +486,10 @@ def _measurements(ctx: EvalContext) -> pd.DataFrame:
     """Weight and height per (child, date), paired; built once per run and shared."""
     if "measurements" not in ctx.cache:
         cols = ["_pos", "date", "_midx", "_age", "value_num", "event_id"]
-        w = ctx.linked(["weight"])[cols].dropna(subset=["value_num"]).drop_duplicates(["_pos", "date"], keep="last")
-        h = ctx.linked(["height"])[cols].dropna(subset=["value_num"]).drop_duplicates(["_pos", "date"], keep="last")
+        w = ctx.linked(["weight"], columns=cols)[cols].dropna(subset=["value_num"]).drop_duplicates(
+            ["_pos", "date"], keep="last")
+        h = ctx.linked(["height"], columns=cols)[cols].dropna(subset=["value_num"]).drop_duplicates(
+            ["_pos", "date"], keep="last")
         m = w.merge(h, on=["_pos", "date", "_midx", "_age"], how="outer", suffixes=("_w", "_h"))
         m = m.sort_values(["_pos", "date"], kind="stable").reset_index(drop=True)
         m["_sex"] = ctx.children["sex"].to_numpy()[m["_pos"].to_numpy()]
