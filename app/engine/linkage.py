@@ -533,8 +533,9 @@ def _review_pass(recs: pd.DataFrame, registry: pd.DataFrame, pair_key: Callable[
 def _twins(registry: pd.DataFrame) -> pd.DataFrame:
     """Twins: same household and birth date, different names — listed, never merged."""
     reg_p = registry.drop_duplicates("entity")
-    tw = reg_p[(reg_p["household_number"] != "") & (reg_p["b"] != "")]
-    tw = tw.merge(tw, on=["household_number", "b"], suffixes=("_a", "_b"))
+    # On the codes of 世帯番号 and birth date (0: empty), carrying only the entity.
+    tw = reg_p.loc[(reg_p["_hh"] != 0) & (reg_p["_b"] != 0), ["entity", "_hh", "_b"]]
+    tw = tw.merge(tw, on=["_hh", "_b"], suffixes=("_a", "_b"))
     tw = tw[tw["entity_a"] < tw["entity_b"]]
     return pd.DataFrame({"entity_a": tw["entity_a"], "entity_b": tw["entity_b"], "kind": "twins",
                          "detail": "同じ世帯・同じ生年月日の別人（多胎児）です。統合しません"})
