@@ -79,11 +79,16 @@ def iso_dates(values) -> list:
 
     Each distinct day is formatted once (a delivery repeats days a lot): measured on a million
     dates, a per-value ``strftime`` took 11.7 s, ``np.datetime_as_string`` over all of them
-    1.0-1.5 s, this ~0.15 s.
+    1.0-1.5 s, this ~0.15 s. Distinct days are found by hashing, not sorting, and a column
+    that already holds datetimes is not parsed again (``to_datetime`` samples it value by
+    value): the demo's 497,707 event dates 0.066 s → 0.010 s CPU.
     """
-    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    unique, inverse = np.unique(days.astype("int64"), return_inverse=True)
+    s = pd.Series(values)
+    if s.dtype.kind != "M":
+        s = pd.to_datetime(s)
+    days = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    codes, unique = pd.factorize(days.view("int64"))
     text = np.datetime_as_string(unique.astype("datetime64[D]"), unit="D").astype(object)
-    out = text[inverse.reshape(-1)]
+    out = text[codes]
     out[np.isnat(days)] = None
     return out.tolist()

@@ -29,9 +29,9 @@ from app.engine.pseudonyms import Keyer
 PERSON_COLS = {"宛名番号": "resident_number", "世帯番号": "household_number", "氏名": "name_kanji",
                "氏名カナ": "name_kana", "生年月日": "birth_date", "性別": "sex"}
 MOTHER_RELATIONS = {"妻", "世帯主", "母"}
-# Source rows per events chunk: at 13,913 children the largest source (予防接種, 243,547 rows)
-# is one chunk; at 200,000 children each chunk's events stay near 100 MB.
-CHUNK_ROWS = 250_000
+# Source rows per events chunk: a chunk's events and their temporaries stay well under 100 MB
+# (予防接種 at 13,913 children, 243,547 rows, is three chunks).
+CHUNK_ROWS = 100_000
 FATHER_RELATIONS = {"夫", "世帯主", "父"}
 
 
@@ -394,22 +394,23 @@ def process_delivery(delivery: Delivery, keyer: Keyer, known_keys: dict[str, str
     result = link(records, lambda s: keyer.digest("pair:" + s), decisions,
                   progress=progress.sub(0.0, 0.6))
     recs = result.records
-    ents = result.entities.copy()
-    ents["key"] = keyer.series(ents["key"])
+    ents = result.entities.assign(key=keyer.series(result.entities["key"]))
     rid = assign_research_ids(ents, known_keys or {}, taken_ids or set(), rng)
     # Plain Python str (the drawn IDs come as numpy str_): measured, sqlcipher3 binds a str_
-    # about 2× slower than a str (idmap's 412,734 rows: 0.99 s → 0.45 s CPU), and every map,
+    # about 2× slower than a str (idmap's 412,734 rows: 1.1 s → 0.5 s CPU), and every map,
     # sort and write below carries these IDs.
     rid = pd.Series(rid.to_numpy().astype(str).astype(object), index=rid.index, name=rid.name)
     progress.step(0.65, "人・世帯・続柄を作っています")
     recs["person_id"] = recs["entity"].map(rid)
     persons, identities = _persons(recs, delivery, rid, keyer, as_of)
-    number_person = (recs[recs["resident_number"] != ""]
+    # (only the two columns: a filtered copy of all the records' columns was the import's
+    # largest temporary at 50,000 children)
+    number_person = (recs.loc[recs["resident_number"] != "", ["resident_number", "person_id"]]
                      .drop_duplicates("resident_number").set_index("resident_number")["person_id"])
     shussei = delivery.tables.get("shussei")
     mothers = pd.Series(dtype=object)
     if shussei is not None and "母宛名番号" in shussei.columns and len(shussei):
-        key = recs[recs["source"] == "shussei"].set_index(["file", "line"])["person_id"]
+        key = recs.loc[recs["source"] == "shussei", ["file", "line", "person_id"]].set_index(["file", "line"])["person_id"]
         child = key.reindex(pd.MultiIndex.from_arrays([shussei["_file"], shussei["_line"]])).to_numpy()
         mothers = pd.Series(shussei["母宛名番号"].map(number_person).to_numpy(), index=child).dropna()
         mothers = mothers[mothers.index.notna()]
