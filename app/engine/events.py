@@ -407,11 +407,11 @@ def finish_events(parts: list[pd.DataFrame], by_row: bool = False) -> pd.DataFra
 
 def sort_rows(ev: pd.DataFrame) -> pd.DataFrame:
     """Order by (file, line); events of one row keep the builders' order (stable)."""
-    order = np.lexsort((ev["source_line"].to_numpy(dtype=np.int64), _rank(ev["source_file"])))
+    order = np.lexsort((ev["source_line"].to_numpy(dtype=np.int64), rank(ev["source_file"])))
     return ev[EVENT_COLUMNS].take(order).reset_index(drop=True)
 
 
-def _rank(values: pd.Series) -> np.ndarray:
+def rank(values: pd.Series) -> np.ndarray:
     """Sort rank of each value, missing last (as pandas sorts)."""
     codes, uniques = pd.factorize(values, sort=True)
     return np.where(codes < 0, len(uniques), codes)
@@ -425,8 +425,8 @@ def sort_events(ev: pd.DataFrame) -> pd.DataFrame:
     """
     date = ev["date"].to_numpy(dtype="datetime64[ns]")
     date_key = np.where(np.isnat(date), np.iinfo(np.int64).max, date.view(np.int64))
-    order = np.lexsort((ev["source_line"].to_numpy(dtype=np.int64), _rank(ev["source_file"]), date_key,
-                        _rank(ev["person_id"])))
+    order = np.lexsort((ev["source_line"].to_numpy(dtype=np.int64), rank(ev["source_file"]), date_key,
+                        rank(ev["person_id"])))
     return ev[EVENT_COLUMNS].take(order).reset_index(drop=True)
 
 
