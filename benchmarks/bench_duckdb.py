@@ -11,7 +11,8 @@ memory figure is that engine's own. Per shipped rule set:
 * ``pandas evaluate``: ``app.engine.scoring.evaluate`` without validation — every rule, reasons,
   evidence, scores: what the terminal runs;
 * ``pandas, compiled rules``: EvalContext + the evaluators of only the rules the SQL compiler
-  translates — the like-for-like pandas figure;
+  translates — the closest pandas figure (the evaluators also build reasons and evidence rows,
+  which the SQL does not);
 * ``duckdb frames``: ``app.engine.rules.sql.evaluate_frames`` over the same in-memory frames,
   compile + execute + fetch (DuckDB's default threads = cores; one row with 1 thread);
 * ``duckdb parquet``: ``evaluate_parquet`` over Parquet files of the same frames — the prefecture
