@@ -51,8 +51,8 @@ BASE = 13913
 GENERATED_MAX = 50000
 # Above GENERATED_MAX each measuring process gets this address-space limit (GiB): a pandas run
 # that would not fit fails with MemoryError and is reported so, instead of pushing the shared
-# machine into swap.
-LARGE_LIMIT_GB = 7.5
+# machine into swap (the city is built in a process of its own, so the whole job stays < 8 GB).
+LARGE_LIMIT_GB = 7.0
 RULESETS = ("report_2023", "improved", "postpartum")
 ENGINES = ("pandas evaluate", "pandas, compiled rules", "duckdb frames", "duckdb parquet")
 MARK = "@@DUCK@@"
@@ -244,6 +244,16 @@ def _child(engine: str, ruleset_name: str, folder: Path, threads: int | None, ti
     return {"error": f"exit {res.returncode}: {last}"}
 
 
+def _child_build(size: int, folder: Path) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--build", str(size), str(folder)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
+    for line in reversed(res.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    raise RuntimeError(f"building the city failed: {(res.stderr or res.stdout).strip().splitlines()[-1:]}")
+
+
 def _compare(reference: dict, got: dict) -> tuple[bool, list[str]]:
     """Same flagged children per compiled flag rule (the rules both rows have)."""
     common = sorted(set(reference["digests"]) & set(got["digests"]))
@@ -267,7 +277,11 @@ def run(size: int | None, quick: bool) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-duckdb-") as tmp:
         folder = Path(tmp)
-        city = build_city(size, folder)
+        if size > GENERATED_MAX:
+            # built in its own process too, so this one stays small while the engines run
+            city = _child_build(size, folder)
+        else:
+            city = build_city(size, folder)
         limit = LARGE_LIMIT_GB if size > GENERATED_MAX else 0
         results: dict = {}
         for ruleset_name, engine, threads in _plan(quick, size):
@@ -301,6 +315,9 @@ def run(size: int | None, quick: bool) -> list[dict]:
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--build":
+        print(MARK + json.dumps(build_city(int(sys.argv[2]), Path(sys.argv[3]))), flush=True)
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
         engine, ruleset_name, folder, threads = sys.argv[2], sys.argv[3], Path(sys.argv[4]), int(sys.argv[5])
         limit = float(sys.argv[6]) if len(sys.argv) > 6 else 0
