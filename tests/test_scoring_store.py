@@ -200,6 +200,17 @@ def test_compact_events_are_the_events(admin):
     some = frames.scoring_events_frame(admin.conn, types=["epds", "custody"])
     assert set(some["type"]) == {"epds", "custody"}
     assert len(some) == int(plain["type"].isin(["epds", "custody"]).sum())
+    # columns read for some types only: those rows as they are, the others blank
+    part = frames.scoring_events_frame(admin.conn, only={"household_id": {"epds"}, "source_line": set()},
+                                       chunk_rows=1009)
+    mine = (part["type"] == "epds").to_numpy()
+    assert mine.any() and (part["household_id"].astype(object).to_numpy()[mine] ==
+                           plain["household_id"].to_numpy()[mine]).all()
+    assert (part["household_id"].astype(object).to_numpy()[~mine] == "").all()
+    assert part["source_line"].isna().all()
+    rest = [c for c in frames.SCORING_EVENT_COLUMNS if c not in ("household_id", "source_line")]
+    pd.testing.assert_frame_equal(part[rest].astype({c: object for c in rest if isinstance(part[c].dtype, pd.CategoricalDtype)}),
+                                  plain[rest])
 
 
 def test_shared_context_over_read_types_scores_like_all_events(admin):
@@ -207,7 +218,7 @@ def test_shared_context_over_read_types_scores_like_all_events(admin):
     read (scoring.events_read): every rule set scores exactly as over the full events frame."""
     from app.engine.rules import shipped_ruleset
     from app.engine.rules.context import EvalContext
-    from app.engine.scoring import evaluate, events_read
+    from app.engine.scoring import columns_read, evaluate, events_read
     from app.store import frames
 
     conn = admin.conn
@@ -215,7 +226,18 @@ def test_shared_context_over_read_types_scores_like_all_events(admin):
     sets = [shipped_ruleset(n) for n in ("report_2023", "improved", "postpartum")]
     read = events_read(sets)
     assert not set(events["type"]) <= read  # some types are really left out
-    ctx = EvalContext(persons, frames.scoring_events_frame(conn, types=read), relations, "2025-03-31")
+    only = columns_read(sets)
+    assert only["household_id"] == {"public_assistance"} and "checkup" in only["source_file"]
+    ctx = EvalContext(persons, frames.scoring_events_frame(conn, types=read, only=only), relations, "2025-03-31")
+    # without report_2023's cohort percentiles nobody reads where a measurement came from
+    assert columns_read(sets[1:])["source_line"] == set()
+    lean = EvalContext(persons, frames.scoring_events_frame(conn, types=events_read(sets[1:]),
+                                                            only=columns_read(sets[1:])), relations, "2025-03-31")
+    for rs in sets[1:]:
+        a = evaluate(persons, events, relations, rs, "2025-03-31", validate=False)
+        b = evaluate(None, None, None, rs, "2025-03-31", validate=False, context=lean)
+        pd.testing.assert_frame_equal(a.flags, b.flags, obj=f"{rs.id}.flags (lean)")
+        pd.testing.assert_frame_equal(a.evidence, b.evidence, obj=f"{rs.id}.evidence (lean)")
     for rs in sets:
         a = evaluate(persons, events, relations, rs, "2025-03-31", validate=False)
         b = evaluate(None, None, None, rs, "2025-03-31", validate=False, context=ctx)

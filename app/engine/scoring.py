@@ -37,6 +37,18 @@ def events_read(rulesets) -> set[str]:
     return set(RUN_EVENT_TYPES).union(*(event_types_read(r) for rs in rulesets for r in rs.rules))
 
 
+def columns_read(rulesets) -> dict[str, set[str]]:
+    """Event columns read for some types only: column -> those types (empty: none).
+
+    An event's household_id is read only by rules whose subject is the household
+    (EvalContext.linked), its source_file/source_line only to pair a measurement with its
+    checkup (cohort_percentile); every other column is read for every type."""
+    rules = [r for rs in rulesets for r in rs.rules]
+    household = set().union(*(event_types_read(r) for r in rules if r.get("subject") == "household"))
+    lines = set().union(*(event_types_read(r) for r in rules if r.kind == "cohort_percentile"))
+    return {"household_id": household, "source_file": lines, "source_line": lines}
+
+
 @dataclass
 class RunResult:
     ruleset_id: str

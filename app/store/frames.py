@@ -72,10 +72,12 @@ _SCORING_EVENT_KINDS = {"event_id": "id", "value_num": "num", "source_line": "nu
 CHUNK_ROWS = 100_000
 
 
-def scoring_events_frame(conn, types=None, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+def scoring_events_frame(conn, types=None, chunk_rows: int = CHUNK_ROWS, only: dict | None = None) -> pd.DataFrame:
     """Events for a scoring run: events_frame's rows, order and values, but compact — text
     columns as categoricals (a string repeated on a million rows is stored once), ``date`` as
     ``datetime64[ns]``, ``value_num``/``source_line`` as float; ``types`` None = every type.
+    ``only``: column -> the event types whose value of that column is read (the others get ''
+    or NaN, and the column costs nothing when no type needs it): scoring.columns_read.
 
     Read as column text rather than rows (:func:`read_columns`): at 13,913 children the row
     fetch and the encoding of its 6 M Python strings took 2.9 s of CPU, this about 1.2 s, and
@@ -83,8 +85,11 @@ def scoring_events_frame(conn, types=None, chunk_rows: int = CHUNK_ROWS) -> pd.D
     where, params = "1=1", []
     if types is not None:
         where, params = _in("type", sorted(types)) if len(list(types)) else ("0=1", [])
-    cols = read_columns(conn, "events", {c: _SCORING_EVENT_KINDS.get(c, "text") for c in SCORING_EVENT_COLUMNS},
-                        where, params, chunk_rows)
+    only = {c: set(t) for c, t in (only or {}).items() if c in SCORING_EVENT_COLUMNS and c not in ("event_id", "type")}
+    kinds = {c: _SCORING_EVENT_KINDS.get(c, "text") for c in SCORING_EVENT_COLUMNS if c not in only}
+    cols = read_columns(conn, "events", kinds, where, params, chunk_rows)
+    for c, wanted in only.items():
+        cols[c] = _column_for_types(conn, c, _SCORING_EVENT_KINDS.get(c, "text"), sorted(wanted), cols["event_id"])
     # events_frame's order (ORDER BY person_id, date, event_id): SQLite compares text by its
     # UTF-8 bytes, i.e. by code point like Python, and puts NULL dates first
     order = np.lexsort((cols["event_id"], _text_rank(cols.pop("_date_text")), _text_rank(cols["person_id"])))
@@ -96,6 +101,27 @@ def scoring_events_frame(conn, types=None, chunk_rows: int = CHUNK_ROWS) -> pd.D
         else:
             out[c] = v[order]
     return pd.DataFrame(out, columns=SCORING_EVENT_COLUMNS, copy=False)
+
+
+def _column_for_types(conn, column: str, kind: str, types: list[str], event_ids: np.ndarray):
+    """One column read only for the rows of some types (few: an index on type finds them),
+    placed by event_id among ``event_ids``; the other rows '' (text) or NaN (numbers)."""
+    rows = conn.execute(f"SELECT event_id, {column} FROM events WHERE {_in('type', types)[0]} ORDER BY event_id",
+                        _in("type", types)[1]).fetchall() if types else []
+    # (the rows of read_columns are in rowid order per chunk only as the query plan has them)
+    at = pd.Index(event_ids).get_indexer(np.array([r[0] for r in rows], dtype="int64"))
+    ok = at >= 0
+    values = [r[1] for r in rows]
+    if kind == "num":
+        out = np.full(len(event_ids), np.nan)
+        out[at[ok]] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)[ok]
+        return out
+    codes, uniques = pd.factorize(pd.Series(["" if v is None else v for v in values], dtype=object))
+    cats = pd.Index(np.append(np.asarray(uniques, dtype=object), ""), dtype=object).unique()
+    blank = int(cats.get_loc(""))
+    full = np.full(len(event_ids), blank, dtype="int32")
+    full[at[ok]] = cats.get_indexer(np.asarray(uniques, dtype=object))[codes[ok]] if len(uniques) else blank
+    return pd.Categorical.from_codes(full, categories=cats)
 
 
 def _text_rank(values: pd.Categorical) -> np.ndarray:
@@ -111,7 +137,9 @@ _SEP = "\x1f"  # unit separator between values of a text column (see read_column
 
 def read_columns(conn, table: str, kinds: dict[str, str], where: str = "1=1", params=(),
                  chunk_rows: int = CHUNK_ROWS) -> dict[str, np.ndarray | pd.Categorical]:
-    """Whole columns of a rowid table, in rowid order, without a Python object per cell.
+    """Whole columns of a rowid table without a Python object per cell, range by range of
+    rowids (within a range in the order SQLite scans it: rowid order unless ``where`` uses an
+    index — the caller orders; all columns of a row always stay aligned).
 
     Each query covers a range of ``chunk_rows`` rowids and returns one text per column
     (``group_concat``), which pyarrow splits and dictionary-encodes in C at once, so only codes

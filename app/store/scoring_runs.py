@@ -17,7 +17,7 @@ from app.engine.extraction import run_today, source_data_dates
 from app.engine.progress import Progress, ensure
 from app.engine.rules import RuleSet, parse_ruleset
 from app.engine.rules.context import EvalContext
-from app.engine.scoring import RunResult, evaluate, events_read
+from app.engine.scoring import RunResult, columns_read, evaluate, events_read
 from app.resource_files import resource_path
 from app.store import frames, roles
 from app.store.audit import now_iso
@@ -190,8 +190,9 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
     # only the event types these rule sets read, compact; the children and their linked events
     # are prepared once and shared by every rule set of the run, and the frames they came from
     # are let go (at 200,000 children persons alone hold ~0.8 GB of strings)
-    context = EvalContext(frames.persons_frame(conn), frames.scoring_events_frame(conn, types=events_read(sets)),
-                          frames.relations_frame(conn), at)
+    events = frames.scoring_events_frame(conn, types=events_read(sets), only=columns_read(sets))
+    context = EvalContext(frames.persons_frame(conn), events, frames.relations_frame(conn), at)
+    del events
     # the pages read stay in SQLCipher's cache (up to 256 MB) until the connection closes; the
     # run has read them all once and writes only new pages from here
     conn.execute("PRAGMA shrink_memory").fetchall()
