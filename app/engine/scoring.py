@@ -42,7 +42,9 @@ def columns_read(rulesets) -> dict[str, set[str]]:
 
     An event's household_id is read only by rules whose subject is the household
     (EvalContext.linked), its source_file/source_line only to pair a measurement with its
-    checkup (cohort_percentile); every other column is read for every type."""
+    checkup (cohort_percentile); every other column for every type (attrs too: reading it
+    only for the few types that need it, by the type index, cost more at 200,000 children
+    than the column itself, the rows being scattered over the file)."""
     rules = [r for rs in rulesets for r in rs.rules]
     household = set().union(*(event_types_read(r) for r in rules if r.get("subject") == "household"))
     lines = set().union(*(event_types_read(r) for r in rules if r.kind == "cohort_percentile"))
@@ -157,12 +159,13 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
         "first_date": np.concatenate([outputs[r.id].first_date for r in flag_rules]) if k else [],
         "last_date": np.concatenate([outputs[r.id].last_date for r in flag_rules]) if k else [],
     })
-    ev_parts = []
-    for r in flag_rules:
+    ev_parts, ev_rows = [], []
+    for j, r in enumerate(flag_rules):
         e = outputs[r.id].evidence
         if len(e):
             ev_parts.append(pd.DataFrame({"person_id": ids.to_numpy()[e["_pos"].to_numpy()], "rule_id": r.id,
                                           "event_id": e["event_id"].to_numpy(), "role": e["role"].to_numpy()}))
+            ev_rows.append(j * n + e["_pos"].to_numpy())  # the flags row each evidence row belongs to
     evidence = (pd.concat(ev_parts, ignore_index=True) if ev_parts else
                 pd.DataFrame(columns=["person_id", "rule_id", "event_id", "role"]))
 
@@ -198,7 +201,8 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
     metrics["extracted"] = int(scores["extracted"].sum())
     metrics["extracted_open"] = int(scores["extracted_open"].sum())
     metrics["urgent"] = int(urgent.sum())
-    flags["disclosure"] = _flag_disclosure(ruleset, flags, evidence, ctx)
+    flags["disclosure"] = _flag_disclosure(ruleset, flag_rules, flags["flagged"].to_numpy(dtype=bool), evidence,
+                                           np.concatenate(ev_rows) if ev_rows else np.zeros(0, dtype=int), ctx)
     ch = ctx.children
     children = pd.DataFrame({"person_id": ids.to_numpy(), "district": ch["district"].to_numpy(),
                              "town": ch["town"].to_numpy(), "nationality": ch["nationality"].to_numpy(),
@@ -233,25 +237,27 @@ def _scores(matrix: pd.DataFrame, weights: dict[str, float], flag_rules) -> tupl
     return m @ w, m @ open_w
 
 
-def _flag_disclosure(ruleset: RuleSet, flags: pd.DataFrame, evidence: pd.DataFrame,
-                     ctx: EvalContext) -> np.ndarray:
+def _flag_disclosure(ruleset: RuleSet, flag_rules, fired: np.ndarray, evidence: pd.DataFrame,
+                     evidence_row: np.ndarray, ctx: EvalContext) -> np.ndarray:
     """Per flag row, the strictest of its rule's class, the classes of the event types the rule
-    reads, and the classes of this child's evidence rows (app/engine/disclosure.py)."""
+    reads, and the classes of this child's evidence rows (app/engine/disclosure.py's rules).
+
+    The flags are rule after rule, ``ctx.n`` rows each; ``evidence_row`` is the flags row of
+    each evidence row. Levels are compared as integers per row number (as disclosure.flag_classes
+    does per person and rule, on five million string pairs at 200,000 children)."""
     floors = disclosure.rule_floors(ruleset, ctx.type_classes)
-    # every row gets its rule's floor; only the flags that fired have evidence rows to add (at
-    # 200,000 children that is a few hundred thousand of five million rows)
-    out = flags["rule_id"].map(floors).fillna(disclosure.DEFAULT).to_numpy(dtype=object)
-    fired = flags["flagged"].to_numpy(dtype=bool)
+    level = np.repeat(np.array([disclosure.STRICTNESS[floors.get(r.id, disclosure.DEFAULT)] for r in flag_rules],
+                               dtype=np.int8), ctx.n)
     if len(evidence) and fired.any():
         row_class = ctx.disclosure_of_events(evidence["event_id"].astype("int64").to_numpy())
-        if row_class is None:
-            return out
-        frame = pd.DataFrame({"person_id": flags["person_id"].to_numpy()[fired],
-                              "rule_id": flags["rule_id"].to_numpy()[fired], "disclosure": out[fired]})
-        rows = pd.DataFrame({"person_id": evidence["person_id"].to_numpy(), "rule_id": evidence["rule_id"].to_numpy(),
-                             "disclosure": row_class})
-        out[fired] = disclosure.flag_classes(frame, rows)
-    return out
+        if row_class is not None:
+            # a class the store does not know counts as the default, as in disclosure.flag_classes
+            ev_level = pd.Series(row_class, dtype=object).map(disclosure.STRICTNESS).fillna(
+                disclosure.STRICTNESS[disclosure.DEFAULT]).to_numpy(dtype=np.int8)
+            top = np.zeros(len(level), dtype=np.int8)
+            np.maximum.at(top, evidence_row, ev_level)
+            level = np.where(fired, np.maximum(level, top), level)
+    return np.asarray(disclosure.CLASSES, dtype=object)[level]
 
 
 def calibrate(persons, events, relations, ruleset: RuleSet, as_of, progress: Progress | None = None) -> dict:

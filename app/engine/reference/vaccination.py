@@ -208,9 +208,15 @@ def _per_vaccine_doses(children: pd.DataFrame, doses: pd.DataFrame, as_of, sched
                       "num": (pd.to_numeric(doses["value_num"], errors="coerce").to_numpy(dtype=float)[ok]
                               if len(doses) else []),
                       "_midx": ages.ym_index_from_dates(dates[ok])})
+    # each dose's subtype as a code, once: per vaccine a test on integers, not on 15 × 3 M strings
+    codes, names = pd.factorize(d["subtype"])
+
+    def rows_of(subtypes) -> np.ndarray:
+        return np.isin(codes, [i for i, name in enumerate(names) if name in subtypes])
+
     out = {}
     for v in schedule:
-        sub = d[d["subtype"].isin(v.satisfied_by)]
+        sub = d[rows_of(v.satisfied_by)]
         g = sub.groupby("_pos")
         count = np.zeros(n)
         last = np.full(n, np.nan)
@@ -223,7 +229,7 @@ def _per_vaccine_doses(children: pd.DataFrame, doses: pd.DataFrame, as_of, sched
             first[idx] = g["_midx"].min().to_numpy() - birth[idx]
         skip = np.zeros(n, dtype=bool)
         if v.skip_if_any:
-            sk = d[d["subtype"].isin(v.skip_if_any)]["_pos"].to_numpy()
+            sk = d["_pos"].to_numpy()[rows_of(v.skip_if_any)]
             skip[sk] = True
         out[v.id] = (count, last, first, skip)
     return out
