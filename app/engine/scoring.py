@@ -98,7 +98,7 @@ def _follow_state(ctx: EvalContext) -> tuple[pd.DataFrame, np.ndarray]:
                   for kind, part in fu.groupby("type")}
         status_of = {kind: latest.get(kind, pd.Series(dtype=object)).reindex(range(n)).fillna("").to_numpy()
                      for kind in ("followup", "assessment")}
-        out["followed"] = extraction.is_followed(status_of["followup"], status_of["assessment"])
+        out["followed"] = _per_distinct(extraction.is_followed, status_of["followup"], status_of["assessment"])
         out.loc[p, "follow_status"] = last["value_text"].fillna("").to_numpy()
         out.loc[p, "follow_date"] = last["date"].to_numpy()
         out.loc[p, "follow_source"] = last["type"].map({"assessment": "アセスメント", "followup": "フォロー記録"}).to_numpy()
@@ -111,6 +111,17 @@ def _follow_state(ctx: EvalContext) -> tuple[pd.DataFrame, np.ndarray]:
         out.loc[first.index.to_numpy(), "on_custody_list"] = True
         out.loc[first.index.to_numpy(), "custody_first_date"] = first.to_numpy()
     return out, labels
+
+
+def _per_distinct(fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``fn(a, b)`` of an element-wise function, computed once per distinct (a, b) pair (the
+    texts of 200,000 children are a handful of statuses, mostly "")."""
+    ca, ua = pd.factorize(pd.Series(a, dtype=object), use_na_sentinel=False)
+    cb, ub = pd.factorize(pd.Series(b, dtype=object), use_na_sentinel=False)
+    pair, inv = np.unique(ca.astype("int64") * max(len(ub), 1) + cb, return_inverse=True)
+    once = np.asarray(fn(np.asarray(ua, dtype=object)[pair // max(len(ub), 1)],
+                         np.asarray(ub, dtype=object)[pair % max(len(ub), 1)]))
+    return once[inv.reshape(-1)]
 
 
 def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relations: pd.DataFrame | None,

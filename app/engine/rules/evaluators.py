@@ -391,15 +391,13 @@ def eval_due_checkups(ctx: EvalContext, rule: Rule) -> RuleOutput:
         first_mis = mis.sort_values("date")
         first_mis = first_mis[~first_mis["_pos"].duplicated()]
         mdate = pd.Series("", index=range(ctx.n), dtype=object)
-        mdate.iloc[first_mis["_pos"].to_numpy()] = first_mis["date"].dt.strftime("%Y-%m").to_numpy()
+        mdate.iloc[first_mis["_pos"].to_numpy()] = _strftime(first_mis["date"], "%Y-%m")
         label = d["subtype"] + ("健診" if rule.get("event_types", ["checkup"]) == ["checkup"] else "歯科健診")
         # month text only where it is shown (children with no record), vectorised
         end_txt = np.full(ctx.n, "", dtype=object)
         nr = np.flatnonzero(no_record)
         if len(nr):
-            we = window_end[nr].astype("int64")
-            end_txt[nr] = pd.Series(we // 12).astype(str).str.zfill(4).to_numpy(dtype=object) + "-" + \
-                pd.Series(we % 12 + 1).astype(str).str.zfill(2).to_numpy(dtype=object)
+            end_txt[nr] = _month_texts(window_end[nr])
         piece = np.where(has_missed, label + " 未受診(" + mdate + ")" + np.where(attended, "→後日受診", ""),
                          np.where(no_record, label + " 受診記録なし(対象" + end_txt + "まで)", ""))
         piece = pd.Series(piece, dtype=object)
@@ -415,15 +413,22 @@ def eval_due_checkups(ctx: EvalContext, rule: Rule) -> RuleOutput:
 STATUS_TEXT = {"unvaccinated": "未接種", "behind": "遅れ", "reminder": "推奨時期を過ぎた", "unknown": "不明"}
 
 
+def _strftime(dates: pd.Series, fmt: str) -> np.ndarray:
+    """``dates.dt.strftime(fmt)`` as an object array, each distinct date formatted once."""
+    days, inv = np.unique(dates.to_numpy(dtype="datetime64[ns]"), return_inverse=True)
+    return pd.DatetimeIndex(days).strftime(fmt).to_numpy(dtype=object)[inv.reshape(-1)]
+
+
 def _month_texts(index: np.ndarray) -> np.ndarray:
-    """Month indexes -> ``YYYY-MM`` (vectorised; '' for NaN)."""
+    """Month indexes -> ``YYYY-MM`` (vectorised, each distinct month formatted once; '' for NaN)."""
     idx = np.asarray(index, dtype=float)
     ok = ~np.isnan(idx)
     out = np.full(idx.shape, "", dtype=object)
     if ok.any():
-        i = idx[ok].astype("int64")
-        out[ok] = (pd.Series(i // 12).astype(str).str.zfill(4) + "-"
-                   + pd.Series(i % 12 + 1).astype(str).str.zfill(2)).to_numpy(dtype=object)
+        months, inv = np.unique(idx[ok].astype("int64"), return_inverse=True)
+        text = (pd.Series(months // 12).astype(str).str.zfill(4) + "-"
+                + pd.Series(months % 12 + 1).astype(str).str.zfill(2)).to_numpy(dtype=object)
+        out[ok] = text[inv.reshape(-1)]
     return out
 
 
@@ -549,7 +554,7 @@ def eval_growth(ctx: EvalContext, rule: Rule) -> RuleOutput:
     shown = hit
     unit = {"w": "体重 " + pd.Series(shown["value_num_w"]).round(1).astype(str) + "kg",
             "h": "身長 " + pd.Series(shown["value_num_h"]).round(1).astype(str) + "cm"}
-    text = shown["date"].dt.strftime("%Y-%m-%d")
+    text = pd.Series(_strftime(shown["date"], "%Y-%m-%d"), index=shown.index)
     for u in uses:
         text = text + " " + unit[u]
     if measure == "kaup_band":
