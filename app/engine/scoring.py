@@ -169,7 +169,7 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
         "threshold": np.repeat(_objects([outputs[r.id].threshold for r in flag_rules]), n),
         "first_date": np.concatenate([outputs[r.id].first_date for r in flag_rules]) if k else [],
         "last_date": np.concatenate([outputs[r.id].last_date for r in flag_rules]) if k else [],
-    })
+    }, copy=False)  # fresh arrays: no second copy of five million rows to stack them into blocks
     ev_parts, ev_rows = [], []
     for j, r in enumerate(flag_rules):
         e = outputs[r.id].evidence
