@@ -158,6 +158,49 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
     values = pd.DataFrame({r.id: outputs[r.id].value for r in flag_rules}, index=ids)
 
     n, k = ctx.n, len(flag_rules)
+    flags, evidence, ev_rows = _flags_and_evidence(ids, flag_rules, outputs, n)
+
+    weights = {r.id: r.weight for r in flag_rules}
+    score, score_open = _scores(matrix, weights, flag_rules)
+    follow, labels = _follow_state(ctx)
+    metrics: dict = {"children": int(n), "flagged_any": int(matrix.any(axis=1).sum()) if k else 0,
+                     "list_children": int(labels.sum()),
+                     # plain diagnostics per rule (empty code list, nothing matched) for the rules view
+                     "rule_notes": {r.id: outputs[r.id].note for r in flag_rules if outputs[r.id].note}}
+    prob = np.full(n, np.nan)
+    if labels.sum() >= 2 and (n - labels.sum()) >= 2 and k:
+        progress.step(0.85, "確率の推定中")
+        prob = calibration.probability_on_score(score, labels)
+        metrics["probability_model"] = "logistic regression on the score (Platt scaling): rises with the score"
+    if validate and k:
+        progress.step(0.9, "検証中")
+        groups = {"district": ctx.children["district"], "nationality": ctx.children["nationality"]}
+        metrics["validation"] = calibration.validate(matrix.astype(float), labels, weights, groups)
+    scores, spec = _score_frame(ruleset, ctx, matrix, flag_rules, score, score_open, prob)
+    metrics["extracted"] = int(scores["extracted"].sum())
+    metrics["extracted_open"] = int(scores["extracted_open"].sum())
+    metrics["urgent"] = int(scores["urgent"].sum())
+    flags["disclosure"] = _flag_disclosure(ruleset, flag_rules, flags["flagged"].to_numpy(dtype=bool), evidence,
+                                           np.concatenate(ev_rows) if ev_rows else np.zeros(0, dtype=int), ctx)
+    ch = ctx.children
+    children = pd.DataFrame({"person_id": ids.to_numpy(), "district": ch["district"].to_numpy(),
+                             "town": ch["town"].to_numpy(), "nationality": ch["nationality"].to_numpy(),
+                             "sex": ch["sex"].to_numpy(), "age_months": ch["age"].to_numpy().astype(int),
+                             "household_id": ch["household_id"].to_numpy(),
+                             "moved_in": ch["moved_in"].to_numpy()})
+    progress.step(1.0, "完了")
+    return RunResult(
+        ruleset_id=ruleset.id, ruleset_version=ruleset.version, target=ruleset.target, as_of=ctx.as_of,
+        children=children, matrix=matrix, values=values, flags=flags, evidence=evidence, scores=scores,
+        follow=follow, thresholds={r.id: outputs[r.id].threshold for r in flag_rules}, weights=weights,
+        restricted={r.id: r.restricted for r in flag_rules}, labels=labels, metrics=metrics,
+        source_as_of=dict(source_as_of or {}), extraction=spec)
+
+
+def _flags_and_evidence(ids: pd.Index, flag_rules, outputs: dict, n: int):
+    """One flags row per child and flag rule (rule after rule, ``n`` rows each), the evidence
+    rows, and for each evidence row the number of its flags row."""
+    k = len(flag_rules)
     # rule ids and threshold texts repeated as references to one string per rule: np.repeat of
     # a list makes a fixed-width unicode array first (5 M rows × the longest threshold text ×
     # 4 bytes: ~2 GB at 200,000 children) and then one new string object per row
@@ -179,23 +222,14 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
             ev_rows.append(j * n + e["_pos"].to_numpy())  # the flags row each evidence row belongs to
     evidence = (pd.concat(ev_parts, ignore_index=True) if ev_parts else
                 pd.DataFrame(columns=["person_id", "rule_id", "event_id", "role"]))
+    return flags, evidence, ev_rows
 
-    weights = {r.id: r.weight for r in flag_rules}
-    score, score_open = _scores(matrix, weights, flag_rules)
-    follow, labels = _follow_state(ctx)
-    metrics: dict = {"children": int(n), "flagged_any": int(matrix.any(axis=1).sum()) if k else 0,
-                     "list_children": int(labels.sum()),
-                     # plain diagnostics per rule (empty code list, nothing matched) for the rules view
-                     "rule_notes": {r.id: outputs[r.id].note for r in flag_rules if outputs[r.id].note}}
-    prob = np.full(n, np.nan)
-    if labels.sum() >= 2 and (n - labels.sum()) >= 2 and k:
-        progress.step(0.85, "確率の推定中")
-        prob = calibration.probability_on_score(score, labels)
-        metrics["probability_model"] = "logistic regression on the score (Platt scaling): rises with the score"
-    if validate and k:
-        progress.step(0.9, "検証中")
-        groups = {"district": ctx.children["district"], "nationality": ctx.children["nationality"]}
-        metrics["validation"] = calibration.validate(matrix.astype(float), labels, weights, groups)
+
+def _score_frame(ruleset: RuleSet, ctx: EvalContext, matrix: pd.DataFrame, flag_rules, score: np.ndarray,
+                 score_open: np.ndarray, prob: np.ndarray):
+    """Per child: score, probability, urgency, both orders (every rule / open rules only) and
+    抽出 by the rule set's extraction spec; (scores, spec)."""
+    ids, n, k = ctx.pos, ctx.n, len(flag_rules)
     spec = extraction.extraction_spec(ruleset.source_text)
     urgent, urgent_date = extraction.urgent_children(ctx.linked(["epds"], "mother"), n, ctx.as_of,
                                                      spec.urgent_months)
@@ -209,24 +243,7 @@ def evaluate(persons: pd.DataFrame | None, events: pd.DataFrame | None, relation
                            "extracted": extraction.extract(score, urgent, rank, spec),
                            "extracted_open": extraction.extract(score_open, urgent, rank_open, spec),
                            "urgent": urgent, "urgent_date": urgent_date})
-    metrics["extracted"] = int(scores["extracted"].sum())
-    metrics["extracted_open"] = int(scores["extracted_open"].sum())
-    metrics["urgent"] = int(urgent.sum())
-    flags["disclosure"] = _flag_disclosure(ruleset, flag_rules, flags["flagged"].to_numpy(dtype=bool), evidence,
-                                           np.concatenate(ev_rows) if ev_rows else np.zeros(0, dtype=int), ctx)
-    ch = ctx.children
-    children = pd.DataFrame({"person_id": ids.to_numpy(), "district": ch["district"].to_numpy(),
-                             "town": ch["town"].to_numpy(), "nationality": ch["nationality"].to_numpy(),
-                             "sex": ch["sex"].to_numpy(), "age_months": ch["age"].to_numpy().astype(int),
-                             "household_id": ch["household_id"].to_numpy(),
-                             "moved_in": ch["moved_in"].to_numpy()})
-    progress.step(1.0, "完了")
-    return RunResult(
-        ruleset_id=ruleset.id, ruleset_version=ruleset.version, target=ruleset.target, as_of=ctx.as_of,
-        children=children, matrix=matrix, values=values, flags=flags, evidence=evidence, scores=scores,
-        follow=follow, thresholds={r.id: outputs[r.id].threshold for r in flag_rules}, weights=weights,
-        restricted={r.id: r.restricted for r in flag_rules}, labels=labels, metrics=metrics,
-        source_as_of=dict(source_as_of or {}), extraction=spec)
+    return scores, spec
 
 
 def _objects(values: list) -> np.ndarray:
