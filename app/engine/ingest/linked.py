@@ -22,7 +22,7 @@ import pandas as pd
 
 from app.engine import events as ev
 from app.engine.ingest.delivery import Delivery
-from app.engine.linkage import LinkResult, assign_research_ids, link
+from app.engine.linkage import assign_research_ids, link
 from app.engine.progress import Progress, ensure
 from app.engine.pseudonyms import Keyer
 
