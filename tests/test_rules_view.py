@@ -35,6 +35,14 @@ def _view(qtbot, session):
     return view
 
 
+def _ruleset_row(view, ruleset_id: str, version: str | None = None) -> int:
+    """The first table row of a rule set (of that version, if given), found by its id: the list shows titles."""
+    table = view.ruleset_table
+    return next(r for r in range(table.rowCount())
+                if table.item(r, 1).data(Qt.ItemDataRole.UserRole) == ruleset_id
+                and (version is None or table.item(r, 2).text() == version))
+
+
 def test_manager_sees_validation_figures(qtbot, scored_store):
     session = open_as(scored_store, "manager")
     view = _view(qtbot, session)
@@ -72,9 +80,7 @@ def test_invalid_rule_set_is_explained_and_not_stored(qtbot, admin_store):
 def test_save_new_version_and_activate(qtbot, admin_store):
     session = open_as(admin_store, "admin")
     view = _view(qtbot, session)
-    row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved")
-    view.ruleset_table.selectRow(row)
+    view.ruleset_table.selectRow(_ruleset_row(view, "improved"))
     text = view.editor.toPlainText()
     view.editor.setPlainText(text + "\n# threshold note by the data office\n")
     view.save_text()
@@ -83,9 +89,7 @@ def test_save_new_version_and_activate(qtbot, admin_store):
     improved = versions[versions["ruleset_id"] == "improved"]
     assert len(improved) == 2
     newest = int(improved["version"].max())
-    row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved"
-               and view.ruleset_table.item(r, 2).text() == str(newest))
+    row = _ruleset_row(view, "improved", str(newest))
     view.ruleset_table.selectRow(row)
     view.activate_selected()
     active = q.list_rulesets(session)
@@ -109,9 +113,7 @@ def test_other_roles_get_nothing(scored_store, user):
 def test_rules_list_shows_last_run_counts_and_warns(qtbot, scored_store):
     session = open_as(scored_store, "admin")
     view = _view(qtbot, session)
-    row = next(r for r in range(view.ruleset_table.rowCount())
-               if view.ruleset_table.item(r, 1).data(Qt.ItemDataRole.UserRole) == "improved")
-    view.ruleset_table.selectRow(row)
+    view.ruleset_table.selectRow(_ruleset_row(view, "improved"))
     last = q.last_run_rule_counts(session, "improved")
     children = last["children"]
     table = view.rules_table
