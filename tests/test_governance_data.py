@@ -27,9 +27,9 @@ from app.store.opening import create_store, open_store
 from app.store.session import Session
 
 PASSWORD = "deletion-test-1"
-# SQLCipher 4 defaults: 4096-byte pages, 16-byte IV + 64-byte HMAC-SHA512 reserved per page,
-# the first 16 bytes of the file are the salt.
-PAGE, RESERVE = 4096, 80
+# New stores use 16 KiB pages (app/store/database.PAGE_SIZES); SQLCipher 4 reserves a 16-byte IV +
+# 64-byte HMAC-SHA512 per page, and the first 16 bytes of the file are the salt.
+PAGE, RESERVE = 16384, 80
 
 
 def decrypted_pages(path, key: bytes) -> bytes:
@@ -319,3 +319,27 @@ def test_source_deletion_removes_flag_reasons_derived_from_it(store):
         assert text.encode("utf-8") not in pages, text
     if kept:  # flags computed from other sources stay
         assert kept[0] in reasons
+
+
+def test_new_stores_use_16_kib_pages_and_older_4_kib_stores_still_open(tmp_path):
+    """The page size is not in the encrypted file: an open tries each known size."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from app.store.database import connect
+
+    session = create_store(tmp_path / "new.db", "admin", PASSWORD)
+    assert session.conn.execute("PRAGMA cipher_page_size").fetchone()[0] in ("16384", 16384)
+    session.close()
+    # a store written with SQLCipher 4's default page size, as every store before this change
+    key = bytes(range(32))
+    old = sqlcipher.connect(str(tmp_path / "old.db"))
+    old.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    old.execute("CREATE TABLE t(x)")
+    old.execute("INSERT INTO t VALUES ('まだ読める')")
+    old.commit()
+    assert old.execute("PRAGMA cipher_page_size").fetchone()[0] in ("4096", 4096)
+    old.close()
+    conn = connect(tmp_path / "old.db", key)
+    assert conn.execute("SELECT x FROM t").fetchone()[0] == "まだ読める"
+    assert conn.execute("PRAGMA cipher_page_size").fetchone()[0] in ("4096", 4096)
+    conn.close()

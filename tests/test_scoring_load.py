@@ -53,3 +53,32 @@ def test_where_filter_and_empty_table():
     conn.execute("DELETE FROM t")
     empty = read_columns(conn, "t", {"id": "id", "name": "text", "date": "date", "num": "num"})
     assert len(empty["id"]) == len(empty["name"]) == len(empty["date"]) == len(empty["num"]) == 0
+
+
+def test_a_second_thread_reading_every_other_range_gives_the_same_columns(tmp_path):
+    """read_columns(second=…): the odd ranges through another connection on another thread,
+    put back in rowid order (chunk sizes that leave one, several and uneven ranges)."""
+    path = tmp_path / "t.db"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, date TEXT, num REAL, line INTEGER,"
+                 " note TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?,?,?,?,?,?)", ROWS)
+    conn.commit()
+    kinds = {"id": "id", "name": "text", "date": "date", "num": "num", "line": "num", "note": "text"}
+    opened = []
+
+    def second():
+        opened.append(1)
+        return sqlite3.connect(path, check_same_thread=False)
+
+    for chunk in (1, 2, 3, 100):
+        alone = read_columns(conn, "t", kinds, chunk_rows=chunk)
+        shared = read_columns(conn, "t", kinds, chunk_rows=chunk, second=second)
+        assert shared.keys() == alone.keys()
+        for c in alone:
+            assert pd.Series(shared[c]).equals(pd.Series(alone[c])), (chunk, c)  # NaN/NULL equal too
+        assert shared["id"].tolist() == [r[0] for r in ROWS]
+    assert len(opened) == 3  # one range alone (chunk 100) is read without a second thread
+    filtered = read_columns(conn, "t", {"id": "id", "name": "text"}, "name IN (?, ?)", ["a", "z"], chunk_rows=2,
+                            second=second)
+    assert filtered["id"].tolist() == [1, 11, 40]

@@ -244,3 +244,34 @@ def test_shared_context_over_read_types_scores_like_all_events(admin):
         for part in ("flags", "evidence", "scores", "follow", "matrix", "values", "children"):
             pd.testing.assert_frame_equal(getattr(a, part), getattr(b, part), obj=f"{rs.id}.{part}")
         assert a.metrics == b.metrics
+
+
+def test_whole_persons_frame_is_the_row_fetch(admin):
+    """persons_frame without a filter reads columns (and may use a second reader); it holds
+    exactly what the row fetch holds: values, dtypes, NULL dates, order."""
+    from app.store import frames
+    from app.store.database import connect
+
+    some = admin.conn.execute("SELECT person_id FROM persons").fetchall()
+    fetched = frames.persons_frame(admin.conn, person_ids=[r[0] for r in some])  # the row fetch
+    for second in (None, lambda: connect(admin.db_path, admin.db_key, 8)):
+        whole = frames.persons_frame(admin.conn, second=second)
+        pd.testing.assert_frame_equal(whole, fetched)
+    assert fetched["resident_to"].isna().any() and fetched["moved_in"].dtype == bool
+
+
+def test_household_assistance_is_read_through_its_partial_index(admin):
+    """The timeline's household row: one household's public assistance, the same rows and order
+    as filtering every public-assistance event, found through the small partial index."""
+    from app.store import frames
+
+    every = frames.events_frame(admin.conn, types=["public_assistance"])
+    households = every["household_id"].unique()
+    assert len(households) >= 2
+    for hh in households[:5]:
+        one = frames.household_assistance_frame(admin.conn, hh)
+        pd.testing.assert_frame_equal(one, every[every["household_id"] == hh].reset_index(drop=True))
+    assert frames.household_assistance_frame(admin.conn, "no-such-household").empty
+    plan = admin.conn.execute("EXPLAIN QUERY PLAN SELECT * FROM events WHERE type = 'public_assistance'"
+                              " AND household_id = ?", ("x",)).fetchall()
+    assert "events_household_assistance" in str(plan)

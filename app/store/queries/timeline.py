@@ -27,7 +27,7 @@ from app.engine.pseudonyms import display_pseudonym
 from app.store import roles
 from app.store.audit import VIEW_CHILD, now_iso
 from app.store.database import transaction
-from app.store.frames import events_frame, persons_frame, relations_frame, sources_frame
+from app.store.frames import events_frame, household_assistance_frame, persons_frame, relations_frame, sources_frame
 from app.store.queries import requires
 
 RAW_ONLY_TYPES = catalogue.raw_only_types()
@@ -143,9 +143,8 @@ def load_child_timeline(session, person_id: str, run_id: int | None = None) -> t
     events = events_frame(conn, person_ids=ids)
     if child["household_id"]:
         # Household-level events (public assistance) may sit on a householder outside `ids`.
-        household = events_frame(conn, types=["public_assistance"])
-        household = household[(household["household_id"] == child["household_id"])
-                              & ~household["event_id"].isin(events["event_id"])]
+        household = household_assistance_frame(conn, child["household_id"])
+        household = household[~household["event_id"].isin(events["event_id"])]
         events = pd.concat([events, household], ignore_index=True) if len(household) else events
     hidden = []
     if not session.can(roles.VIEW_CUSTODY):

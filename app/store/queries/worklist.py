@@ -117,7 +117,7 @@ def _stale_text(age_months: np.ndarray, as_of: dict[str, str], today: pd.Timesta
 
 def _latest_assessment(conn) -> pd.Series:
     """The latest assessment フォロー状況 text per person (the health centre's list)."""
-    # INDEXED BY: the planner would otherwise take events_type and visit one scattered page per row
+    # INDEXED BY: the small partial index of these rows, never a scan of all events
     rows = conn.execute("SELECT person_id, value_text FROM events INDEXED BY events_assessment WHERE type = 'assessment'"
                         " ORDER BY person_id, date, event_id").fetchall()
     a = pd.DataFrame(rows, columns=["person_id", "status"]).drop_duplicates("person_id", keep="last")
