@@ -27,9 +27,9 @@ from app.store.opening import create_store, open_store
 from app.store.session import Session
 
 PASSWORD = "deletion-test-1"
-# New stores use 16 KiB pages (app/store/database.PAGE_SIZES); SQLCipher 4 reserves a 16-byte IV +
-# 64-byte HMAC-SHA512 per page, and the first 16 bytes of the file are the salt.
-PAGE, RESERVE = 16384, 80
+# New stores use 16 KiB pages and HMAC-SHA256 (app/store/database.CIPHER_SETTINGS): SQLCipher 4
+# reserves a 16-byte IV + the 32-byte HMAC per page, and the first 16 bytes of the file are the salt.
+PAGE, RESERVE = 16384, 48
 
 
 def decrypted_pages(path, key: bytes) -> bytes:
@@ -321,25 +321,28 @@ def test_source_deletion_removes_flag_reasons_derived_from_it(store):
         assert kept[0] in reasons
 
 
-def test_new_stores_use_16_kib_pages_and_older_4_kib_stores_still_open(tmp_path):
-    """The page size is not in the encrypted file: an open tries each known size."""
+def test_new_stores_use_16_kib_pages_and_sha256_and_older_stores_still_open(tmp_path):
+    """Page size and HMAC are not in the encrypted file: an open tries each known setting."""
     import sqlcipher3.dbapi2 as sqlcipher
 
     from app.store.database import connect
 
     session = create_store(tmp_path / "new.db", "admin", PASSWORD)
-    assert session.conn.execute("PRAGMA cipher_page_size").fetchone()[0] in ("16384", 16384)
+    assert str(session.conn.execute("PRAGMA cipher_page_size").fetchone()[0]) == "16384"
+    assert session.conn.execute("PRAGMA cipher_hmac_algorithm").fetchone()[0] == "HMAC_SHA256"
     session.close()
-    # a store written with SQLCipher 4's default page size, as every store before this change
     key = bytes(range(32))
-    old = sqlcipher.connect(str(tmp_path / "old.db"))
-    old.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    old.execute("CREATE TABLE t(x)")
-    old.execute("INSERT INTO t VALUES ('まだ読める')")
-    old.commit()
-    assert old.execute("PRAGMA cipher_page_size").fetchone()[0] in ("4096", 4096)
-    old.close()
-    conn = connect(tmp_path / "old.db", key)
-    assert conn.execute("SELECT x FROM t").fetchone()[0] == "まだ読める"
-    assert conn.execute("PRAGMA cipher_page_size").fetchone()[0] in ("4096", 4096)
-    conn.close()
+    # SQLCipher 4's defaults (every store before issue 18's change), and 16 KiB with its default HMAC
+    for name, pragmas in (("old.db", []), ("between.db", ["PRAGMA cipher_page_size = 16384"])):
+        old = sqlcipher.connect(str(tmp_path / name))
+        old.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        for pragma in pragmas:
+            old.execute(pragma)
+        old.execute("CREATE TABLE t(x)")
+        old.execute("INSERT INTO t VALUES ('まだ読める')")
+        old.commit()
+        old.close()
+        conn = connect(tmp_path / name, key)
+        assert conn.execute("SELECT x FROM t").fetchone()[0] == "まだ読める"
+        assert conn.execute("PRAGMA cipher_hmac_algorithm").fetchone()[0] == "HMAC_SHA512"
+        conn.close()
