@@ -28,7 +28,7 @@ from app.engine.pseudonyms import Keyer
 from app.store import audit as audit_log
 from app.store import meta, roles
 from app.store.audit import now_iso
-from app.store.database import connect, iso_dates, transaction
+from app.store.database import iso_dates, transaction
 
 
 class ImportFailed(Exception):
@@ -140,9 +140,8 @@ def _writer_connection(session):
     statements was about 5× slower (per row) than into a newly opened connection to the same
     file with the same key; the import's one transaction therefore runs on its own connection.
     """
-    if not getattr(session, "db_key", b"") or not getattr(session, "db_path", None):
-        return session.conn
-    return connect(session.db_path, session.db_key)
+    opener = session.connection_opener()
+    return opener() if opener else session.conn
 
 
 class _IndexesRebuilt:

@@ -21,7 +21,7 @@ from app.engine.scoring import RunResult, columns_read, evaluate, events_read
 from app.resource_files import resource_path
 from app.store import frames, roles
 from app.store.audit import now_iso
-from app.store.database import connect, iso_dates, transaction
+from app.store.database import iso_dates, transaction
 
 # Shipped rule sets installed into a store the first time scoring runs; the improved rule set
 # is the default for the abuse target, postpartum for its own target.
@@ -190,7 +190,9 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
     # only the event types these rule sets read, compact; the children and their linked events
     # are prepared once and shared by every rule set of the run, and the frames they came from
     # are let go (at 200,000 children persons alone hold ~0.8 GB of strings)
-    second = _second_reader(session)
+    # the second reader's page cache is small: the load reads each page once, and at 200,000
+    # children a second 256 MB cache took the run past 4 GB
+    second = session.connection_opener(cache_mib=8)
     events = frames.scoring_events_frame(conn, types=events_read(sets), only=columns_read(sets), second=second)
     context = EvalContext(frames.persons_frame(conn, second=second), events, frames.relations_frame(conn), at)
     del events
@@ -208,16 +210,6 @@ def run_scoring(session, target: str | None = None, as_of=None, ruleset: RuleSet
         del result
     progress.step(1.0, "採点を保存しました")
     return ids
-
-
-def _second_reader(session, cache_mib: int = 8):
-    """How a second thread opens its own connection to this store (None for a session without
-    a file and key, e.g. a test's in-memory store). Its page cache is small: the load reads each
-    page once, and at 200,000 children a second 256 MB cache took the run past 4 GB."""
-    path, key = getattr(session, "db_path", None), getattr(session, "db_key", b"")
-    if not path or not key:
-        return None
-    return lambda: connect(path, key, cache_mib)
 
 
 def load_run(conn, run_id: int | None = None, target: str | None = None) -> dict | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from app.store import audit as audit_log
 from app.store import roles
 from app.store.areas import all_districts, expand
-from app.store.database import transaction
+from app.store.database import connect, transaction
 
 
 @dataclass
@@ -48,6 +48,16 @@ class Session:
         if capability not in self._caps:
             self.audit("access_denied", detail={"capability": capability})
             raise roles.AccessDenied(capability, self.role)
+
+    def connection_opener(self, cache_mib: int = 256):
+        """A callable opening another connection to this store, or None for a session without a
+        file and key in memory. For store calls that need one for a single call: the import's
+        transaction on a fresh connection, the scoring load's second reader (its own thread).
+        ``cache_mib``: that connection's page cache."""
+        if not self.db_path or not self.db_key:
+            return None
+        path, key = self.db_path, self.db_key
+        return lambda: connect(path, key, cache_mib)
 
     def visible_districts(self) -> list[str] | None:
         """Districts whose children this user may see: None = all, [] = none.
