@@ -260,14 +260,13 @@ def _write_events(conn, did: int, sources: list[str], p: Processed, progress: Pr
     n = 0
     with _IndexesRebuilt(conn, "events", p.event_source.source_rows()):
         for ev in p.event_chunks(release=True, progress=progress):
-            value_num = ev["value_num"].to_numpy(dtype=float)
-            nums = value_num.astype(object)
-            nums[np.isnan(value_num)] = None
+            # a missing value_num stays NaN: stored as NULL, bound without None's cost (database.NULL)
             conn.executemany(
                 "INSERT INTO events(person_id, household_id, date, type, subtype, value_num, value_text, attrs,"
                 " source, source_file, source_line, disclosure, delivery_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 zip(_text(ev["person_id"]), _text(ev["household_id"]), iso_dates(ev["date"]),
-                    ev["type"].tolist(), _text(ev["subtype"]), nums.tolist(), _text(ev["value_text"]),
+                    ev["type"].tolist(), _text(ev["subtype"]), ev["value_num"].to_numpy(dtype=float).tolist(),
+                    _text(ev["value_text"]),
                     ev["attrs"].tolist(), ev["source"].tolist(), ev["source_file"].tolist(),
                     ev["source_line"].astype(int).tolist(), ev["disclosure"].tolist(), [did] * len(ev)))
             n += len(ev)

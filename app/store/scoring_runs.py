@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 
 from app.engine import calibration
@@ -21,7 +20,7 @@ from app.engine.scoring import RunResult, columns_read, evaluate, events_read
 from app.resource_files import resource_path
 from app.store import frames, roles
 from app.store.audit import now_iso
-from app.store.database import iso_dates, transaction
+from app.store.database import NULL, iso_dates, transaction
 
 # Shipped rule sets installed into a store the first time scoring runs; the improved rule set
 # is the default for the abuse target, postpartum for its own target.
@@ -132,7 +131,7 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
             return ([run_id] * len(f), f["person_id"].tolist(), rule.tolist(), f["flagged"].astype(int).tolist(),
                     f["reason"].tolist(), f["threshold"].tolist(), pd.Series(rule).map(labels).tolist(),
                     (f["disclosure"] if "disclosure" in f else pd.Series(rule).map(disclosure)).tolist(),
-                    pd.Series(rule).map(result.restricted).tolist(),
+                    pd.Series(rule).map({k: NULL if v is None else v for k, v in result.restricted.items()}).tolist(),
                     iso_dates(f["first_date"]), iso_dates(f["last_date"]))
         _insert(conn, "INSERT INTO flags(run_id, person_id, rule_id, flagged, reason, threshold, label, disclosure,"
                 " restricted, first_date, last_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)", f, flag_rows)
@@ -141,7 +140,7 @@ def save_run(session, result: RunResult, ruleset: RuleSet) -> int:
                                             e["event_id"].astype("int64").tolist(), e["role"].tolist()))
 
         def score_rows(s):
-            prob = [None if np.isnan(v) else float(v) for v in s["probability"].to_numpy(dtype=float)]
+            prob = s["probability"].to_numpy(dtype=float).tolist()  # NaN: stored as NULL (database.NULL)
             return ([run_id] * len(s), s["person_id"].tolist(), s["target"].tolist(),
                     s["score"].astype(float).tolist(), prob, s["rank"].astype(int).tolist(),
                     s["score_open"].astype(float).tolist(), s["rank_open"].astype(int).tolist(),
