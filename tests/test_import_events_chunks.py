@@ -10,6 +10,7 @@ from app.engine import events as ev
 from app.engine.ingest import linked
 from app.engine.ingest.delivery import read_delivery
 from app.engine.pseudonyms import Keyer
+from app.store import importing
 from app.store.importing import import_delivery
 from app.store.meta import put
 
@@ -74,22 +75,26 @@ def _store_events(session):
     return rows
 
 
-def _import(folder, tmp_path, name, chunk_rows, monkeypatch):
+def _import(folder, tmp_path, name, chunk_rows, monkeypatch, rebuild_above=importing.REBUILD_INDEXES_ABOVE):
     from app.store.opening import create_store
 
     monkeypatch.setattr(linked, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(importing, "REBUILD_INDEXES_ABOVE", rebuild_above)
     session = create_store(tmp_path / f"{name}.db", "admin", "chunk-test-password-1")
     put(session.conn, "secret:pseudonym_key", KEY.hex())
     indexes = session.conn.execute(INDEXES).fetchall()
     summary = import_delivery(session, folder, rng=np.random.default_rng(5))
     # the indexes dropped for the bulk insert are back, as they were
     assert session.conn.execute(INDEXES).fetchall() == indexes and len(indexes) >= 3
+    assert sum(" WHERE " in sql for _, sql in indexes if sql) == 2  # the partial ones too
     return session, summary
 
 
 def test_store_is_the_same_whatever_the_chunk_size(city, tmp_path, monkeypatch):
     one, s1 = _import(city, tmp_path, "one", 10_000_000, monkeypatch)
-    many, s2 = _import(city, tmp_path, "many", 37, monkeypatch)
+    # (the second import drops every index of the tables it writes, partial ones too, and builds
+    # them again: the demo city's path, which this small city would not take)
+    many, s2 = _import(city, tmp_path, "many", 37, monkeypatch, rebuild_above=0)
     try:
         # same rows, and the same order where readers tie on (person, date)
         assert _store_events(one) == _store_events(many)

@@ -144,6 +144,11 @@ def _writer_connection(session):
     return opener() if opener else session.conn
 
 
+# Rows written to a table above which its indexes are dropped and built again (below, keeping
+# them is as cheap).
+REBUILD_INDEXES_ABOVE = 20_000
+
+
 class _IndexesRebuilt:
     """Drop a table's own indexes for a bulk insert and build them again afterwards.
 
@@ -151,17 +156,19 @@ class _IndexesRebuilt:
     it happens inside the import's transaction, so a failure restores the indexes too.
     """
 
-    def __init__(self, conn, table: str, rows: int, threshold: int = 20_000):
-        self.conn, self.table, self.active = conn, table, rows > threshold
+    def __init__(self, conn, table: str, rows: int):
+        self.conn, self.table, self.active = conn, table, rows > REBUILD_INDEXES_ABOVE
         self.indexes: list[tuple[str, str]] = []
 
     def __enter__(self):
         if self.active:
-            # A partial index (events_assessment: a few thousand rows) costs next to nothing row by
-            # row but a whole pass over the table to build again (0.43 s at 13,913 children): it stays.
+            # Partial indexes too: each row inserted evaluates every partial index's WHERE, and
+            # building one again is a single pass over pages already in the cache. Measured at
+            # 13,913 children (497,707 events, 16 KiB pages): the two partial indexes of events
+            # cost 0.12 s kept during the insert, 0.02 s each built afterwards.
             self.indexes = self.conn.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL"
-                " AND sql NOT LIKE '% WHERE %'", (self.table,)).fetchall()
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
+                (self.table,)).fetchall()
             for name, _ in self.indexes:
                 self.conn.execute(f"DROP INDEX {name}")
         return self
