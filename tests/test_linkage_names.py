@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine.names import (kana_key, kanji_agreement, normalise_kana, normalise_kanji,
-                              variant_fold)
+from app.engine.names import (build_variant_fold, kana_key, kanji_agreement, normalise_kana,
+                              normalise_kanji, variant_fold)
 
 
 # Old form → standard form, checked by hand against the 常用漢字表's 旧字体 column and the MJ
@@ -53,6 +53,13 @@ def test_confusables_agree_fuzzily_but_strangers_do_not():
     assert kanji_agreement("佐藤", "加藤") == "different"
     assert kanji_agreement("浜田", "頻田") == "different"
     assert kanji_agreement("高橋", "高橋") == "exact"
+
+
+def test_shipped_fold_is_the_one_the_installed_jntajis_builds():
+    # resources/reference/mj_variant_fold.tsv is build_variant_fold()'s output; after a jntajis
+    # upgrade that changes the map, run tools/mj_variant_fold.py
+    assert variant_fold() == build_variant_fold()
+    assert len(variant_fold()) > 9000
 
 
 def test_fold_never_maps_a_level1_character():

@@ -119,8 +119,23 @@ def standard_form(ch: str, candidates: list[str]) -> str | None:
     return top[0]
 
 
+# The fold as build_variant_fold() computes it, shipped: building it walks ~100,000 code points
+# through jntajis (0.1 s of every import, measured at 13,913 children); reading this file takes
+# ~5 ms. tests/test_linkage_names.py checks the file equals a fresh build from the installed
+# jntajis; tools/mj_variant_fold.py writes it again (after a jntajis upgrade).
+VARIANT_FOLD_FILE = ("reference", "mj_variant_fold.tsv")
+
+
 @functools.lru_cache(maxsize=1)
 def variant_fold() -> dict[str, str]:
+    """The old form → standard form table (shipped; see VARIANT_FOLD_FILE and the docstring)."""
+    from app.resource_files import resource_path
+
+    text = resource_path(*VARIANT_FOLD_FILE).read_text("utf-8")
+    return dict(line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def build_variant_fold() -> dict[str, str]:
     """The old form → standard form table from the MJ縮退マップ (see the module docstring)."""
     from jntajis import mj_shrink_candidates
 
