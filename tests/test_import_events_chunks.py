@@ -145,3 +145,21 @@ def test_disclosure_of_a_mixed_frame():
     vaccination = cfg["types"].get("vaccination", cfg["sources"]["yobo"])
     assert epds != "staff"                                   # else the self-harm row proves nothing
     assert got == ["staff", epds, vaccination, cfg["types"][typed], "staff", cfg["sources"]["yobo"]]
+
+
+@pytest.mark.parametrize("files", [["a.csv"], ["b.UKE", "a.UKE", "c.UKE"]])
+def test_sort_rows_is_a_stable_sort_on_file_then_line(files):
+    # builders' parts concatenated: each part in row order, several events per row, rows of
+    # several files interleaved; sort_rows must equal pandas' stable sort on (file, line)
+    rng = np.random.default_rng(4)
+    n = 400
+    frame = pd.DataFrame({c: [f"{c}{i}" for i in range(n)] for c in ev.EVENT_COLUMNS})
+    frame["source_file"] = rng.choice(files, n)
+    frame["source_line"] = rng.integers(1, 60, n)
+    frame["date"] = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    frame["value_num"] = rng.random(n)
+    parts = [p.sort_values(["source_file", "source_line"], kind="stable") for p in (frame.iloc[:150], frame.iloc[150:260], frame.iloc[260:])]
+    mixed = pd.concat(parts, ignore_index=True)
+    expected = mixed.sort_values(["source_file", "source_line"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(ev.sort_rows(mixed), expected[ev.EVENT_COLUMNS])
+    pd.testing.assert_frame_equal(ev.sort_rows(expected), expected[ev.EVENT_COLUMNS])
