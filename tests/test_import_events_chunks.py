@@ -158,7 +158,8 @@ def test_sort_rows_is_a_stable_sort_on_file_then_line(files):
     frame["source_line"] = rng.integers(1, 60, n)
     frame["date"] = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
     frame["value_num"] = rng.random(n)
-    parts = [p.sort_values(["source_file", "source_line"], kind="stable") for p in (frame.iloc[:150], frame.iloc[150:260], frame.iloc[260:])]
+    parts = [p.sort_values(["source_file", "source_line"], kind="stable")
+             for p in (frame.iloc[:150], frame.iloc[150:260], frame.iloc[260:])]
     mixed = pd.concat(parts, ignore_index=True)
     expected = mixed.sort_values(["source_file", "source_line"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(ev.sort_rows(mixed), expected[ev.EVENT_COLUMNS])
