@@ -164,3 +164,16 @@ def test_sort_rows_is_a_stable_sort_on_file_then_line(files):
     expected = mixed.sort_values(["source_file", "source_line"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(ev.sort_rows(mixed), expected[ev.EVENT_COLUMNS])
     pd.testing.assert_frame_equal(ev.sort_rows(expected), expected[ev.EVENT_COLUMNS])
+
+
+def test_building_events_leaves_the_delivery_rows_as_read(city):
+    # the builders get the raw rows with person columns added to a shallow copy: none may write
+    # into them (a chunk's rows are a view of the delivery's table)
+    p = _processed(city, chunk_rows=40)
+    tables = {s: t.copy(deep=True) for s, t in p.event_source.delivery.tables.items()}
+    receipts = [u.receipts.copy(deep=True) for u in p.event_source.delivery.receipts]
+    list(p.event_chunks())
+    for s, t in tables.items():
+        pd.testing.assert_frame_equal(p.event_source.delivery.tables[s], t, obj=s)
+    for u, r in zip(p.event_source.delivery.receipts, receipts):
+        pd.testing.assert_frame_equal(u.receipts, r)

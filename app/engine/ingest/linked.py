@@ -151,7 +151,11 @@ class DeliveryEvents:
         if source == "seiho":
             # Public assistance is a household event: the household named in the row.
             hh = self.keyer.household_ids(df["世帯番号"]).to_numpy()
-        return df.assign(person_id=pid, household_id=hh)
+        # a shallow copy with two more columns (assign copied every column of the raw rows: 0.04 s
+        # of the demo's import); the builders only read it (tests/test_import_events_chunks.py)
+        out = df.copy(deep=False)
+        out["person_id"], out["household_id"] = pid, hh
+        return out
 
     def build(self, chunk: _Chunk) -> pd.DataFrame:
         """The events of one chunk, in (file, line) order."""
