@@ -33,6 +33,10 @@ class IngestError(Exception):
         self.file = file
         self.reason = reason
 
+    def __reduce__(self):
+        # (a file read by the helper process comes back pickled, its error too)
+        return IngestError, (self.file, self.reason)
+
 
 @dataclass
 class SourceRead:
