@@ -100,3 +100,24 @@ def test_geometry_and_last_view_are_remembered(qtbot, store_with_roles, tmp_path
     assert window2.current_key() == "staffing"
     assert window2.size().width() == 611
     session.close()
+
+
+def test_status_bar_says_whether_this_terminal_may_export(qtbot, tmp_path):
+    # in words a caseworker reads (the hex id and the schema version only in the tooltip)
+    from app.store.opening import create_store
+    from app.store.terminals import register_terminal
+
+    session = create_store(tmp_path / "t.db", "admin", PASSWORD)
+    try:
+        window = MainWindow(AppContext(session, ImmediateWorker(), settings=None))
+        qtbot.addWidget(window)
+        text = window.terminal_status.text()
+        assert "未登録" in text and "書き出し・印刷はできません" in text
+        assert session.terminal_id not in text and "スキーマ" not in text
+        assert session.terminal_id in window.terminal_status.toolTip()
+        register_terminal(session, "中央センター窓口1")
+        window = MainWindow(AppContext(session, ImmediateWorker(), settings=None))
+        qtbot.addWidget(window)
+        assert window.terminal_status.text() == "この端末：中央センター窓口1 — 書き出し・印刷のできる登録済みの端末"
+    finally:
+        session.close()

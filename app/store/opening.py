@@ -208,9 +208,13 @@ def store_summary(session: Session) -> dict:
     people = 0
     if "persons" in tables:
         people = session.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+    # this terminal's registration (the export and print gate): its label as registered
+    row = (session.conn.execute("SELECT label, may_export FROM terminals WHERE terminal_id=?",
+                                (session.terminal_id,)).fetchone() if "terminals" in tables else None)
     return {"demo": session.demo, "has_case_data": people > 0, "persons": people,
             "schema_version": migrations.current_version(session.conn),
-            "created_at": meta.get(session.conn, "created_at")}
+            "created_at": meta.get(session.conn, "created_at"),
+            "terminal_registered": bool(row and row[1]), "terminal_label": (row[0] or "") if row else ""}
 
 
 __all__ = ["StoreError", "create_store", "open_store", "store_summary", "json"]

@@ -82,7 +82,11 @@ class MainWindow(QMainWindow):
         context.selection.navigate.connect(self.show_view)
         context.selection.open_child.connect(self._open_child)
         context.selection.open_child_in_run.connect(lambda person_id, _run: self._open_child(person_id))
-        self.statusBar().showMessage(self.tr("Terminal %1").replace("%1", session.terminal_id))
+        # what staff need of the terminal: registered for export and print or not (the hex id and
+        # the schema version are for support: the label's tooltip)
+        self.terminal_status = QLabel()
+        self.terminal_status.setObjectName("terminalStatus")
+        self.statusBar().addWidget(self.terminal_status)
         self._load_summary()
         context.on_store_changed(self, ("import", "deletion"), lambda _kinds: self._load_summary())
         self._restore()
@@ -94,8 +98,15 @@ class MainWindow(QMainWindow):
     def _show_summary(self, summary: dict) -> None:
         self.summary = summary
         self.banner.setVisible(not summary["has_case_data"] and self.context.session.role != "auditor")
-        self.statusBar().showMessage(
-            self.tr("Terminal %1 · schema %2").replace("%1", self.context.session.terminal_id)
+        label = summary.get("terminal_label", "")
+        if summary.get("terminal_registered"):
+            text = (self.tr("This terminal: %1 (registered for export and print)").replace("%1", label) if label
+                    else self.tr("This terminal is registered for export and print"))
+        else:
+            text = self.tr("This terminal is not registered: export and print are not available here")
+        self.terminal_status.setText(text)
+        self.terminal_status.setToolTip(
+            self.tr("Terminal ID %1 · database version %2").replace("%1", self.context.session.terminal_id)
             .replace("%2", str(summary["schema_version"])))
 
     def _account_menu(self) -> None:

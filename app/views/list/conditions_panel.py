@@ -45,6 +45,10 @@ class ConditionsPanel(QWidget):
         self.rules_button = QToolButton()
         self.rules_button.setText(self.tr("Rules counted"))
         self.rules_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # room for the menu arrow: the style's size hint leaves none, and it covered the last
+        # character of 「数えるルール」
+        self.rules_button.setMinimumWidth(self.rules_button.sizeHint().width()
+                                          + self.rules_button.fontMetrics().horizontalAdvance("▼") + 6)
         self.rules_menu = QMenu(self)
         self.rules_button.setMenu(self.rules_menu)
         row.addWidget(self.rules_button)

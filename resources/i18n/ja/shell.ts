@@ -53,12 +53,20 @@
         <translation>このデータベースにはまだケースデータが取り込まれていません。画面には実データだけを表示するため、データを取り込むまでは空のままです。</translation>
     </message>
     <message>
-        <source>Terminal %1</source>
-        <translation>端末 %1</translation>
+        <source>This terminal: %1 (registered for export and print)</source>
+        <translation>この端末：%1 — 書き出し・印刷のできる登録済みの端末</translation>
     </message>
     <message>
-        <source>Terminal %1 · schema %2</source>
-        <translation>端末 %1 · スキーマ %2</translation>
+        <source>This terminal is registered for export and print</source>
+        <translation>この端末は書き出し・印刷のできる端末として登録されています</translation>
+    </message>
+    <message>
+        <source>This terminal is not registered: export and print are not available here</source>
+        <translation>この端末は未登録です：ここでは書き出し・印刷はできません（登録はデータ管理担当が行います）</translation>
+    </message>
+    <message>
+        <source>Terminal ID %1 · database version %2</source>
+        <translation>端末ID %1 · データベースの版 %2</translation>
     </message>
     <message>
         <source>Account</source>
