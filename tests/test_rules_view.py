@@ -53,6 +53,9 @@ def test_manager_sees_validation_figures(qtbot, scored_store):
     assert "ROC AUC" in text and "学習に使っていない児童での検証" in text
     assert view.counts_table.rowCount() > 0
     assert not view.save_button.isEnabled()  # reading only
+    # a rule-set title cut at its column's edge can be read whole on hover
+    title = view.runs_table.item(abuse_row, 2)
+    assert title.text() and title.toolTip() == title.text()
     session.close()
 
 

@@ -41,6 +41,9 @@ def _fill(table: QTableWidget, rows: list[list]) -> None:
             item = QTableWidgetItem("" if value is None else str(value))
             if isinstance(value, (int, float)):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            elif value:
+                # a long rule-set title or note is cut at the column's edge: the whole text on hover
+                item.setToolTip(str(value))
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
 
