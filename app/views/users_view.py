@@ -1,5 +1,6 @@
 """data_admin's view: accounts (add with role/area/senior, remove, reset password), this
-terminal's export registration, deletion requests and retention reminders."""
+terminal's export registration, deletion requests, retention reminders and a family's
+subject-access request (開示請求: the records shown, then the officer's PDF through the gate)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.engine import catalogue
 from app.store import roles
 from app.store.accounts import add_user, change_password, list_accounts, remove_user
 from app.store.deletion import confirm_retention, execute_request, list_requests, request_deletion, retention_status
+from app.store.queries.subject_access import prepare_subject_export, subject_records, write_subject_pdf
 from app.store.terminal import session_may_export
 from app.store.terminals import list_terminals, register_terminal
 
@@ -135,7 +137,48 @@ class UsersView(QWidget):
         confirm.clicked.connect(self.confirm_selected)
         retention_layout.addWidget(confirm)
         self.tabs.addTab(retention_page, self.tr("Retention"))
+        self.tabs.addTab(self._subject_page(), self.tr("Subject access requests"))
         self.refresh()
+
+    def _subject_page(self) -> QWidget:
+        """A family's 開示請求: every record about the person (and their household), with each
+        record's disclosure class; the PDF for the disclosure officer goes through the export gate."""
+        from app.engine.subject_access import COLUMNS
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        note = QLabel(self.tr(
+            "A family's request to see their records (開示請求): every record Mimamori holds about the person, "
+            "with its disclosure class. Records marked ✕, child-guidance and DV records are listed as candidates "
+            "for non-disclosure: the disclosure officer decides, not this list. Every look is recorded in the audit log."))
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Research ID of the requester:")))
+        self.subject_id = QLineEdit()
+        self.subject_id.setObjectName("subjectId")
+        self.subject_id.setMaximumWidth(160)
+        self.subject_id.returnPressed.connect(self.show_subject)
+        row.addWidget(self.subject_id)
+        self.subject_household = QCheckBox(self.tr("Include the household's records"))
+        row.addWidget(self.subject_household)
+        show = QPushButton(self.tr("Show the records"))
+        show.clicked.connect(self.show_subject)
+        row.addWidget(show)
+        self.subject_pdf_button = QPushButton(self.tr("Report for the disclosure officer (PDF)…"))
+        self.subject_pdf_button.setEnabled(False)
+        self.subject_pdf_button.clicked.connect(self.write_subject_report)
+        row.addWidget(self.subject_pdf_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.subject_summary = QLabel("")
+        self.subject_summary.setObjectName("subjectSummary")
+        self.subject_summary.setWordWrap(True)
+        layout.addWidget(self.subject_summary)
+        self.subject_table = _table(list(COLUMNS))
+        layout.addWidget(self.subject_table, 1)
+        self._subject: tuple[str, bool] | None = None
+        return page
 
     def is_ready(self) -> bool:
         return self._ready
@@ -256,6 +299,79 @@ class UsersView(QWidget):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes:
             self.context.worker.run(execute_request, self.context.session, int(request_id), changes="deletion",
                                     on_done=self._done(self.tr("Deletion carried out.")), on_error=self._error)
+
+    def show_subject(self) -> None:
+        person, household = self.subject_id.text().strip(), self.subject_household.isChecked()
+        self.context.worker.run(subject_records, self.context.session, person, household, key="users.subject",
+                                on_done=lambda report: self._show_subject(person, household, report),
+                                on_error=self._subject_error)
+
+    def _show_subject(self, person: str, household: bool, report) -> None:
+        from app.engine.subject_access import summary
+
+        counts = summary(report)
+        by_class = "　".join(f"{mark} {n}" for mark, n in counts["by_class"].items())
+        self.subject_summary.setText(
+            self.tr("Research ID %1%2: %3 records (%4), %5 of them candidates for non-disclosure.")
+            .replace("%1", person).replace("%2", self.tr(" and household") if household else "")
+            .replace("%3", str(counts["records"])).replace("%4", by_class).replace("%5", str(counts["candidates"])))
+        _set_rows(self.subject_table, report.astype(object).where(report.notna(), "").values.tolist())
+        self._subject = (person, household)
+        self.subject_pdf_button.setEnabled(True)
+
+    def _subject_error(self, error: BaseException) -> None:
+        self._subject = None
+        self.subject_table.setRowCount(0)
+        self.subject_pdf_button.setEnabled(False)
+        self.subject_summary.setText(str(error) if isinstance(error, (LookupError, PermissionError))
+                                     else self.tr("The operation failed."))
+
+    def write_subject_report(self) -> None:
+        """The gate first (terminal, role), then encrypted-or-plain and where, then the report."""
+        import datetime as dt
+
+        from app.views import export_dialogs as dialogs
+
+        if self._subject is None:
+            return
+        person, household = self._subject
+        title = self.tr("Subject access report")
+
+        def allowed() -> None:
+            choice = dialogs.ask_encryption(self, title)
+            if choice is None:
+                return
+            encrypt, passphrase, plain = choice
+            name = f"開示請求_{person}_{dt.date.today():%Y%m%d}" + (".mmx" if encrypt else ".pdf")
+            path = dialogs.ask_save_path(self, title, name, encrypt)
+            if path:
+                self.write_subject_report_to(path, person, household, passphrase, plaintext_confirmed=plain)
+
+        dialogs.precheck_then(self, self.context.worker, self.context.session, roles.EXPORT_SUBJECT, title, allowed)
+
+    def write_subject_report_to(self, path: str, person: str, household: bool, passphrase: str | None,
+                                plaintext_confirmed: bool = False) -> None:
+        """The gate and the audited read on the worker, the PDF painted here (Qt's printing on the
+        GUI thread, as the visit sheet), written through the gate on the worker."""
+        from app.views.subject_report_pdf import subject_pdf_bytes
+
+        session, encrypt = self.context.session, not plaintext_confirmed
+
+        def painted(prepared) -> None:
+            report, title, footer = prepared
+            pdf = subject_pdf_bytes(report, title, footer)
+            self.context.worker.run(
+                write_subject_pdf, session, path, report, title, pdf, footer, person, encrypt=encrypt,
+                passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                on_done=lambda result: self.message_label.setText(
+                    self.tr("Report written: %1 (%2 records, %3).").replace("%1", str(result.path))
+                    .replace("%2", str(result.rows))
+                    .replace("%3", self.tr("encrypted") if result.encrypted else self.tr("not encrypted"))),
+                on_error=self._error)
+
+        self.context.worker.run(prepare_subject_export, session, person, household=household, encrypt=encrypt,
+                                passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                                on_done=painted, on_error=self._error)
 
     def confirm_selected(self) -> None:
         row = self.retention_table.currentRow()

@@ -21,8 +21,9 @@ from app.store.queries import requires
 
 SUBJECT_ACCESS = "subject_access"
 # export_subject checks by hand (the role, then the gate); the governance matrix reads these.
-QUERY_CAPABILITIES = {"export_subject": (roles.EXPORT_SUBJECT,)}
-QUERY_DATA_CLASSES = {"export_subject": "subject"}
+QUERY_CAPABILITIES = {name: (roles.EXPORT_SUBJECT,)
+                      for name in ("export_subject", "prepare_subject_export", "write_subject_pdf")}
+QUERY_DATA_CLASSES = {name: "subject" for name in QUERY_CAPABILITIES}
 _RELATIONS = {"mother": "母", "father": "父", "guardian": "保護者", "sibling": "きょうだい", "child": "子"}
 
 
@@ -117,27 +118,52 @@ def export_subject(session, path: Path | str, person_id: str, *, household: bool
                    pdf_renderer=None):
     """Write the report through the export gate: CSV/XLSX as a table, or ``pdf`` drawn by
     ``pdf_renderer(report, title, footer) -> bytes`` (Qt lives in the views, not here)."""
-    from app.store.audit import EXPORT
-    from app.store.exports import (ExportResult, check_allowed, check_encryption_choice, export_frame, footer_text,
-                                   write_document)
+    from app.store.exports import export_frame
+
+    report, title, footer = prepare_subject_export(session, person_id, household=household, encrypt=encrypt,
+                                                   passphrase=passphrase, plaintext_confirmed=plaintext_confirmed)
+    if fmt in ("csv", "xlsx"):
+        ids = sorted(set(report["研究用ID"])) or [person_id]
+        return export_frame(session, report, path, capability=roles.EXPORT_SUBJECT, kind="subject", fmt=fmt,
+                            encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                            title=title, object_ids=ids, keep_never=True)
+    if fmt != "pdf" or pdf_renderer is None:
+        raise ValueError(f"unknown report format {fmt!r}")
+    return write_subject_pdf(session, path, report, title, pdf_renderer(report, title, footer), footer,
+                             person_id=person_id, encrypt=encrypt, passphrase=passphrase,
+                             plaintext_confirmed=plaintext_confirmed)
+
+
+def prepare_subject_export(session, person_id: str, *, household: bool = False, encrypt: bool = True,
+                           passphrase: str | None = None, plaintext_confirmed: bool = False
+                           ) -> tuple[pd.DataFrame, str, str]:
+    """The gate's checks, then the report: (report, title, footer). The GUI paints the PDF from
+    it on its own thread and writes it with ``write_subject_pdf``; the CLI goes through
+    ``export_subject``."""
+    from app.store.exports import check_allowed, check_encryption_choice, footer_text
 
     # The role, then the gate: an unregistered terminal or a missing passphrase reads nothing.
     session.require(roles.EXPORT_SUBJECT)
     check_allowed(session, roles.EXPORT_SUBJECT)
     check_encryption_choice(encrypt, passphrase, plaintext_confirmed)
     report = subject_records(session, person_id, household)
+    title = f"開示請求 {str(person_id).strip()}" + ("（世帯）" if household else "")
+    return report, title, footer_text(session)
+
+
+def write_subject_pdf(session, path: Path | str, report: pd.DataFrame, title: str, pdf: bytes, footer: str,
+                      person_id: str = "", *, encrypt: bool = True, passphrase: str | None = None,
+                      plaintext_confirmed: bool = False):
+    """The report's PDF (``pdf``, drawn from ``prepare_subject_export``'s result) through the
+    export gate, audited with the records' IDs."""
+    from app.store.audit import EXPORT
+    from app.store.exports import ExportResult, write_document
+
+    session.require(roles.EXPORT_SUBJECT)
     ids = sorted(set(report["研究用ID"])) or [person_id]
-    title = f"開示請求 {person_id}" + ("（世帯）" if household else "")
-    if fmt in ("csv", "xlsx"):
-        return export_frame(session, report, path, capability=roles.EXPORT_SUBJECT, kind="subject", fmt=fmt,
-                            encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
-                            title=title, object_ids=ids, keep_never=True)
-    if fmt != "pdf" or pdf_renderer is None:
-        raise ValueError(f"unknown report format {fmt!r}")
-    footer = footer_text(session)
-    written = write_document(session, pdf_renderer(report, title, footer), path, capability=roles.EXPORT_SUBJECT,
-                             content_type="pdf", encrypt=encrypt, passphrase=passphrase,
-                             plaintext_confirmed=plaintext_confirmed, footer=footer)
+    written = write_document(session, pdf, path, capability=roles.EXPORT_SUBJECT, content_type="pdf",
+                             encrypt=encrypt, passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                             footer=footer)
     with transaction(session.conn):
         session.audit(EXPORT, "subject", ids, {"capability": roles.EXPORT_SUBJECT, "format": "pdf",
                                                "encrypted": encrypt, "rows": len(report), "file": written.name,

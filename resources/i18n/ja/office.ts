@@ -44,6 +44,54 @@
 <context>
     <name>UsersView</name>
     <message>
+        <source> and household</source>
+        <translation>（世帯を含む）</translation>
+    </message>
+    <message>
+        <source>A family's request to see their records (開示請求): every record Mimamori holds about the person, with its disclosure class. Records marked ✕, child-guidance and DV records are listed as candidates for non-disclosure: the disclosure officer decides, not this list. Every look is recorded in the audit log.</source>
+        <translation>本人・家族からの開示請求：見守りが保有するその人の記録をすべて、開示区分とともに一覧にします。✕の記録・児童相談所の記録・DV情報は不開示候補として示します。開示・不開示を決めるのは開示担当者で、この一覧ではありません。表示するたびに操作ログに記録されます。</translation>
+    </message>
+    <message>
+        <source>Include the household's records</source>
+        <translation>世帯の記録も含める</translation>
+    </message>
+    <message>
+        <source>Report for the disclosure officer (PDF)…</source>
+        <translation>開示担当者用の一覧（PDF）…</translation>
+    </message>
+    <message>
+        <source>Report written: %1 (%2 records, %3).</source>
+        <translation>一覧を書き出しました：%1（%2件、%3）</translation>
+    </message>
+    <message>
+        <source>Research ID %1%2: %3 records (%4), %5 of them candidates for non-disclosure.</source>
+        <translation>研究用ID %1%2：記録 %3件（%4）、うち不開示候補 %5件</translation>
+    </message>
+    <message>
+        <source>Research ID of the requester:</source>
+        <translation>請求者の研究用ID：</translation>
+    </message>
+    <message>
+        <source>Show the records</source>
+        <translation>記録を表示</translation>
+    </message>
+    <message>
+        <source>Subject access report</source>
+        <translation>開示請求の一覧</translation>
+    </message>
+    <message>
+        <source>Subject access requests</source>
+        <translation>開示請求</translation>
+    </message>
+    <message>
+        <source>encrypted</source>
+        <translation>暗号化</translation>
+    </message>
+    <message>
+        <source>not encrypted</source>
+        <translation>暗号化なし</translation>
+    </message>
+    <message>
         <source> (this terminal)</source>
         <translation>（この端末）</translation>
     </message>
