@@ -117,3 +117,15 @@ def test_an_ingest_error_survives_the_pipe():
 
     again = pickle.loads(pickle.dumps(IngestError("yobo.csv", "文字コードが読めません")))
     assert (again.file, again.reason, str(again)) == ("yobo.csv", "文字コードが読めません", "yobo.csv: 文字コードが読めません")
+
+
+def test_read_alone_stops_at_the_first_fatal_file(city, tmp_path, monkeypatch):
+    folder = tmp_path / "broken"
+    shutil.copytree(city, folder)
+    (folder / "epds.csv").write_bytes((folder / "epds.csv").read_bytes() + b"\n\x82\xff,\x81\n")
+    read = []
+    real = reading._read_item
+    monkeypatch.setattr(reading, "_read_item", lambda item: read.append(item.name) or real(item))
+    with pytest.raises(IngestError) as error:
+        read_delivery(folder, helper=False)
+    assert error.value.file == "epds.csv" and read[-1] == "epds.csv"   # nothing after it was read

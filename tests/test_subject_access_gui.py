@@ -57,6 +57,15 @@ def test_records_are_shown_with_their_disclosure_class(qtbot, admin):
     view.show_subject()
     assert view.subject_table.rowCount() >= alone and "世帯を含む" in view.subject_summary.text()
     assert _audit(admin, "subject_access") == before + 2     # every look is logged
+    # another ID typed but not shown yet: no PDF of the records still on screen under it
+    view.subject_id.setText("")
+    qtbot.keyClicks(view.subject_id, "12345678")
+    assert not view.subject_pdf_button.isEnabled()
+    view.subject_id.setText(person)
+    view.subject_id.textEdited.emit(person)
+    assert view.subject_pdf_button.isEnabled()
+    view.subject_household.setChecked(False)
+    assert not view.subject_pdf_button.isEnabled()
 
 
 def test_an_unknown_id_is_explained(qtbot, admin):

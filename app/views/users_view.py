@@ -159,8 +159,11 @@ class UsersView(QWidget):
         self.subject_id.setObjectName("subjectId")
         self.subject_id.setMaximumWidth(160)
         self.subject_id.returnPressed.connect(self.show_subject)
+        # the PDF is of the records shown: another ID or choice must be shown first
+        self.subject_id.textEdited.connect(self._subject_changed)
         row.addWidget(self.subject_id)
         self.subject_household = QCheckBox(self.tr("Include the household's records"))
+        self.subject_household.toggled.connect(self._subject_changed)
         row.addWidget(self.subject_household)
         show = QPushButton(self.tr("Show the records"))
         show.clicked.connect(self.show_subject)
@@ -318,6 +321,11 @@ class UsersView(QWidget):
         _set_rows(self.subject_table, report.astype(object).where(report.notna(), "").values.tolist())
         self._subject = (person, household)
         self.subject_pdf_button.setEnabled(True)
+
+    def _subject_changed(self, *_args) -> None:
+        shown = self._subject
+        self.subject_pdf_button.setEnabled(
+            shown is not None and shown == (self.subject_id.text().strip(), self.subject_household.isChecked()))
 
     def _subject_error(self, error: BaseException) -> None:
         self._subject = None

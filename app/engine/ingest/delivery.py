@@ -92,7 +92,7 @@ def read_delivery(folder: Path | str, profiles: dict[str, MappingProfile] | None
                   progress: Progress | None = None, helper: bool = True) -> Delivery:
     """Read every extract in ``folder``. Raises IngestError on the first fatal file problem
     (first in file order). ``helper``: a large delivery's files are shared with a helper
-    process (see ``_read_all``); the delivery read is the same either way."""
+    process (see ``_Reader``); the delivery read is the same either way."""
     progress = ensure(progress)
     folder = Path(folder)
     if not folder.is_dir():
@@ -229,8 +229,10 @@ class _Reader:
 
     def read(self, progress: Progress) -> list:
         if self.pool is None:
-            for i in sorted(self.left):   # in file order
+            for i in sorted(self.left):   # in file order, up to the first fatal file
                 self._here(i, progress)
+                if isinstance(self.out[i], IngestError):
+                    break
             return self.out
         while self.left:
             self._here(self.left.popleft(), progress)
