@@ -190,7 +190,12 @@ class _Reader:
     fail (could not start, died), its items are read here. Measured on the demo city (51 MB,
     2 cores): the read 1.18-1.26 s alone, 1.00-1.07 s with the helper (it starts at ~0.5 s
     and reads yobo.csv and the small files last left); the import 6.5 → 6.1-6.3 s. A fork
-    would start at once, but not safely from the GUI's worker thread, nor at all on Windows."""
+    would start at once, but not safely from the GUI's worker thread, nor at all on Windows.
+
+    Like every spawned process, the helper imports the program's main module first: a script
+    of your own that imports a large delivery must keep its work under
+    ``if __name__ == "__main__":`` (``python -m app``, the benchmarks and pytest do), or the
+    helper runs the script's top level again; ``helper=False`` reads without it."""
 
     def __init__(self, items: list[_Item], helper: bool):
         self.items = items
