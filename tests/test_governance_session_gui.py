@@ -136,6 +136,26 @@ def test_audit_view_filters_and_exports_through_the_gate(qtbot, store_with_roles
     auditor.close()
 
 
+def test_audit_view_names_registered_terminals(qtbot, store_with_roles):
+    # a registered terminal by the name it was registered with; what the entry records (its id)
+    # in the tooltip; an unregistered one by its id
+    from app.store.terminals import register_terminal
+    from app.views.audit_view import AuditView
+
+    register_terminal(store_with_roles, "中央センター窓口1")
+    auditor = open_as(store_with_roles.db_path, "auditor")
+    view = AuditView(AppContext(auditor, ImmediateWorker(), settings=None))
+    qtbot.addWidget(view)
+    view.search()
+    cells = [view.log_table.item(r, 4) for r in range(view.log_table.rowCount())]
+    assert {c.text() for c in cells} == {"中央センター窓口1"}
+    assert all(auditor.terminal_id in c.toolTip() for c in cells)
+    auditor.conn.execute("UPDATE terminals SET label = '' WHERE terminal_id = ?", (auditor.terminal_id,))
+    view.search()
+    assert view.log_table.item(0, 4).text() == auditor.terminal_id
+    auditor.close()
+
+
 def test_users_view_adds_a_user_and_registers_the_terminal(qtbot, store_with_roles):
     from app.views.users_view import UsersView
 

@@ -158,3 +158,29 @@ def test_the_check_finds_what_it_looks_for():
     assert offending("EPDS 2025/03/17", tokens, set()) == []
     assert offending("nurse", tokens, {"nurse"}) == []  # an account called nurse is a name
     assert offending("保健師 cg_manager", tokens, {"nurse"}) == ["cg_manager"]
+
+
+def test_every_action_the_app_records_has_a_japanese_label():
+    # The auditor reads the log in Japanese: an action recorded anywhere in app/ (a literal
+    # given to audit()/audit_alone()/record(action=…), or a constant of app.store.audit or of the
+    # recording module) must be in ACTION_LABELS_JA, not shown as its code.
+    import importlib
+    import re
+    from pathlib import Path
+
+    from app.store import audit as audit_module
+
+    root = Path(__file__).resolve().parents[1]
+    constants = {k: v for k, v in vars(audit_module).items() if k.isupper() and isinstance(v, str)}
+    recorded = set()
+    for path in (root / "app").rglob("*.py"):
+        text = path.read_text("utf-8")
+        recorded |= set(re.findall(r'\b(?:audit|audit_alone)\(\s*"([a-z_]+)"', text))
+        recorded |= set(re.findall(r'\brecord\((?:[^()]|\([^()]*\))*?\baction="([a-z_]+)"', text, re.S))
+        module = importlib.import_module(".".join(path.relative_to(root).with_suffix("").parts))
+        for name in re.findall(r'\b(?:audit|audit_alone)\(\s*([A-Z][A-Z_]+)\b', text):
+            value = getattr(module, name, None) or constants.get(name)
+            assert value, f"{path.name}: audit({name}) — cannot resolve the action"
+            recorded.add(value)
+    missing = sorted(a for a in recorded if a not in ACTION_LABELS_JA)
+    assert not missing, f"actions without a Japanese label for the audit view: {missing}"

@@ -132,6 +132,16 @@ def search_log(session, user: str | None = None, action: str | None = None,
 
 
 @requires(roles.VIEW_AUDIT, data_class="audit")
+def terminal_labels(session) -> dict[str, str]:
+    """Registered terminals' labels by id: the log shows a terminal by the name it was registered
+    with (its id, what the entry records, stays in the tooltip and in every export)."""
+    conn = session.conn
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='terminals'").fetchone():
+        return {}
+    return {tid: label for tid, label in conn.execute("SELECT terminal_id, label FROM terminals") if label}
+
+
+@requires(roles.VIEW_AUDIT, data_class="audit")
 def log_facets(session) -> dict[str, list[str]]:
     """Distinct users and actions, for the auditor's filter choices."""
     users = [r[0] for r in session.conn.execute("SELECT DISTINCT user FROM audit_log ORDER BY user")]

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.japanese_time import format_jst
-from app.store.audit_queries import log_facets, search_log, unusual_access, verify_log
+from app.store.audit_queries import log_facets, search_log, terminal_labels, unusual_access, verify_log
 from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
 
 
@@ -21,6 +21,9 @@ from app.store.exports import PLAINTEXT_WARNING, ExportRefused, export_audit_log
 # the tooltip and in exports, so searches and exports remain exact).
 ACTION_LABELS_JA = {
     "login": "ログイン", "login_failed": "ログイン失敗", "access_denied": "権限のない操作の拒否",
+    "login_refused": "ログインの拒否（権限の署名が合わない等）", "user_change": "利用者情報の変更",
+    "grants_bootstrap": "権限の署名の作成", "audit_head_saved": "操作ログ末尾情報の保管",
+    "restore_acknowledged": "バックアップからの復元の確認", "subject_access": "開示請求の記録の閲覧",
     "session_lock": "画面ロック", "session_unlock": "ロック解除", "unlock_failed": "ロック解除の失敗",
     "logout": "ログアウト", "switch_user": "利用者の切り替え",
     "view_child": "子どもの記録の閲覧", "identity_show": "氏名の表示", "snapshot": "画面の保存",
@@ -115,7 +118,7 @@ def _headers(columns: list[str]) -> list[str]:
     return [labels.get(c, c) for c in columns]
 
 
-def _fill(table: QTableWidget, frame, columns: list[str]) -> None:
+def _fill(table: QTableWidget, frame, columns: list[str], terminals: dict[str, str] | None = None) -> None:
     table.clear()
     table.setColumnCount(len(columns))
     table.setHorizontalHeaderLabels(_headers(columns))
@@ -130,8 +133,9 @@ def _fill(table: QTableWidget, frame, columns: list[str]) -> None:
         "role": lambda r: ROLE_LABELS_JA.get(r, r),
         "object_type": lambda o: OBJECT_LABELS_JA.get(o, o) if o else "",
         "kind": lambda k: FINDING_LABELS_JA.get(k, k),
+        "terminal": lambda t: (terminals or {}).get(t, t),
     }
-    coded = {"action", "object_type", "kind", "role"}
+    coded = {"action", "object_type", "kind", "role"} | ({"terminal"} if terminals else set())
     table.setRowCount(len(frame))
     for r, row in enumerate(frame[columns].itertuples(index=False)):
         for c, value in enumerate(row):
@@ -217,13 +221,20 @@ class AuditView(QWidget):
     def search(self) -> None:
         f = self.filters()
         session = self.context.session
+        # (the worker runs tasks in order: the names are there when the log arrives)
+        self.context.worker.run(terminal_labels, session, key="audit.terminals", on_done=self._set_terminals,
+                                on_error=self._error)
         self.context.worker.run(search_log, session, **f, key="audit.log", on_done=self._show_log,
                                 on_error=self._error)
         self.context.worker.run(unusual_access, session, f["start"], f["end"], key="audit.unusual",
                                 on_done=self._show_unusual, on_error=self._error)
 
+    def _set_terminals(self, labels: dict[str, str]) -> None:
+        self._terminals = labels
+
     def _show_log(self, frame) -> None:
-        _fill(self.log_table, frame, ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids"])
+        _fill(self.log_table, frame, ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids"],
+              getattr(self, "_terminals", None))
         self.status_label.setText(self.tr("%1 entries").replace("%1", str(len(frame))))
 
     def _show_unusual(self, frame) -> None:
