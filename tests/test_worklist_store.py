@@ -222,6 +222,11 @@ def test_list_export_through_the_gate(store, manager, nurse, tmp_path):
     header = text.splitlines()[0].split(",")
     assert header[:5] == ["rank", "research_id", "district", "urgent", "follow_up"] and "sibling_custody" in header
     assert text.rstrip().splitlines()[-1].startswith("# 出力者: manager")
+    # the screen's ○△✕ reach the file: each rule column's class in a legend above the footer
+    legend = next(line for line in text.splitlines() if line.startswith("# 開示区分（列ごと）: "))
+    rules = [c for c in header[5:] if c not in ("score", "probability")]
+    assert all(f"{rule}=" in legend for rule in rules)
+    assert "sibling_custody=✕開示厳禁" in legend and "# ✕開示厳禁の列は" in text
     if result.rows:
         assert header[-2:] == ["score", "probability"]
     logged = manager.conn.execute("SELECT object_type FROM audit_log WHERE action = 'export' ORDER BY seq DESC LIMIT 1").fetchone()

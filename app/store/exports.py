@@ -122,16 +122,18 @@ def strip_never(frame):
     return frame[keep], int((~keep).sum())
 
 
-def _csv_bytes(frame, footer: str) -> bytes:
+def _csv_bytes(frame, footer: str, notes=()) -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\r\n")
     writer = csv.writer(buffer, lineterminator="\r\n")
+    for note in notes:
+        writer.writerow([f"# {note}"])
     writer.writerow([f"# {footer}"])
     # UTF-8 with BOM: Excel on the terminal opens it with the right encoding.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx_bytes(frame, footer: str, title: str) -> bytes:
+def _xlsx_bytes(frame, footer: str, title: str, notes=()) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -142,6 +144,8 @@ def _xlsx_bytes(frame, footer: str, title: str) -> bytes:
         sheet.append([None if v is None or v != v else (v if isinstance(v, (int, float, str)) else str(v))
                       for v in row])
     sheet.append([])
+    for note in notes:
+        sheet.append([note])
     sheet.append([footer])
     # The footer is printed on every page too, not only after the last row.
     sheet.oddFooter.center.text = footer.replace("&", "&&")
@@ -213,8 +217,11 @@ def check_encryption_choice(encrypt: bool, passphrase: str | None, plaintext_con
 def export_frame(session, frame, path: Path | str, *, capability: str, kind: str = "case",
                  fmt: str = "csv", encrypt: bool = True, passphrase: str | None = None,
                  plaintext_confirmed: bool = False, title: str = "",
-                 object_ids=(), keep_never: bool = False) -> ExportResult:
+                 object_ids=(), keep_never: bool = False, notes: tuple[str, ...] = ()) -> ExportResult:
     """Write ``frame`` through the gate. Returns what was written.
+
+    ``notes``: lines written after the rows and before the footer (a legend the reader needs,
+    such as each column's disclosure class: the screen's colours do not reach a file).
 
     ``keep_never``: only for the subject-access report (EXPORT_SUBJECT), whose ✕ rows are
     there for the disclosure officer to decide on; every other export strips them.
@@ -231,7 +238,7 @@ def export_frame(session, frame, path: Path | str, *, capability: str, kind: str
     frame, removed = (frame, 0) if keep_never else strip_never(frame)
     ts = now_iso()
     footer = footer_text(session, ts)
-    payload = _csv_bytes(frame, footer) if fmt == "csv" else _xlsx_bytes(frame, footer, title)
+    payload = _csv_bytes(frame, footer, notes) if fmt == "csv" else _xlsx_bytes(frame, footer, title, notes)
     path = Path(path)
     if encrypt:
         if path.suffix != CONTAINER_SUFFIX:

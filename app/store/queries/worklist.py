@@ -577,6 +577,23 @@ def list_export_frame(data: WorklistData, with_score: bool) -> pd.DataFrame:
     return out
 
 
+def list_export_notes(data: WorklistData) -> tuple[str, ...]:
+    """The legend under the exported list: each rule column's disclosure class (the strictest
+    any of its flags has in the run, as the list shows it), so a printout keeps what the
+    screen's ○△✕ say."""
+    from app.engine.subject_access import DISCLOSURE_MARKS
+    from app.engine.timeline_layout import DISCLOSURE_LABELS
+
+    if not data.rules:
+        return ()
+    classes = "、".join(f"{r['rule_id']}={DISCLOSURE_MARKS.get(r['disclosure'], '△')}"
+                       f"{DISCLOSURE_LABELS.get(r['disclosure'], DISCLOSURE_LABELS['staff'])}" for r in data.rules)
+    notes = [f"開示区分（列ごと）: {classes}"]
+    if any(r["disclosure"] == "never" for r in data.rules):
+        notes.append("✕開示厳禁の列は、本人・家族に見せたり伝えたりしないでください。")
+    return tuple(notes)
+
+
 @requires(roles.EXPORT_LIST, data_class="children")
 def export_list(session, path, *, encrypt: bool = True, passphrase: str | None = None,
                 plaintext_confirmed: bool = False, target: str | None = None, extracted_only: bool = False):
@@ -591,4 +608,5 @@ def export_list(session, path, *, encrypt: bool = True, passphrase: str | None =
     out = list_export_frame(data, session.can(roles.VIEW_SCORE))
     return export_frame(session, out, path, capability=roles.EXPORT_LIST, kind="list", encrypt=encrypt,
                         passphrase=passphrase, plaintext_confirmed=plaintext_confirmed,
+                        notes=list_export_notes(data),
                         title="作業リスト", object_ids=out["research_id"].tolist())
