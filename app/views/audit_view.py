@@ -158,6 +158,7 @@ class AuditView(QWidget):
         super().__init__(parent)
         self.context = context
         self._ready = False
+        self._terminals: dict[str, str] = {}   # registered terminals' names (terminal_labels)
         layout = QVBoxLayout(self)
         filters = QHBoxLayout()
         self.user_combo = QComboBox()
@@ -234,7 +235,7 @@ class AuditView(QWidget):
 
     def _show_log(self, frame) -> None:
         _fill(self.log_table, frame, ["seq", "ts", "user", "role", "terminal", "action", "object_type", "object_ids"],
-              getattr(self, "_terminals", None))
+              self._terminals)
         self.status_label.setText(self.tr("%1 entries").replace("%1", str(len(frame))))
 
     def _show_unusual(self, frame) -> None:
